@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+// LongMix: builds long-context (32K-token) training data — read, tokenize, filter,
+// decontaminate, mix, pack — after the LLaMA-2-7B-32K recipe. One library target per
+// pipeline stage (see README, "Architecture"); the `longmix` executable is a thin CLI on top.
+import PackageDescription
+
+let package = Package(
+    name: "LongMix",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "longmix", targets: ["longmix"]),
+        .library(name: "LongMixCore", targets: ["LongMixCore"]),
+        .library(name: "ShardIO", targets: ["ShardIO"]),
+        .library(name: "Tokenization", targets: ["Tokenization"]),
+        .library(name: "Decontamination", targets: ["Decontamination"]),
+        .library(name: "Mixing", targets: ["Mixing"]),
+        .library(name: "Packing", targets: ["Packing"]),
+        .library(name: "Tasks", targets: ["Tasks"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (apt: libzstd-dev, zlib1g-dev).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "LongMixCore"),
+        .target(name: "ShardIO", dependencies: ["LongMixCore", "CZstd", "CZlib"]),
+        .target(name: "Tokenization", dependencies: ["LongMixCore", "ShardIO"]),
+        .target(name: "Decontamination", dependencies: [
+            "LongMixCore", "ShardIO", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "Evaluation", dependencies: ["LongMixCore"]),
+        .target(name: "Tasks", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
+        .target(name: "Mixing", dependencies: [
+            "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Yams",
+        ]),
+        .target(name: "Packing", dependencies: ["LongMixCore", "ShardIO", "Tokenization", "Mixing"]),
+        .executableTarget(name: "longmix", dependencies: [
+            "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing",
+            "Tasks", "Evaluation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Shared test helpers: fixture paths, ../shared lookup, the Python oracle runner.
+        .target(name: "TestSupport", dependencies: ["LongMixCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "LongMixCoreTests", dependencies: ["LongMixCore", "TestSupport"]),
+        .testTarget(name: "ShardIOTests", dependencies: ["ShardIO", "TestSupport"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "TestSupport"]),
+        .testTarget(name: "DecontaminationTests", dependencies: ["Decontamination", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
+        .testTarget(name: "MixingTests", dependencies: ["Mixing", "TestSupport"]),
+        .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),
+    ]
+)

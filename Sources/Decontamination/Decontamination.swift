@@ -1,0 +1,1 @@
+// Decontamination: placeholder until the module lands.

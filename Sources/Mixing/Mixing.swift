@@ -1,0 +1,1 @@
+// Mixing: placeholder until the module lands.

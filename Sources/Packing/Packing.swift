@@ -1,0 +1,1 @@
+// Packing: placeholder until the module lands.

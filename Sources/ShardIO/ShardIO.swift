@@ -1,0 +1,1 @@
+// ShardIO: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// Tasks: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// Tokenization: placeholder until the module lands.

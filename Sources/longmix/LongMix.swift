@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct LongMix: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "longmix",
+        abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack.",
+        subcommands: []
+    )
+}

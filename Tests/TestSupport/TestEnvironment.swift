@@ -1,0 +1,100 @@
+import Foundation
+
+/// Paths and tools the test suites share: the repository root, the fixtures, `../shared` (CI and
+/// developers have it; a user's clone may not) and the Python venv with the oracle packages.
+///
+/// Tests that need something absent call `skipReason(...)` and return early, printing why, so a
+/// user's clone still runs every test it can.
+public enum TestEnvironment {
+    /// The repository root, found from this file's location (Tests/TestSupport/ -> ../..).
+    public static let repoRoot: URL = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }()
+
+    public static var fixtures: URL { repoRoot.appendingPathComponent("Fixtures") }
+    public static var oracles: URL { repoRoot.appendingPathComponent("Tests/Oracles") }
+
+    /// `LONGMIX_SHARED` if set, else `../shared` beside the repository.
+    public static var shared: URL? {
+        let env = ProcessInfo.processInfo.environment["LONGMIX_SHARED"]
+        let url = env.map { URL(fileURLWithPath: $0) }
+            ?? repoRoot.deletingLastPathComponent().appendingPathComponent("shared")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
+
+    /// The real LLaMA-2 tokenizer, when `../shared` is present.
+    public static var llama2Model: URL? {
+        guard let url = shared?.appendingPathComponent("tokenizers/llama2.model"),
+              FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return url
+    }
+
+    /// `LONGMIX_PYTHON` if set, else `.venv/bin/python` in the repository (made by scripts/setup.sh).
+    public static var python: URL? {
+        let env = ProcessInfo.processInfo.environment["LONGMIX_PYTHON"]
+        let url = env.map { URL(fileURLWithPath: $0) } ?? repoRoot.appendingPathComponent(".venv/bin/python")
+        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+    }
+
+    /// Prints and returns a reason when a requirement is missing; `nil` when everything is there.
+    public static func skipReason(needsPython: Bool = false, needsLlama2: Bool = false,
+                                  test: String = #function) -> String? {
+        var missing: [String] = []
+        if needsPython && python == nil {
+            missing.append("the oracle venv (.venv/bin/python; run scripts/setup.sh or set LONGMIX_PYTHON)")
+        }
+        if needsLlama2 && llama2Model == nil {
+            missing.append("../shared/tokenizers/llama2.model (set LONGMIX_SHARED to the shared folder)")
+        }
+        guard !missing.isEmpty else { return nil }
+        let reason = "SKIPPED \(test): needs " + missing.joined(separator: " and ")
+        print(reason)
+        return reason
+    }
+
+    /// A fresh temporary directory, removed by the caller (or left for inspection on failure).
+    public static func temporaryDirectory(_ name: String = "longmix-test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// Runs a Python oracle script from `Tests/Oracles` with the venv's interpreter.
+public enum Oracle {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Runs `Tests/Oracles/<script>` with `arguments`, feeding `input` on stdin; returns stdout.
+    /// Throws with the script's stderr when it exits non-zero.
+    public static func run(_ script: String, arguments: [String] = [], input: Data = Data()) throws -> Data {
+        guard let python = TestEnvironment.python else {
+            throw Failure(description: "no Python venv; run scripts/setup.sh")
+        }
+        // stdin and stderr go through temporary files so large payloads cannot deadlock the pipes.
+        let scratch = try TestEnvironment.temporaryDirectory("oracle")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let inURL = scratch.appendingPathComponent("stdin"), errURL = scratch.appendingPathComponent("stderr")
+        try input.write(to: inURL)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = python
+        process.arguments = [TestEnvironment.oracles.appendingPathComponent(script).path] + arguments
+        process.standardInput = try FileHandle(forReadingFrom: inURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        try process.run()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let errData = (try? Data(contentsOf: errURL)) ?? Data()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "oracle \(script) exited \(process.terminationStatus): "
+                + (String(data: errData, encoding: .utf8) ?? ""))
+        }
+        return out
+    }
+}
