@@ -15,7 +15,7 @@ public struct DocumentFrequencyCounter: Sendable {
     public private(set) var documentCounts: [UInt64: Int] = [:]
     public private(set) var documentsCounted = 0
 
-    /// - Parameters: `ngrams` and `parameters` as given to the `Scanner` that will use the result.
+    /// - Parameters: `ngrams` and `parameters` as given to the `ContaminationScanner` that will use the result.
     public init(ngrams: NGramSet, parameters: ScanParameters) {
         self.hasher = NGramHasher(n: parameters.n, normalization: parameters.normalization)
         self.ngrams = ngrams
@@ -38,7 +38,7 @@ public struct DocumentFrequencyCounter: Sendable {
         documentsCounted += other.documentsCounted
     }
 
-    /// The n-grams found in more than `maximumDocumentFrequency` documents, for `Scanner.init`.
+    /// The n-grams found in more than `maximumDocumentFrequency` documents, for `ContaminationScanner.init`.
     public func frequentNGrams(maximumDocumentFrequency: Int) -> NGramSet {
         NGramSet(documentCounts.lazy.filter { $0.value > maximumDocumentFrequency }.map(\.key))
     }

@@ -25,12 +25,12 @@ public struct ScanResult: Sendable, Equatable {
 
 /// Scans training documents against the in-memory n-gram set of an index.
 ///
-/// Usage: `let scanner = try Scanner(ngrams: index.loadNGramSet(), parameters: p)`; for the GPT-3
+/// Usage: `let scanner = try ContaminationScanner(ngrams: index.loadNGramSet(), parameters: p)`; for the GPT-3
 /// protocol first run `DocumentFrequencyCounter` over all training documents and pass its
 /// `frequentNGrams(...)`; for group dropping run the `GroupVerdicts` pre-pass and apply it to
-/// each result. `Scanner` is immutable and `Sendable`: call `scan` from any number of threads;
+/// each result. `ContaminationScanner` is immutable and `Sendable`: call `scan` from any number of threads;
 /// results depend only on the document, never on the thread or the order of calls.
-public struct Scanner: Sendable {
+public struct ContaminationScanner: Sendable {
     public let parameters: ScanParameters
     public let hasher: NGramHasher
     let ngrams: NGramSet
