@@ -1,5 +1,6 @@
 import Foundation
 import LongMixCore
+import ShardIO
 
 /// One row of the contamination report (`report.jsonl`): a run of overlapping n-gram hits in a
 /// training document that match one test instance part.
@@ -142,5 +143,40 @@ public struct OverlapSummary: Sendable {
                          instanceIDsWithOverlappingInput: (inputs[key] ?? []).sorted(),
                          instanceIDsWithOverlappingReference: (references[key] ?? []).sorted())
         }
+    }
+}
+
+extension OverlapSummary {
+    /// Adds every row of report files written by `ScanJob` (several scans may share one index).
+    public mutating func add(reportAt path: String) throws {
+        let lines = try LineReader(path: path)
+        while let line = try lines.next() {
+            if line.isEmpty { continue }
+            add(try ReportRow.parse(jsonLine: Data(line), location: RecordLocation(file: path, line: lines.lineNumber)))
+        }
+    }
+
+    /// Writes `entries` as JSON Lines (keys sorted), atomically.
+    public static func write(_ entries: [Entry], to path: String) throws {
+        let writer = try JSONLWriter(path: path)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for entry in entries { try writer.write(line: Array(try encoder.encode(entry))) }
+        try writer.finish()
+    }
+
+    /// A fixed-width table: scenario, split, instances, and how many overlap by input / reference.
+    public static func table(_ entries: [Entry]) -> String {
+        let width = max(8, entries.map(\.scenario.count).max() ?? 0)
+        func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
+        func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
+        var lines = [pad("scenario", width) + "  " + pad("split", 6) + lpad("instances", 10) + lpad("input", 8)
+                     + lpad("reference", 10)]
+        for e in entries {
+            lines.append(pad(e.scenario, width) + "  " + pad(e.split, 6) + lpad(String(e.numInstances), 10)
+                         + lpad(String(e.instanceIDsWithOverlappingInput.count), 8)
+                         + lpad(String(e.instanceIDsWithOverlappingReference.count), 10))
+        }
+        return lines.joined(separator: "\n")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LongMixCore
+import ShardIO
 
 /// Reads test-set files for the index, one JSON object per line, in either form (detected per
 /// line):
@@ -11,22 +12,15 @@ import LongMixCore
 /// - Plain: `{"scenario": ..., "split": ..., "id": ..., "text": ...}` with optional
 ///   `"part": "input" | "reference"` (default input).
 /// Blank lines are skipped. Any other line is an `InputError` naming file, line and field.
-/// Reading is not a hot path (test sets are small), so it uses Foundation's JSON parser.
+/// Lines are parsed with Foundation's JSON parser: test sets are small and this is not a hot path.
 public enum TestSetReader {
+    /// All instances of a file (`.jsonl`, `.jsonl.zst` or `.jsonl.gz`), streamed line by line.
     public static func read(path: String) throws -> [TestInstance] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError.file(path, reason: "unreadable-file", "cannot read the test-set file")
-        }
+        let lines = try LineReader(path: path)
         var instances: [TestInstance] = []
-        var lineNumber = 0
-        var start = data.startIndex
-        while start < data.endIndex {
-            let end = data[start...].firstIndex(of: 0x0A) ?? data.endIndex
-            lineNumber += 1
-            let line = data[start..<end]
-            start = end < data.endIndex ? end + 1 : end
+        while let line = try lines.next() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            instances += try parse(line: Data(line), location: RecordLocation(file: path, line: lineNumber))
+            instances += try parse(line: Data(line), location: RecordLocation(file: path, line: lines.lineNumber))
         }
         return instances
     }
