@@ -79,8 +79,9 @@ struct DecontamScanCommand: ParsableCommand {
         let megabytes = Double(counts.unitsRead) / 1e6
         print("protocol \(protocolOptions.protocol): \(parameters.n)-grams, \(parameters.normalization) normalization, "
               + "index \(outcome.indexNGrams) n-grams (loaded in \(format(outcome.indexLoadSeconds)) s)")
+        let drops = counts.documentsDropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         print("documents read \(counts.documentsRead), kept \(counts.documentsKept), dropped "
-              + counts.documentsDropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+              + "\(counts.totalDocumentsDropped)" + (drops.isEmpty ? "" : " (" + drops.joined(separator: ", ") + ")"))
         print("text bytes read \(counts.unitsRead), kept \(counts.unitsKept), dropped \(counts.totalUnitsDropped); "
               + "documents with hits \(outcome.documentsWithHits), GPT-3 pieces \(outcome.piecesWritten), "
               + "report rows \(outcome.reportRows)")
