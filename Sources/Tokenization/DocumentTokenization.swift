@@ -44,11 +44,12 @@ public struct DocumentTokenization {
         var pendingBytes = 0
         var line = JSONOutput()
         let clock = ContinuousClock()
+        let pool = EncoderPool(tokenizer: tokenizer, threads: threads)
 
         func flush() throws {
             guard !texts.isEmpty else { return }
             let start = clock.now
-            let encoded = tokenizer.encodeBatch(texts, threads: threads, addBOS: addBOS, addEOS: addEOS)
+            let encoded = tokenizer.encodeBatch(texts, pool: pool, addBOS: addBOS, addEOS: addEOS)
             let elapsed = clock.now - start
             summary.encodeSeconds += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             for (index, documentIDs) in encoded.enumerated() {

@@ -18,10 +18,8 @@ public final class SentencePieceBPEModel: TokenizerModel {
     let unknownID: TokenID
     /// `<0xXX>` ids for byte fallback; the unknown id where the vocabulary lacks one.
     let byteIDs: [TokenID]
-    /// True when no mergeable piece holds a non-`▁` character followed by `▁`: then text can be cut
-    /// before every `▁` that follows a non-`▁` and the pieces encoded independently, with the
-    /// same result (merges never cross such a cut).
-    let cutsBeforeSpaceSymbol: Bool
+    /// Where normalized text may be cut into independently encoded segments.
+    let segmentation: CharacterPairTable
 
     // Decoding tables, by id.
     private let pieceTypes: [SentencePieceModelProto.PieceType]
@@ -63,11 +61,9 @@ public final class SentencePieceBPEModel: TokenizerModel {
         var byteValues = [Int16](repeating: -1, count: proto.pieces.count)
         var surfaces: [[UInt8]] = []
         var startsWithSpaceSymbol: [Bool] = []
-        var cuts = true
         for (id, piece) in proto.pieces.enumerated() {
             if piece.type == .normal {
                 mergeableEntries.append((piece.bytes, UInt32(id)))
-                if cuts && Self.joinsWordToFollowingSpace(piece.bytes) { cuts = false }
             } else {
                 reservedEntries.append((piece.bytes, UInt32(id)))
             }
@@ -89,7 +85,7 @@ public final class SentencePieceBPEModel: TokenizerModel {
         self.byteValues = byteValues
         self.surfaces = surfaces
         self.startsWithSpaceSymbol = startsWithSpaceSymbol
-        cutsBeforeSpaceSymbol = cuts
+        segmentation = CharacterPairTable(pieces: mergeableEntries.map(\.key))
 
         let hexDigits = Array("0123456789ABCDEF".utf8)
         let unknownTokenID = TokenID(unknown)
@@ -126,19 +122,6 @@ public final class SentencePieceBPEModel: TokenizerModel {
 
     /// The piece's bytes for `id` (for diagnostics and tests).
     public func piece(_ id: TokenID) -> [UInt8] { proto.pieces[Int(id)].bytes }
-
-    /// Whether a piece contains a character other than `▁` followed by `▁`.
-    private static func joinsWordToFollowingSpace(_ bytes: [UInt8]) -> Bool {
-        var previousIsSpaceSymbol = true
-        var i = 0
-        while i < bytes.count {
-            let isSpaceSymbol = i + 3 <= bytes.count && bytes[i] == 0xE2 && bytes[i + 1] == 0x96 && bytes[i + 2] == 0x81
-            if isSpaceSymbol && !previousIsSpaceSymbol && i > 0 { return true }
-            previousIsSpaceSymbol = isSpaceSymbol
-            i += isSpaceSymbol ? 3 : UTF8Scanning.leadByteLength(bytes[i])
-        }
-        return false
-    }
 
     private static func byteValue(ofPiece bytes: [UInt8]) -> UInt8? {
         guard bytes.count == 6, bytes.starts(with: Array("<0x".utf8)), bytes[5] == UInt8(ascii: ">") else { return nil }

@@ -2,8 +2,8 @@
 ///
 /// Steps, each matching sentencepiece: (1) normalize the bytes (dummy `▁` prefix, spaces to `▁`,
 /// U+FFFD for each invalid byte, optional removal of extra spaces); (2) cut the normalized text
-/// before every `▁` that follows a non-`▁` character, when the model allows it (see
-/// `SentencePieceBPEModel.cutsBeforeSpaceSymbol`); (3) encode each segment by BPE — repeatedly merge
+/// where no vocabulary piece can span (before every `▁` that follows a non-`▁`, around newlines;
+/// see `CharacterPairTable`); (3) encode each segment by BPE — repeatedly merge
 /// the adjacent pair whose concatenation is a NORMAL piece with the highest score, ties to the
 /// leftmost — memoized per segment bytes in a `SegmentCache`; (4) map final symbols to ids, with
 /// unknown symbols spelled as `<0xXX>` byte pieces (byte_fallback) or as one `<unk>` per run.
@@ -22,7 +22,9 @@ final class SentencePieceEncoder: TokenEncoder {
     private var normalized: UnsafeMutablePointer<UInt8>
     private var normalizedCapacity: Int
 
-    // BPE scratch, reused across segments.
+    // BPE scratch, reused across segments: symbols, the merge agenda (a binary heap) and the
+    // segment's ids. Raw buffers sized for the longest segment seen, so the inner loops run on
+    // plain pointers.
     private struct Symbol {
         var start: Int32
         var length: Int32
@@ -35,9 +37,10 @@ final class SentencePieceEncoder: TokenEncoder {
         var right: Int32
         var length: Int32
     }
-    private var symbols: [Symbol] = []
-    private var agenda: [Candidate] = []
-    private var segmentIDs: [TokenID] = []
+    private var scratchCapacity = 0
+    private var symbolScratch = UnsafeMutablePointer<Symbol>.allocate(capacity: 1)
+    private var agendaScratch = UnsafeMutablePointer<Candidate>.allocate(capacity: 1)
+    private var idScratch = UnsafeMutablePointer<TokenID>.allocate(capacity: 1)
 
     var bosID: TokenID? { model.bosID }
     var eosID: TokenID? { model.eosID }
@@ -53,7 +56,12 @@ final class SentencePieceEncoder: TokenEncoder {
         normalized = .allocate(capacity: normalizedCapacity)
     }
 
-    deinit { normalized.deallocate() }
+    deinit {
+        normalized.deallocate()
+        symbolScratch.deallocate()
+        agendaScratch.deallocate()
+        idScratch.deallocate()
+    }
 
     func encode(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [TokenID]) {
         guard let base = text.baseAddress, text.count > 0 else { return }
@@ -61,27 +69,9 @@ final class SentencePieceEncoder: TokenEncoder {
         guard length > 0 else { return }
         let firstOwnID = ids.count
         let p = normalized
-        guard model.cutsBeforeSpaceSymbol else {
-            encodeSegment(p, length, firstOwnID: firstOwnID, into: &ids)
-            return
+        model.segmentation.forEachSegment(p, length) { start, count in
+            encodeSegment(p + start, count, firstOwnID: firstOwnID, into: &ids)
         }
-        var segmentStart = 0
-        var previousIsSpaceSymbol = false
-        var i = 0
-        while i < length {
-            if p[i] == 0xE2 && i + 2 < length && p[i + 1] == 0x96 && p[i + 2] == 0x81 {
-                if !previousIsSpaceSymbol && i > segmentStart {
-                    encodeSegment(p + segmentStart, i - segmentStart, firstOwnID: firstOwnID, into: &ids)
-                    segmentStart = i
-                }
-                previousIsSpaceSymbol = true
-                i += 3
-            } else {
-                previousIsSpaceSymbol = false
-                i += 1
-            }
-        }
-        encodeSegment(p + segmentStart, length - segmentStart, firstOwnID: firstOwnID, into: &ids)
     }
 
     // MARK: Normalization (normalizer.cc, identity rules)
@@ -173,17 +163,13 @@ final class SentencePieceEncoder: TokenEncoder {
                                into ids: inout [TokenID]) {
         let cacheable = length <= SegmentCache.maxKeyLength
         let hash = cacheable ? tokenizerHash(p, length) : 0
-        var hit = false
-        if cacheable {
-            hit = cache.withCached(p, length, hash: hash) { append($0, firstOwnID: firstOwnID, to: &ids) }
+        if cacheable, cache.withCached(p, length, hash: hash, { append($0, firstOwnID: firstOwnID, to: &ids) }) {
+            return
         }
-        if hit { return }
-        segmentIDs.removeAll(keepingCapacity: true)
-        bytePairEncode(p, length)
-        segmentIDs.withUnsafeBufferPointer { segment in
-            if cacheable { cache.insert(p, length, hash: hash, value: segment) }
-            append(segment, firstOwnID: firstOwnID, to: &ids)
-        }
+        let count = bytePairEncode(p, length)
+        let segment = UnsafeBufferPointer(start: idScratch, count: count)
+        if cacheable { cache.insert(p, length, hash: hash, value: segment) }
+        append(segment, firstOwnID: firstOwnID, to: &ids)
     }
 
     /// Appends a segment's ids. Without byte fallback sentencepiece reports a run of unknown
@@ -201,91 +187,110 @@ final class SentencePieceEncoder: TokenEncoder {
 
     // MARK: BPE (bpe_model.cc)
 
-    @inline(__always)
-    private static func outranks(_ a: Candidate, _ b: Candidate) -> Bool {
-        a.score > b.score || (a.score == b.score && a.left < b.left)
+    private func reserveScratch(_ length: Int) {
+        guard length > scratchCapacity else { return }
+        scratchCapacity = max(length, scratchCapacity * 2, 64)
+        symbolScratch.deallocate()
+        agendaScratch.deallocate()
+        idScratch.deallocate()
+        symbolScratch = .allocate(capacity: scratchCapacity)
+        // n - 1 initial pairs plus at most two per merge.
+        agendaScratch = .allocate(capacity: 3 * scratchCapacity)
+        idScratch = .allocate(capacity: scratchCapacity)
     }
 
-    private func push(_ candidate: Candidate) {
-        agenda.append(candidate)
-        var child = agenda.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.outranks(agenda[child], agenda[parent]) else { break }
-            agenda.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private func pop() -> Candidate {
-        let top = agenda[0]
-        let last = agenda.removeLast()
-        if !agenda.isEmpty {
-            agenda[0] = last
-            var parent = 0
-            let count = agenda.count
-            while true {
-                let left = 2 * parent + 1
-                guard left < count else { break }
-                var best = left
-                if left + 1 < count && Self.outranks(agenda[left + 1], agenda[left]) { best = left + 1 }
-                guard Self.outranks(agenda[best], agenda[parent]) else { break }
-                agenda.swapAt(best, parent)
-                parent = best
+    /// BPE-encodes one normalized segment into `idScratch`; returns the number of ids.
+    private func bytePairEncode(_ p: UnsafeMutablePointer<UInt8>, _ length: Int) -> Int {
+        reserveScratch(length)
+        let symbols = symbolScratch, agenda = agendaScratch, out = idScratch
+        let mergeable = model.mergeable, reserved = model.reserved
+        return model.scores.withUnsafeBufferPointer { scores -> Int in
+            var symbolCount = 0
+            var i = 0
+            while i < length {
+                let charLength = min(UTF8Scanning.leadByteLength(p[i]), length - i)
+                let index = Int32(symbolCount)
+                symbols[symbolCount] = Symbol(start: Int32(i), length: Int32(charLength), prev: index - 1,
+                                              next: i + charLength < length ? index + 1 : -1)
+                symbolCount += 1
+                i += charLength
             }
-        }
-        return top
-    }
 
-    /// Queues the pair (left, right) when its concatenation is a mergeable piece.
-    @inline(__always)
-    private func consider(_ p: UnsafeMutablePointer<UInt8>, _ left: Int32, _ right: Int32) {
-        guard left >= 0, right >= 0 else { return }
-        let start = symbols[Int(left)].start
-        let length = symbols[Int(left)].length + symbols[Int(right)].length
-        guard let id = model.mergeable.lookup(p + Int(start), Int(length)) else { return }
-        push(Candidate(score: model.scores[Int(id)], left: left, right: right, length: length))
-    }
-
-    /// BPE-encodes one normalized segment into `segmentIDs`.
-    private func bytePairEncode(_ p: UnsafeMutablePointer<UInt8>, _ length: Int) {
-        symbols.removeAll(keepingCapacity: true)
-        agenda.removeAll(keepingCapacity: true)
-        var i = 0
-        while i < length {
-            let charLength = min(UTF8Scanning.leadByteLength(p[i]), length - i)
-            let index = Int32(symbols.count)
-            symbols.append(Symbol(start: Int32(i), length: Int32(charLength), prev: index - 1,
-                                  next: i + charLength < length ? index + 1 : -1))
-            i += charLength
-        }
-        for index in 1..<max(symbols.count, 1) { consider(p, Int32(index - 1), Int32(index)) }
-        while !agenda.isEmpty {
-            let top = pop()
-            let left = Int(top.left), right = Int(top.right)
-            guard symbols[left].length > 0, symbols[right].length > 0,
-                  symbols[left].length + symbols[right].length == top.length else { continue }
-            symbols[left].length = top.length
-            symbols[left].next = symbols[right].next
-            if symbols[right].next >= 0 { symbols[Int(symbols[right].next)].prev = top.left }
-            symbols[right].length = 0
-            consider(p, symbols[left].prev, top.left)
-            consider(p, top.left, symbols[left].next)
-        }
-        var index: Int32 = symbols.isEmpty ? -1 : 0
-        var previousIsUnknown = false
-        while index >= 0 {
-            let symbol = symbols[Int(index)]
-            let start = p + Int(symbol.start), count = Int(symbol.length)
-            let id = model.mergeable.lookup(start, count) ?? model.reserved.lookup(start, count) ?? unknownID
-            let isUnknown = id == unknownID
-            if isUnknown && byteFallback {
-                for k in 0..<count { segmentIDs.append(model.byteIDs[Int(start[k])]) }
-            } else if !(isUnknown && previousIsUnknown) {
-                segmentIDs.append(id)
+            // The agenda: highest score first, ties to the leftmost pair.
+            var agendaCount = 0
+            @inline(__always) func outranks(_ a: Candidate, _ b: Candidate) -> Bool {
+                a.score > b.score || (a.score == b.score && a.left < b.left)
             }
-            previousIsUnknown = isUnknown
-            index = symbol.next
+            @inline(__always) func consider(_ left: Int32, _ right: Int32) {
+                guard left >= 0, right >= 0 else { return }
+                let start = Int(symbols[Int(left)].start)
+                let merged = symbols[Int(left)].length + symbols[Int(right)].length
+                guard let id = mergeable.lookup(p + start, Int(merged)) else { return }
+                let candidate = Candidate(score: scores[Int(id)], left: left, right: right, length: merged)
+                var child = agendaCount
+                agendaCount += 1
+                while child > 0 {
+                    let parent = (child - 1) >> 1
+                    guard outranks(candidate, agenda[parent]) else { break }
+                    agenda[child] = agenda[parent]
+                    child = parent
+                }
+                agenda[child] = candidate
+            }
+            @inline(__always) func pop() -> Candidate {
+                let top = agenda[0]
+                agendaCount -= 1
+                let last = agenda[agendaCount]
+                var parent = 0
+                while true {
+                    var best = 2 * parent + 1
+                    guard best < agendaCount else { break }
+                    if best + 1 < agendaCount && outranks(agenda[best + 1], agenda[best]) { best += 1 }
+                    guard outranks(agenda[best], last) else { break }
+                    agenda[parent] = agenda[best]
+                    parent = best
+                }
+                agenda[parent] = last
+                return top
+            }
+
+            for index in stride(from: 1, to: symbolCount, by: 1) { consider(Int32(index - 1), Int32(index)) }
+            while agendaCount > 0 {
+                let top = pop()
+                let left = Int(top.left), right = Int(top.right)
+                // Skip pairs made stale by an earlier merge.
+                guard symbols[left].length > 0, symbols[right].length > 0,
+                      symbols[left].length + symbols[right].length == top.length else { continue }
+                symbols[left].length = top.length
+                let next = symbols[right].next
+                symbols[left].next = next
+                if next >= 0 { symbols[Int(next)].prev = top.left }
+                symbols[right].length = 0
+                consider(symbols[left].prev, top.left)
+                consider(top.left, next)
+            }
+
+            var count = 0
+            var index: Int32 = symbolCount == 0 ? -1 : 0
+            var previousIsUnknown = false
+            while index >= 0 {
+                let symbol = symbols[Int(index)]
+                let start = p + Int(symbol.start), pieceLength = Int(symbol.length)
+                let id = mergeable.lookup(start, pieceLength) ?? reserved.lookup(start, pieceLength) ?? unknownID
+                let isUnknown = id == unknownID
+                if isUnknown && byteFallback {
+                    for k in 0..<pieceLength {
+                        out[count] = model.byteIDs[Int(start[k])]
+                        count += 1
+                    }
+                } else if !(isUnknown && previousIsUnknown) {
+                    out[count] = id
+                    count += 1
+                }
+                previousIsUnknown = isUnknown
+                index = symbol.next
+            }
+            return count
         }
     }
 }

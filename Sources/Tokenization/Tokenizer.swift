@@ -61,14 +61,20 @@ public struct Tokenizer: Sendable {
     /// Encodes `texts` on `threads` threads; result `i` is the encoding of `texts[i]` whatever the
     /// thread count or scheduling (each thread takes the next unclaimed index and writes its slot).
     public func encodeBatch(_ texts: [[UInt8]], threads: Int, addBOS: Bool = false, addEOS: Bool = false) -> [[TokenID]] {
+        encodeBatch(texts, pool: EncoderPool(tokenizer: self, threads: threads), addBOS: addBOS, addEOS: addEOS)
+    }
+
+    /// As `encodeBatch(_:threads:)`, with the pool's encoders, whose caches stay warm from one
+    /// batch to the next. One batch at a time per pool.
+    public func encodeBatch(_ texts: [[UInt8]], pool: EncoderPool, addBOS: Bool = false, addEOS: Bool = false) -> [[TokenID]] {
         var results = [[TokenID]](repeating: [], count: texts.count)
-        let workers = max(1, min(threads, texts.count))
+        let workers = max(1, min(pool.threads, texts.count))
         let nextIndex = Atomic<Int>(0)
-        let model = self.model
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = SendableBuffer(buffer)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let encoder = model.makeEncoder()
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                // Iteration `worker` runs once, on one thread: encoder `worker` is never shared.
+                let encoder = pool.encoder(worker)
                 while true {
                     let i = nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue
                     guard i < texts.count else { break }
@@ -78,6 +84,21 @@ public struct Tokenizer: Sendable {
         }
         return results
     }
+}
+
+/// One encoder per worker thread, kept across batches so their segment caches stay warm.
+///
+/// Used by `Tokenizer.encodeBatch(_:pool:)`, which hands encoder `k` to worker `k` only; a pool
+/// must not serve two batches at the same time.
+public final class EncoderPool: @unchecked Sendable {
+    private let encoders: [any TokenEncoder]
+    public var threads: Int { encoders.count }
+
+    public init(tokenizer: Tokenizer, threads: Int) {
+        encoders = (0..<max(1, threads)).map { _ in tokenizer.makeEncoder() }
+    }
+
+    func encoder(_ worker: Int) -> any TokenEncoder { encoders[worker] }
 }
 
 /// Lets worker threads write disjoint slots of one buffer (each index is written by one thread).
