@@ -50,7 +50,11 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        let clock = ContinuousClock()
+        let loadStart = clock.now
         let loaded = try Tokenizer.load(path: tokenizer)
+        let loadTime = clock.now - loadStart
+        let loadMilliseconds = Double(loadTime.components.seconds) * 1e3 + Double(loadTime.components.attoseconds) * 1e-15
         if bos && loaded.bosID == nil { throw ValidationError("the tokenizer defines no BOS token") }
         if eos && loaded.eosID == nil { throw ValidationError("the tokenizer defines no EOS token") }
         let sink = try LineSink(path: output)
@@ -76,7 +80,8 @@ struct TokenizeCommand: ParsableCommand {
         FileHandle.standardError.write(Data((
             "tokenize: \(summary.documents) documents, \(summary.textBytes) bytes of text, \(summary.tokens) tokens; "
             + "encoding \(seconds) s (\(rate) MB/s, \(threads) thread\(threads == 1 ? "" : "s")); "
-            + "tokenizer \(loaded.format.rawValue) sha256 \(loaded.sha256)\n").utf8))
+            + "tokenizer \(loaded.format.rawValue) sha256 \(loaded.sha256) loaded in "
+            + String(format: "%.1f", loadMilliseconds) + " ms\n").utf8))
     }
 }
 
