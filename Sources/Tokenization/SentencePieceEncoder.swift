@@ -85,7 +85,7 @@ final class SentencePieceEncoder: TokenEncoder {
 
     /// Writes the normalized text to `normalized` and returns its length.
     private func normalize(_ text: UnsafePointer<UInt8>, _ count: Int) -> Int {
-        reserveNormalized(count * 3 + 3)
+        reserveNormalized(count * 3 + 3 + 16)  // + 16: SegmentCache reads short keys as two words
         let out = normalized
         var n = 0
         let escape = escapeWhitespaces
