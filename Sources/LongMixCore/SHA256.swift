@@ -96,7 +96,19 @@ public struct SHA256: Sendable {
 
     /// Processes one 64-byte block.
     private mutating func compress(_ block: UnsafePointer<UInt8>) {
-        var w = [UInt32](repeating: 0, count: 64)
+        var schedule: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &schedule) { raw in
+            let w = raw.bindMemory(to: UInt32.self)
+            compressBlock(block, w)
+        }
+    }
+
+    /// The compression function, with `w` as the 64-word message schedule scratch.
+    private mutating func compressBlock(_ block: UnsafePointer<UInt8>, _ w: UnsafeMutableBufferPointer<UInt32>) {
         for i in 0..<16 {
             w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16
                 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])

@@ -15,6 +15,12 @@ public final class SentencePieceBPEModel: TokenizerModel {
     /// The other pieces (UNKNOWN, CONTROL, BYTE), looked up after `mergeable` as `PieceToId` does.
     let reserved: ByteStringTable
     let scores: [Float]
+    /// (left piece id, right piece id) -> id of their concatenation, for every mergeable piece that
+    /// splits into two mergeable pieces: merges between symbols that are pieces become integer
+    /// lookups. The rank field is unused (0).
+    let pairs: IDPairTable
+    /// The mergeable piece of each ASCII character, `UInt32.max` where there is none.
+    let asciiIDs: [TokenID]
     let unknownID: TokenID
     /// `<0xXX>` ids for byte fallback; the unknown id where the vocabulary lacks one.
     let byteIDs: [TokenID]
@@ -86,6 +92,22 @@ public final class SentencePieceBPEModel: TokenizerModel {
         self.surfaces = surfaces
         self.startsWithSpaceSymbol = startsWithSpaceSymbol
         segmentation = CharacterPairTable(pieces: mergeableEntries.map(\.key))
+        var pairEntries: [(left: TokenID, right: TokenID, rank: UInt32, result: TokenID)] = []
+        for (bytes, _) in mergeableEntries where bytes.count > 1 {
+            bytes.withUnsafeBufferPointer { buffer in
+                let base = buffer.baseAddress!
+                guard let result = mergeable.lookup(base, buffer.count) else { return }
+                var split = UTF8Scanning.leadByteLength(base[0])
+                while split < buffer.count {
+                    if let left = mergeable.lookup(base, split), let right = mergeable.lookup(base + split, buffer.count - split) {
+                        pairEntries.append((left, right, 0, result))
+                    }
+                    split += UTF8Scanning.leadByteLength(base[split])
+                }
+            }
+        }
+        pairs = IDPairTable(pairEntries)
+        asciiIDs = (0..<128).map { mergeable.lookup([UInt8($0)]) ?? .max }
 
         let hexDigits = Array("0123456789ABCDEF".utf8)
         let unknownTokenID = TokenID(unknown)

@@ -30,12 +30,16 @@ final class SentencePieceEncoder: TokenEncoder {
         var length: Int32
         var prev: Int32
         var next: Int32
+        /// The symbol's mergeable piece id, `UInt32.max` when its bytes are not a mergeable piece
+        /// (only possible for a single character).
+        var id: TokenID
     }
     private struct Candidate {
         var score: Float
         var left: Int32
         var right: Int32
         var length: Int32
+        var id: TokenID
     }
     private var scratchCapacity = 0
     private var symbolScratch = UnsafeMutablePointer<Symbol>.allocate(capacity: 1)
@@ -203,15 +207,18 @@ final class SentencePieceEncoder: TokenEncoder {
     private func bytePairEncode(_ p: UnsafeMutablePointer<UInt8>, _ length: Int) -> Int {
         reserveScratch(length)
         let symbols = symbolScratch, agenda = agendaScratch, out = idScratch
-        let mergeable = model.mergeable, reserved = model.reserved
+        let mergeable = model.mergeable, reserved = model.reserved, pairs = model.pairs
+        let none = TokenID.max
         return model.scores.withUnsafeBufferPointer { scores -> Int in
+          model.asciiIDs.withUnsafeBufferPointer { asciiIDs -> Int in
             var symbolCount = 0
             var i = 0
             while i < length {
                 let charLength = min(UTF8Scanning.leadByteLength(p[i]), length - i)
+                let id = p[i] < 0x80 ? asciiIDs[Int(p[i])] : (mergeable.lookup(p + i, charLength) ?? none)
                 let index = Int32(symbolCount)
                 symbols[symbolCount] = Symbol(start: Int32(i), length: Int32(charLength), prev: index - 1,
-                                              next: i + charLength < length ? index + 1 : -1)
+                                              next: i + charLength < length ? index + 1 : -1, id: id)
                 symbolCount += 1
                 i += charLength
             }
@@ -223,10 +230,16 @@ final class SentencePieceEncoder: TokenEncoder {
             }
             @inline(__always) func consider(_ left: Int32, _ right: Int32) {
                 guard left >= 0, right >= 0 else { return }
-                let start = Int(symbols[Int(left)].start)
-                let merged = symbols[Int(left)].length + symbols[Int(right)].length
-                guard let id = mergeable.lookup(p + start, Int(merged)) else { return }
-                let candidate = Candidate(score: scores[Int(id)], left: left, right: right, length: merged)
+                let leftSymbol = symbols[Int(left)], rightSymbol = symbols[Int(right)]
+                let merged = leftSymbol.length + rightSymbol.length
+                let found: TokenID?
+                if leftSymbol.id != none && rightSymbol.id != none {
+                    found = pairs.lookup(leftSymbol.id, rightSymbol.id)?.result
+                } else {
+                    found = mergeable.lookup(p + Int(leftSymbol.start), Int(merged))
+                }
+                guard let id = found else { return }
+                let candidate = Candidate(score: scores[Int(id)], left: left, right: right, length: merged, id: id)
                 var child = agendaCount
                 agendaCount += 1
                 while child > 0 {
@@ -262,6 +275,7 @@ final class SentencePieceEncoder: TokenEncoder {
                 guard symbols[left].length > 0, symbols[right].length > 0,
                       symbols[left].length + symbols[right].length == top.length else { continue }
                 symbols[left].length = top.length
+                symbols[left].id = top.id
                 let next = symbols[right].next
                 symbols[left].next = next
                 if next >= 0 { symbols[Int(next)].prev = top.left }
@@ -276,7 +290,7 @@ final class SentencePieceEncoder: TokenEncoder {
             while index >= 0 {
                 let symbol = symbols[Int(index)]
                 let start = p + Int(symbol.start), pieceLength = Int(symbol.length)
-                let id = mergeable.lookup(start, pieceLength) ?? reserved.lookup(start, pieceLength) ?? unknownID
+                let id = symbol.id != none ? symbol.id : (reserved.lookup(start, pieceLength) ?? unknownID)
                 let isUnknown = id == unknownID
                 if isUnknown && byteFallback {
                     for k in 0..<pieceLength {
@@ -291,6 +305,7 @@ final class SentencePieceEncoder: TokenEncoder {
                 index = symbol.next
             }
             return count
+          }
         }
     }
 }
