@@ -15,10 +15,8 @@ public final class SentencePieceBPEModel: TokenizerModel {
     /// The other pieces (UNKNOWN, CONTROL, BYTE), looked up after `mergeable` as `PieceToId` does.
     let reserved: ByteStringTable
     let scores: [Float]
-    /// (left piece id, right piece id) -> id of their concatenation, for every mergeable piece that
-    /// splits into two mergeable pieces: merges between symbols that are pieces become integer
-    /// lookups. The rank field is unused (0).
-    let pairs: IDPairTable
+    /// Merges between symbols that are pieces, by id; nil for vocabularies too large for it.
+    let pairs: PieceMergeTable?
     /// The mergeable piece of each ASCII character, `UInt32.max` where there is none.
     let asciiIDs: [TokenID]
     let unknownID: TokenID
@@ -86,27 +84,29 @@ public final class SentencePieceBPEModel: TokenizerModel {
         let reserved = ByteStringTable(reservedEntries)
         self.mergeable = mergeable
         self.reserved = reserved
-        scores = proto.pieces.map(\.score)
+        let scores = proto.pieces.map(\.score)
+        self.scores = scores
         pieceTypes = proto.pieces.map(\.type)
         self.byteValues = byteValues
         self.surfaces = surfaces
         self.startsWithSpaceSymbol = startsWithSpaceSymbol
         segmentation = CharacterPairTable(pieces: mergeableEntries.map(\.key))
-        var pairEntries: [(left: TokenID, right: TokenID, rank: UInt32, result: TokenID)] = []
-        for (bytes, _) in mergeableEntries where bytes.count > 1 {
+        var pairEntries: [(left: TokenID, right: TokenID, result: TokenID, score: Float)] = []
+        let usePairs = proto.pieces.count < PieceMergeTable.maxVocabulary
+        for (bytes, _) in mergeableEntries where usePairs && bytes.count > 1 {
             bytes.withUnsafeBufferPointer { buffer in
                 let base = buffer.baseAddress!
                 guard let result = mergeable.lookup(base, buffer.count) else { return }
                 var split = UTF8Scanning.leadByteLength(base[0])
                 while split < buffer.count {
                     if let left = mergeable.lookup(base, split), let right = mergeable.lookup(base + split, buffer.count - split) {
-                        pairEntries.append((left, right, 0, result))
+                        pairEntries.append((left, right, result, scores[Int(result)]))
                     }
                     split += UTF8Scanning.leadByteLength(base[split])
                 }
             }
         }
-        pairs = IDPairTable(pairEntries)
+        pairs = usePairs ? PieceMergeTable(pairEntries) : nil
         asciiIDs = (0..<128).map { mergeable.lookup([UInt8($0)]) ?? .max }
 
         let hexDigits = Array("0123456789ABCDEF".utf8)

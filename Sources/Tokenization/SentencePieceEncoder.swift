@@ -232,14 +232,14 @@ final class SentencePieceEncoder: TokenEncoder {
                 guard left >= 0, right >= 0 else { return }
                 let leftSymbol = symbols[Int(left)], rightSymbol = symbols[Int(right)]
                 let merged = leftSymbol.length + rightSymbol.length
-                let found: TokenID?
-                if leftSymbol.id != none && rightSymbol.id != none {
-                    found = pairs.lookup(leftSymbol.id, rightSymbol.id)?.result
+                let found: (id: TokenID, score: Float)?
+                if let pairs, leftSymbol.id != none && rightSymbol.id != none {
+                    found = pairs.lookup(leftSymbol.id, rightSymbol.id)
                 } else {
-                    found = mergeable.lookup(p + Int(leftSymbol.start), Int(merged))
+                    found = mergeable.lookup(p + Int(leftSymbol.start), Int(merged)).map { ($0, scores[Int($0)]) }
                 }
-                guard let id = found else { return }
-                let candidate = Candidate(score: scores[Int(id)], left: left, right: right, length: merged, id: id)
+                guard let (id, score) = found else { return }
+                let candidate = Candidate(score: score, left: left, right: right, length: merged, id: id)
                 var child = agendaCount
                 agendaCount += 1
                 while child > 0 {
