@@ -191,6 +191,9 @@ final class SentencePieceEncoder: TokenEncoder {
 
     // MARK: BPE (bpe_model.cc)
 
+    /// Segments of at most this many characters are merged by scanning instead of with the heap.
+    private static let scanLimit = 24
+
     private func reserveScratch(_ length: Int) {
         guard length > scratchCapacity else { return }
         scratchCapacity = max(length, scratchCapacity * 2, 64)
@@ -228,17 +231,19 @@ final class SentencePieceEncoder: TokenEncoder {
             @inline(__always) func outranks(_ a: Candidate, _ b: Candidate) -> Bool {
                 a.score > b.score || (a.score == b.score && a.left < b.left)
             }
+            /// The mergeable piece (id, score) spelled by two adjacent symbols, if any.
+            @inline(__always) func pairPiece(_ leftSymbol: Symbol, _ rightSymbol: Symbol) -> (id: TokenID, score: Float)? {
+                if let pairs, leftSymbol.id != none && rightSymbol.id != none {
+                    return pairs.lookup(leftSymbol.id, rightSymbol.id)
+                }
+                let merged = Int(leftSymbol.length + rightSymbol.length)
+                return mergeable.lookup(p + Int(leftSymbol.start), merged).map { ($0, scores[Int($0)]) }
+            }
             @inline(__always) func consider(_ left: Int32, _ right: Int32) {
                 guard left >= 0, right >= 0 else { return }
                 let leftSymbol = symbols[Int(left)], rightSymbol = symbols[Int(right)]
                 let merged = leftSymbol.length + rightSymbol.length
-                let found: (id: TokenID, score: Float)?
-                if let pairs, leftSymbol.id != none && rightSymbol.id != none {
-                    found = pairs.lookup(leftSymbol.id, rightSymbol.id)
-                } else {
-                    found = mergeable.lookup(p + Int(leftSymbol.start), Int(merged)).map { ($0, scores[Int($0)]) }
-                }
-                guard let (id, score) = found else { return }
+                guard let (id, score) = pairPiece(leftSymbol, rightSymbol) else { return }
                 let candidate = Candidate(score: score, left: left, right: right, length: merged, id: id)
                 var child = agendaCount
                 agendaCount += 1
@@ -267,7 +272,45 @@ final class SentencePieceEncoder: TokenEncoder {
                 return top
             }
 
-            for index in stride(from: 1, to: symbolCount, by: 1) { consider(Int32(index - 1), Int32(index)) }
+            if symbolCount <= Self.scanLimit {
+                // Short segments: keep each symbol's pair with its successor in `agenda[i]` and scan
+                // for the best (highest score, leftmost) — the same choice the heap makes, with less
+                // bookkeeping for the few symbols of a word.
+                @inline(__always) func evaluate(_ index: Int32) {
+                    let next = symbols[Int(index)].next
+                    if next >= 0, let (id, score) = pairPiece(symbols[Int(index)], symbols[Int(next)]) {
+                        agenda[Int(index)] = Candidate(score: score, left: index, right: next, length: 0, id: id)
+                    } else {
+                        agenda[Int(index)].id = none
+                    }
+                }
+                for index in 0..<symbolCount { evaluate(Int32(index)) }
+                while true {
+                    var best: Int32 = -1
+                    var bestScore: Float = 0
+                    var index: Int32 = 0
+                    while index >= 0 {
+                        let candidate = agenda[Int(index)]
+                        if candidate.id != none && (best < 0 || candidate.score > bestScore) {
+                            best = index
+                            bestScore = candidate.score
+                        }
+                        index = symbols[Int(index)].next
+                    }
+                    guard best >= 0 else { break }
+                    let right = Int(agenda[Int(best)].right)
+                    symbols[Int(best)].length += symbols[right].length
+                    symbols[Int(best)].id = agenda[Int(best)].id
+                    let next = symbols[right].next
+                    symbols[Int(best)].next = next
+                    if next >= 0 { symbols[Int(next)].prev = best }
+                    symbols[right].length = 0
+                    evaluate(best)
+                    if symbols[Int(best)].prev >= 0 { evaluate(symbols[Int(best)].prev) }
+                }
+            } else {
+                for index in stride(from: 1, to: symbolCount, by: 1) { consider(Int32(index - 1), Int32(index)) }
+            }
             while agendaCount > 0 {
                 let top = pop()
                 let left = Int(top.left), right = Int(top.right)
