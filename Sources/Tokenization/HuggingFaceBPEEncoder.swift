@@ -117,12 +117,11 @@ final class HuggingFaceBPEEncoder: TokenEncoder {
         // Segments are cut only when no <unk> can occur (see HuggingFaceBPEModel.segmentation),
         // so caching and cutting never meet fuse_unk.
         let cacheable = length <= SegmentCache.maxKeyLength
-        let hash = cacheable ? tokenizerHash(p, length) : 0
-        if cacheable, cache.withCached(p, length, hash: hash, { ids.append(contentsOf: $0) }) { return }
+        if cacheable, cache.withCached(p, length, { ids.append(contentsOf: $0) }) { return }
         segmentIDs.removeAll(keepingCapacity: true)
         bytePairEncode(p, length)
         segmentIDs.withUnsafeBufferPointer { segment in
-            if cacheable { cache.insert(p, length, hash: hash, value: segment) }
+            if cacheable { cache.insert(p, length, value: segment) }
             ids.append(contentsOf: segment)
         }
     }

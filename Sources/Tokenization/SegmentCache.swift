@@ -82,15 +82,23 @@ final class SegmentCache {
         return (word0, word1)
     }
 
+    /// Hash of a key (short keys from their two words, so they are read once).
+    @inline(__always)
+    private static func hash(_ key: UnsafePointer<UInt8>, _ length: Int, short: (UInt64, UInt64)) -> UInt64 {
+        guard length <= 16 else { return tokenizerHash(key, length) }
+        var h = (short.0 ^ UInt64(length) &* 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 31) ^ short.1) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 29)
+    }
+
     /// Calls `body` with the cached ids for the key, returning false on a miss.
     @inline(__always)
-    func withCached(_ key: UnsafePointer<UInt8>, _ length: Int, hash: UInt64,
-                    _ body: (UnsafeBufferPointer<TokenID>) -> Void) -> Bool {
+    func withCached(_ key: UnsafePointer<UInt8>, _ length: Int, _ body: (UnsafeBufferPointer<TokenID>) -> Void) -> Bool {
         let isShort = length <= 16
-        var short: (UInt64, UInt64) = (0, 0)
+        let short = isShort ? Self.shortKey(key, length) : (0, 0)
+        let hash = Self.hash(key, length, short: short)
         let frontIndex = Int(truncatingIfNeeded: hash >> 40) & ((1 << Self.frontBits) - 1)
         if isShort {
-            short = Self.shortKey(key, length)
             let entry = front[frontIndex]
             if entry.length == Int16(length) && entry.key0 == short.0 && entry.key1 == short.1 {
                 withUnsafeBytes(of: entry.ids) { raw in
@@ -125,10 +133,12 @@ final class SegmentCache {
     }
 
     /// Remembers `value` for a key that `withCached` just missed.
-    func insert(_ key: UnsafePointer<UInt8>, _ length: Int, hash: UInt64, value: UnsafeBufferPointer<TokenID>) {
+    func insert(_ key: UnsafePointer<UInt8>, _ length: Int, value: UnsafeBufferPointer<TokenID>) {
+        let short = length <= 16 ? Self.shortKey(key, length) : (0, 0)
+        let hash = Self.hash(key, length, short: short)
         if length <= 16 {
             let frontIndex = Int(truncatingIfNeeded: hash >> 40) & ((1 << Self.frontBits) - 1)
-            promote(frontIndex, Self.shortKey(key, length), length, value)
+            promote(frontIndex, short, length, value)
         }
         if entries >= Self.maxEntries || keyCount + length > Self.maxKeyBytes || idCount + value.count > Self.maxIDs {
             slots.update(repeating: Self.emptySlot, count: capacity)

@@ -166,13 +166,12 @@ final class SentencePieceEncoder: TokenEncoder {
     private func encodeSegment(_ p: UnsafeMutablePointer<UInt8>, _ length: Int, firstOwnID: Int,
                                into ids: inout [TokenID]) {
         let cacheable = length <= SegmentCache.maxKeyLength
-        let hash = cacheable ? tokenizerHash(p, length) : 0
-        if cacheable, cache.withCached(p, length, hash: hash, { append($0, firstOwnID: firstOwnID, to: &ids) }) {
+        if cacheable, cache.withCached(p, length, { append($0, firstOwnID: firstOwnID, to: &ids) }) {
             return
         }
         let count = bytePairEncode(p, length)
         let segment = UnsafeBufferPointer(start: idScratch, count: count)
-        if cacheable { cache.insert(p, length, hash: hash, value: segment) }
+        if cacheable { cache.insert(p, length, value: segment) }
         append(segment, firstOwnID: firstOwnID, to: &ids)
     }
 

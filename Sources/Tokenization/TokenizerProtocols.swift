@@ -39,7 +39,7 @@ extension TokenEncoder {
     /// The ids of `text`, optionally framed by BOS/EOS.
     public func encode(_ text: [UInt8], addBOS: Bool = false, addEOS: Bool = false) -> [TokenID] {
         var ids: [TokenID] = []
-        ids.reserveCapacity(text.count / 3 + 4)
+        ids.reserveCapacity(text.count / 2 + 16)
         text.withUnsafeBufferPointer { encode($0, addBOS: addBOS, addEOS: addEOS, into: &ids) }
         return ids
     }
