@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import LongMixCore
+
+/// Writes a file under a temporary name beside its destination and renames it into place on
+/// `commit()`, so a reader never sees a half-written file and a killed run leaves nothing that
+/// looks finished. Released without `commit()`, it removes the temporary file.
+///
+/// Output is buffered (1 MiB); `write` copies bytes, so callers may reuse their buffers.
+public final class AtomicFileWriter {
+    public let path: String
+    public let temporaryPath: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private let bufferLimit = 1 << 20
+    private var committed = false
+    public private(set) var bytesWritten = 0
+
+    public init(path: String) throws {
+        self.path = path
+        temporaryPath = path + ".tmp-\(getpid())"
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
+            throw InputError.file(path, reason: "unwritable-file", "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
+        }
+        buffer.reserveCapacity(bufferLimit)
+    }
+
+    deinit {
+        if !committed {
+            if fd >= 0 { close(fd) }
+            unlink(temporaryPath)
+        }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        bytesWritten += bytes.count
+        if buffer.count + bytes.count > bufferLimit { try flush() }
+        if bytes.count >= bufferLimit {
+            try writeAll(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Flushes, closes and renames the file into place.
+    public func commit() throws {
+        try flush()
+        guard fsync(fd) == 0 || errno == EINVAL else { throw failure("fsync") }
+        close(fd)
+        fd = -1
+        guard rename(temporaryPath, path) == 0 else { throw failure("rename") }
+        committed = true
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writeAll($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure("write")
+            }
+            offset += n
+        }
+    }
+
+    private func failure(_ operation: String) -> InputError {
+        InputError.file(path, reason: "unwritable-file", "\(operation) failed: \(String(cString: strerror(errno)))")
+    }
+}

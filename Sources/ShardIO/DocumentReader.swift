@@ -1,0 +1,238 @@
+import LongMixCore
+
+/// How records become documents, and what to do with bad ones.
+public struct ReaderOptions: Sendable {
+    /// Where the text comes from.
+    public var text: TextSelector
+    /// A field holding the record's own id (string or number). When nil, ids are
+    /// `"<shard name>:<line>"` with the shard named relative to the source's shard directory.
+    public var idField: FieldPath?
+    /// A field whose value groups records (for example `meta.task_name` for Natural Instructions).
+    public var groupField: FieldPath?
+    /// Keep going past bad records and files, counting them by reason, instead of stopping at the
+    /// first with an error.
+    public var skipBadRecords: Bool
+    /// Longest accepted line; longer lines are bad records (`line-too-long`).
+    public var maxLineBytes: Int
+
+    public init(text: TextSelector = .field("text"), idField: FieldPath? = nil, groupField: FieldPath? = nil,
+                skipBadRecords: Bool = false, maxLineBytes: Int = 64 << 20) {
+        self.text = text
+        self.idField = idField
+        self.groupField = groupField
+        self.skipBadRecords = skipBadRecords
+        self.maxLineBytes = maxLineBytes
+    }
+}
+
+/// What a reader has seen so far. `records == documents + skipped total` always holds; blank lines
+/// are not records and are counted apart.
+public struct ReadCounts: Sendable, Equatable, Codable {
+    public var files = 0
+    public var records = 0
+    public var documents = 0
+    public var blankLines = 0
+    /// Reason key (`malformed-json`, `missing-field`, `invalid-utf8`, ...) -> records skipped.
+    public var skipped: [String: Int] = [:]
+    /// Files that could not be read to the end (`truncated-zstd`, `corrupt-gzip`, `empty-file`, ...),
+    /// by reason. Any lines after the failure point are unknown and not counted as records.
+    public var failedFiles: [String: Int] = [:]
+    /// Decompressed bytes read.
+    public var bytes = 0
+    /// UTF-8 bytes of document text produced.
+    public var textBytes = 0
+
+    public init() {}
+
+    public var skippedTotal: Int { skipped.values.reduce(0, +) }
+    public var isBalanced: Bool { records == documents + skippedTotal }
+
+    public mutating func add(_ other: ReadCounts) {
+        files += other.files
+        records += other.records
+        documents += other.documents
+        blankLines += other.blankLines
+        bytes += other.bytes
+        textBytes += other.textBytes
+        for (k, v) in other.skipped { skipped[k, default: 0] += v }
+        for (k, v) in other.failedFiles { failedFiles[k, default: 0] += v }
+    }
+}
+
+/// Streams the documents of one source's shards, in shard order then line order.
+///
+/// Contract: memory is bounded by one line plus the decompressor's buffers, whatever the shard
+/// size. In strict mode the first bad record or file throws an `InputError` naming file, line and
+/// field. With `skipBadRecords` the reader goes on, counts each bad record in `counts.skipped` by
+/// reason, each unreadable file in `counts.failedFiles`, and keeps the first few errors in
+/// `firstErrors` for the summary.
+public final class DocumentReader {
+    public let source: String
+    public let options: ReaderOptions
+    public private(set) var counts = ReadCounts()
+    /// The first errors met in keep-going mode (at most `maxKeptErrors`).
+    public private(set) var firstErrors: [InputError] = []
+    public let maxKeptErrors = 20
+
+    private let paths: [String]
+    private let names: [String]
+    private var fileIndex = -1
+    private var lines: LineReader?
+    private var recordsInFile = 0
+    private let extractor: FieldExtractor
+    private var values: [FieldValue?] = []
+    private var text: [UInt8] = []
+    // Indices into extractor.paths.
+    private let idSlot: Int?
+    private let groupSlot: Int?
+
+    public init(paths: [String], source: String, options: ReaderOptions) {
+        self.paths = paths
+        self.names = ShardPaths.relativeNames(paths)
+        self.source = source
+        self.options = options
+        var fieldPaths = options.text.fieldPaths
+        func slot(_ p: FieldPath?) -> Int? {
+            guard let p else { return nil }
+            if let i = fieldPaths.firstIndex(of: p) { return i }
+            fieldPaths.append(p)
+            return fieldPaths.count - 1
+        }
+        idSlot = slot(options.idField)
+        groupSlot = slot(options.groupField)
+        extractor = FieldExtractor(paths: fieldPaths)
+    }
+
+    /// The next document, or nil when every shard has been read.
+    public func next() throws -> Document? {
+        while true {
+            guard let lines else {
+                guard try openNextFile() else { return nil }
+                continue
+            }
+            let line: UnsafeBufferPointer<UInt8>?
+            do {
+                line = try lines.next()
+            } catch let error as InputError {
+                if error.reason == "line-too-long" {
+                    counts.records += 1
+                    recordsInFile += 1
+                    try handle(error)
+                    continue
+                }
+                // The stream itself failed: the rest of the file is unreadable.
+                try closeFile(failure: InputError(
+                    location: RecordLocation(file: lines.path, line: lines.lineNumber), reason: error.reason,
+                    message: error.message + " (after line \(lines.lineNumber))"))
+                continue
+            }
+            guard let line else {
+                try closeFile(failure: nil)
+                continue
+            }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                counts.blankLines += 1
+                continue
+            }
+            counts.records += 1
+            recordsInFile += 1
+            let location = RecordLocation(file: lines.path, line: lines.lineNumber)
+            do {
+                let document = try makeDocument(line, location: location)
+                counts.documents += 1
+                counts.textBytes += document.text.count
+                return document
+            } catch let error as InputError {
+                try handle(error)
+            }
+        }
+    }
+
+    private func handle(_ error: InputError) throws {
+        guard options.skipBadRecords else { throw error }
+        counts.skipped[error.reason, default: 0] += 1
+        if firstErrors.count < maxKeptErrors { firstErrors.append(error) }
+    }
+
+    private func openNextFile() throws -> Bool {
+        fileIndex += 1
+        guard fileIndex < paths.count else { return false }
+        counts.files += 1
+        recordsInFile = 0
+        do {
+            lines = try LineReader(path: paths[fileIndex], maxLineBytes: options.maxLineBytes)
+        } catch let error as InputError {
+            counts.failedFiles[error.reason, default: 0] += 1
+            guard options.skipBadRecords else { throw error }
+            if firstErrors.count < maxKeptErrors { firstErrors.append(error) }
+        }
+        return true
+    }
+
+    private func closeFile(failure: InputError?) throws {
+        guard let lines else { return }
+        counts.bytes += lines.bytesRead
+        self.lines = nil
+        var failure = failure
+        if failure == nil && recordsInFile == 0 {
+            failure = InputError.file(lines.path, reason: "empty-file", "the shard holds no records")
+        }
+        guard let failure else { return }
+        counts.failedFiles[failure.reason, default: 0] += 1
+        guard options.skipBadRecords else { throw failure }
+        if firstErrors.count < maxKeptErrors { firstErrors.append(failure) }
+    }
+
+    private func makeDocument(_ line: UnsafeBufferPointer<UInt8>, location: RecordLocation) throws -> Document {
+        do {
+            try extractor.extract(line, into: &values)
+        } catch {
+            throw InputError(location: location, reason: error.reason,
+                             message: "\(error.message) at column \(error.offset + 1)")
+        }
+        text.removeAll(keepingCapacity: true)
+        for part in options.text.parts {
+            switch part {
+            case .literal(let bytes):
+                text.append(contentsOf: bytes)
+            case .field(let path):
+                let i = extractor.paths.firstIndex(of: path)!
+                switch values[i] {
+                case .string(let bytes)?:
+                    text.append(contentsOf: bytes)
+                case nil:
+                    throw InputError(location: location, field: path.description, reason: "missing-field",
+                                     message: "the record has no such field")
+                case .number?:
+                    throw InputError(location: location, field: path.description, reason: "non-string-field",
+                                     message: "expected a string, found a number")
+                case .other(let kind)?:
+                    throw InputError(location: location, field: path.description, reason: "non-string-field",
+                                     message: "expected a string, found \(kind == "array" || kind == "object" ? "an" : "a") \(kind)")
+                }
+            }
+        }
+        let id: String
+        if let idSlot {
+            id = try scalarText(idSlot, location: location)
+        } else {
+            id = "\(names[fileIndex]):\(location.line)"
+        }
+        let group = try groupSlot.map { try scalarText($0, location: location) }
+        return Document(id: id, source: source, text: text, group: group, location: location)
+    }
+
+    /// An id or group value: a string or a number, as text.
+    private func scalarText(_ slot: Int, location: RecordLocation) throws -> String {
+        let field = extractor.paths[slot].description
+        switch values[slot] {
+        case .string(let bytes)?, .number(let bytes)?:
+            return String(decoding: bytes, as: UTF8.self)
+        case nil:
+            throw InputError(location: location, field: field, reason: "missing-field", message: "the record has no such field")
+        case .other(let kind)?:
+            throw InputError(location: location, field: field, reason: "non-string-field",
+                             message: "expected a string or a number, found \(kind)")
+        }
+    }
+}

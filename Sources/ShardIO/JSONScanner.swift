@@ -1,0 +1,306 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A syntax or encoding error inside one JSON text, at a byte offset of that text.
+public struct JSONSyntaxError: Error, Sendable {
+    /// `malformed-json`, `invalid-utf8` or `lone-surrogate`.
+    public var reason: String
+    public var message: String
+    /// 0-based byte offset into the line.
+    public var offset: Int
+}
+
+/// A validating JSON reader over bytes (RFC 8259, as strict as Python's `json.loads` on UTF-8
+/// bytes, minus its non-standard `NaN`/`Infinity`): it checks the grammar, the UTF-8 of every string
+/// byte and every escape, while skipping what the caller does not need and decoding what it does.
+///
+/// Strings decode to UTF-8 bytes; a `\u` escape of a lone surrogate is an error (`lone-surrogate`),
+/// since the result could not be written as UTF-8. Nesting deeper than `maxDepth` is an error.
+/// Hot loops examine 8 bytes at a time and copy unescaped runs in bulk.
+struct JSONScanner {
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    var pos = 0
+    static let maxDepth = 512
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        // An empty buffer may have a nil base address; point at a valid dummy byte then.
+        base = bytes.baseAddress ?? JSONScanner.emptyBase
+        count = bytes.count
+    }
+
+    private nonisolated(unsafe) static let emptyBase: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return UnsafePointer(p)
+    }()
+
+    // MARK: Errors
+
+    func fail(_ message: String, reason: String = "malformed-json", at offset: Int? = nil) -> JSONSyntaxError {
+        JSONSyntaxError(reason: reason, message: message, offset: offset ?? pos)
+    }
+
+    func describeByte(at i: Int) -> String {
+        guard i < count else { return "end of line" }
+        let b = base[i]
+        return b >= 0x21 && b < 0x7F ? "'\(Character(Unicode.Scalar(b)))'" : "byte 0x\(String(b, radix: 16))"
+    }
+
+    // MARK: Structure
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while pos < count {
+            let b = base[pos]
+            guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
+            pos += 1
+        }
+    }
+
+    @inline(__always)
+    func peek() -> UInt8? { pos < count ? base[pos] : nil }
+
+    mutating func expect(_ byte: UInt8, _ what: String) throws(JSONSyntaxError) {
+        guard pos < count, base[pos] == byte else {
+            throw fail("expected \(what), found \(describeByte(at: pos))")
+        }
+        pos += 1
+    }
+
+    /// After the top-level value: only whitespace may remain.
+    mutating func expectEnd() throws(JSONSyntaxError) {
+        skipWhitespace()
+        if pos < count { throw fail("unexpected \(describeByte(at: pos)) after the JSON value") }
+    }
+
+    /// Skips one value of any kind, validating it. `pos` must be at its first byte.
+    mutating func skipValue(depth: Int) throws(JSONSyntaxError) {
+        guard depth <= JSONScanner.maxDepth else { throw fail("nesting deeper than \(JSONScanner.maxDepth)") }
+        guard let b = peek() else { throw fail("expected a value, found end of line") }
+        switch b {
+        case UInt8(ascii: "\""):
+            try scanString(into: nil)
+        case UInt8(ascii: "{"):
+            pos += 1
+            skipWhitespace()
+            if peek() == UInt8(ascii: "}") { pos += 1; return }
+            while true {
+                skipWhitespace()
+                guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key, found \(describeByte(at: pos))") }
+                try scanString(into: nil)
+                skipWhitespace()
+                try expect(UInt8(ascii: ":"), "':'")
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                if peek() == UInt8(ascii: ",") { pos += 1; continue }
+                try expect(UInt8(ascii: "}"), "',' or '}'")
+                return
+            }
+        case UInt8(ascii: "["):
+            pos += 1
+            skipWhitespace()
+            if peek() == UInt8(ascii: "]") { pos += 1; return }
+            while true {
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                if peek() == UInt8(ascii: ",") { pos += 1; continue }
+                try expect(UInt8(ascii: "]"), "',' or ']'")
+                return
+            }
+        case UInt8(ascii: "t"): try skipLiteral("true")
+        case UInt8(ascii: "f"): try skipLiteral("false")
+        case UInt8(ascii: "n"): try skipLiteral("null")
+        default:
+            _ = try scanNumber()
+        }
+    }
+
+    mutating func skipLiteral(_ word: StaticString) throws(JSONSyntaxError) {
+        let n = word.utf8CodeUnitCount
+        guard pos + n <= count, memcmp(base + pos, word.utf8Start, n) == 0 else {
+            throw fail("invalid literal starting with \(describeByte(at: pos))")
+        }
+        pos += n
+    }
+
+    /// Scans a number (JSON grammar) and returns its byte range.
+    mutating func scanNumber() throws(JSONSyntaxError) -> Range<Int> {
+        let start = pos
+        @inline(__always) func isDigit(_ i: Int) -> Bool { i < count && base[i] >= 0x30 && base[i] <= 0x39 }
+        if pos < count && base[pos] == UInt8(ascii: "-") { pos += 1 }
+        guard isDigit(pos) else { throw fail("expected a value, found \(describeByte(at: pos))") }
+        if base[pos] == UInt8(ascii: "0") {
+            pos += 1
+        } else {
+            while isDigit(pos) { pos += 1 }
+        }
+        if pos < count && base[pos] == UInt8(ascii: ".") {
+            pos += 1
+            guard isDigit(pos) else { throw fail("expected a digit after '.'") }
+            while isDigit(pos) { pos += 1 }
+        }
+        if pos < count && (base[pos] | 0x20) == UInt8(ascii: "e") {
+            pos += 1
+            if pos < count && (base[pos] == UInt8(ascii: "+") || base[pos] == UInt8(ascii: "-")) { pos += 1 }
+            guard isDigit(pos) else { throw fail("expected a digit in the exponent") }
+            while isDigit(pos) { pos += 1 }
+        }
+        return start..<pos
+    }
+
+    // MARK: Strings
+
+    /// Scans the string at `pos` (which must be its opening quote), validating escapes and UTF-8.
+    /// When `output` is given, appends the decoded UTF-8 bytes to it.
+    mutating func scanString(into output: UnsafeMutablePointer<[UInt8]>?) throws(JSONSyntaxError) {
+        pos += 1  // opening quote
+        var runStart = pos
+        while true {
+            // Fast path: 8 bytes at a time while none is '"', '\\', a control byte or non-ASCII.
+            while pos + 8 <= count {
+                let w = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
+                if JSONScanner.hasSpecialByte(w) { break }
+                pos += 8
+            }
+            guard pos < count else { throw fail("unterminated string", at: runStart - 1) }
+            let b = base[pos]
+            if b == UInt8(ascii: "\"") {
+                output?.pointee.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: pos - runStart))
+                pos += 1
+                return
+            } else if b == UInt8(ascii: "\\") {
+                output?.pointee.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: pos - runStart))
+                try scanEscape(into: output)
+                runStart = pos
+            } else if b < 0x20 {
+                throw fail("control character 0x\(String(b, radix: 16)) inside a string (must be escaped)")
+            } else if b < 0x80 {
+                pos += 1
+            } else {
+                try validateUTF8Sequence()
+            }
+        }
+    }
+
+    /// True when any of the 8 bytes of `w` is '"', '\\', below 0x20, or 0x80 and above.
+    @inline(__always)
+    static func hasSpecialByte(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = w ^ (ones &* 0x22)
+        let backslash = w ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = w &- (ones &* 0x20)
+        return ((hasQuote | hasBackslash | hasControl | w) & highs) != 0
+    }
+
+    /// Validates one multi-byte UTF-8 sequence at `pos` (lead byte >= 0x80) and steps over it.
+    @inline(__always)
+    mutating func validateUTF8Sequence() throws(JSONSyntaxError) {
+        let b0 = base[pos]
+        @inline(__always) func cont(_ i: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
+            pos + i < count && base[pos + i] >= lo && base[pos + i] <= hi
+        }
+        let length: Int
+        switch b0 {
+        case 0xC2...0xDF: length = cont(1) ? 2 : 0
+        case 0xE0: length = cont(1, 0xA0) && cont(2) ? 3 : 0
+        case 0xE1...0xEC, 0xEE...0xEF: length = cont(1) && cont(2) ? 3 : 0
+        case 0xED: length = cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0
+        case 0xF0: length = cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0
+        case 0xF1...0xF3: length = cont(1) && cont(2) && cont(3) ? 4 : 0
+        case 0xF4: length = cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0
+        default: length = 0
+        }
+        guard length > 0 else {
+            throw fail("invalid UTF-8 byte 0x\(String(b0, radix: 16, uppercase: true))", reason: "invalid-utf8")
+        }
+        pos += length
+    }
+
+    /// Decodes the escape at `pos` (a backslash).
+    mutating func scanEscape(into output: UnsafeMutablePointer<[UInt8]>?) throws(JSONSyntaxError) {
+        let escapeStart = pos
+        pos += 1
+        guard pos < count else { throw fail("unterminated string") }
+        let e = base[pos]
+        pos += 1
+        let simple: UInt8
+        switch e {
+        case UInt8(ascii: "\""): simple = 0x22
+        case UInt8(ascii: "\\"): simple = 0x5C
+        case UInt8(ascii: "/"): simple = 0x2F
+        case UInt8(ascii: "b"): simple = 0x08
+        case UInt8(ascii: "f"): simple = 0x0C
+        case UInt8(ascii: "n"): simple = 0x0A
+        case UInt8(ascii: "r"): simple = 0x0D
+        case UInt8(ascii: "t"): simple = 0x09
+        case UInt8(ascii: "u"):
+            var scalar = try readHex4()
+            if scalar >= 0xD800 && scalar <= 0xDBFF {
+                guard pos + 6 <= count, base[pos] == UInt8(ascii: "\\"), base[pos + 1] == UInt8(ascii: "u") else {
+                    throw fail("lone high surrogate \\u\(String(scalar, radix: 16)) (cannot be UTF-8)",
+                               reason: "lone-surrogate", at: escapeStart)
+                }
+                pos += 2
+                let low = try readHex4()
+                guard low >= 0xDC00 && low <= 0xDFFF else {
+                    throw fail("high surrogate not followed by a low surrogate", reason: "lone-surrogate", at: escapeStart)
+                }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if scalar >= 0xDC00 && scalar <= 0xDFFF {
+                throw fail("lone low surrogate \\u\(String(scalar, radix: 16)) (cannot be UTF-8)",
+                           reason: "lone-surrogate", at: escapeStart)
+            }
+            if let output { JSONScanner.appendUTF8(scalar, to: &output.pointee) }
+            return
+        default:
+            throw fail("invalid escape \\\(describeByte(at: pos - 1))", at: escapeStart)
+        }
+        output?.pointee.append(simple)
+    }
+
+    mutating func readHex4() throws(JSONSyntaxError) -> UInt32 {
+        guard pos + 4 <= count else { throw fail("truncated \\u escape") }
+        var value: UInt32 = 0
+        for i in 0..<4 {
+            let c = base[pos + i]
+            let digit: UInt32
+            switch c {
+            case 0x30...0x39: digit = UInt32(c - 0x30)
+            case 0x41...0x46: digit = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(c - 0x61 + 10)
+            default: throw fail("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | digit
+        }
+        pos += 4
+        return value
+    }
+
+    static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+        switch scalar {
+        case 0..<0x80:
+            out.append(UInt8(scalar))
+        case 0x80..<0x800:
+            out.append(UInt8(0xC0 | scalar >> 6))
+            out.append(UInt8(0x80 | scalar & 0x3F))
+        case 0x800..<0x10000:
+            out.append(UInt8(0xE0 | scalar >> 12))
+            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
+            out.append(UInt8(0x80 | scalar & 0x3F))
+        default:
+            out.append(UInt8(0xF0 | scalar >> 18))
+            out.append(UInt8(0x80 | (scalar >> 12) & 0x3F))
+            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
+            out.append(UInt8(0x80 | scalar & 0x3F))
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import LongMixCore
+
+/// Runs another `ByteSource` (typically a decompressor) on a background thread, a few chunks ahead
+/// of the reader, so decompression and parsing overlap on two cores.
+///
+/// Memory is bounded: at most `depth` chunks of `chunkSize` bytes wait in the queue. An error from
+/// the underlying source is rethrown by `read(into:)` after the bytes that came before it. The
+/// thread stops when the stream ends, fails, or this object is released.
+public final class PrefetchingByteSource: ByteSource {
+    private let queue: ChunkQueue
+    private var current: [UInt8] = []
+    private var currentOffset = 0
+
+    public init(_ source: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
+        let queue = ChunkQueue(depth: depth)
+        self.queue = queue
+        let box = SourceBox(source)
+        let thread = Thread {
+            var source = box.source
+            while true {
+                var chunk = [UInt8](repeating: 0, count: chunkSize)
+                var filled = 0
+                var failure: Error?
+                do {
+                    // Fill the chunk as far as the source allows, so chunks are large.
+                    while filled < chunkSize {
+                        let n = try chunk.withUnsafeMutableBytes {
+                            try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
+                        }
+                        if n == 0 { break }
+                        filled += n
+                    }
+                } catch {
+                    failure = error
+                }
+                chunk.removeSubrange(filled...)
+                let end = failure != nil || filled < chunkSize
+                if !queue.put(chunk, failure: failure, end: end) || end { return }
+            }
+        }
+        thread.start()
+    }
+
+    deinit { queue.cancel() }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if currentOffset == current.count {
+            guard let next = try queue.take() else { return 0 }
+            current = next
+            currentOffset = 0
+        }
+        let n = min(buffer.count, current.count - currentOffset)
+        current.withUnsafeBytes { src in
+            buffer.baseAddress!.copyMemory(from: src.baseAddress! + currentOffset, byteCount: n)
+        }
+        currentOffset += n
+        return n
+    }
+}
+
+/// The bounded hand-off between the producer thread and the reader.
+private final class ChunkQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var chunks: [[UInt8]] = []
+    private var finished = false
+    private var failure: Error?
+    private var cancelled = false
+    private let depth: Int
+
+    init(depth: Int) { self.depth = depth }
+
+    /// Producer: waits for room and enqueues; false when the reader has gone away.
+    func put(_ chunk: [UInt8], failure: Error?, end: Bool) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.count >= depth && !cancelled { condition.wait() }
+        if cancelled { return false }
+        if !chunk.isEmpty { chunks.append(chunk) }
+        if let failure { self.failure = failure }
+        if end { finished = true }
+        condition.broadcast()
+        return true
+    }
+
+    /// Reader: the next non-empty chunk, nil at the end, or the producer's error.
+    func take() throws -> [UInt8]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && !finished { condition.wait() }
+        if chunks.isEmpty {
+            if let failure { throw failure }
+            return nil
+        }
+        condition.broadcast()
+        return chunks.removeFirst()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Moves a non-Sendable source into the producer thread; only that thread uses it afterwards.
+private final class SourceBox: @unchecked Sendable {
+    let source: ByteSource
+    init(_ source: ByteSource) { self.source = source }
+}

@@ -1,1 +1,0 @@
-// ShardIO: placeholder until the module lands.
