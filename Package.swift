@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Decontamination", dependencies: [
             "LongMixCore", "ShardIO", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Evaluation", dependencies: ["LongMixCore"]),
+        .target(name: "Evaluation", dependencies: ["LongMixCore", "ShardIO"]),
         .target(name: "Tasks", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
         .target(name: "Mixing", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Yams",

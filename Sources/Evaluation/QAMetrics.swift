@@ -2,7 +2,7 @@
 /// prediction and the list of acceptable gold answers and returns the best score over the golds.
 public enum QAMetrics {
     /// SQuAD v1.1 exact match: 1 when the normalized prediction equals some normalized gold answer.
-    /// An empty gold list scores 0 (callers reject such records before scoring; see `ScoringError`).
+    /// An empty gold list scores 0 (`PredictionScoring` rejects such records before scoring).
     public static func exactMatch(prediction: String, answers: [String]) -> Double {
         let normalized = AnswerNormalization.normalize(prediction)
         return answers.contains { AnswerNormalization.normalize($0) == normalized } ? 1 : 0
