@@ -5,6 +5,6 @@ struct LongMix: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "longmix",
         abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack.",
-        subcommands: []
+        subcommands: [StatsCommand.self, CatCommand.self]
     )
 }
