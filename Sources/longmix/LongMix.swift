@@ -5,6 +5,11 @@ struct LongMix: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "longmix",
         abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack.",
-        subcommands: [StatsCommand.self, CatCommand.self]
+        subcommands: [
+            StatsCommand.self,
+            CatCommand.self,
+            TokenizeCommand.self,
+            DetokenizeCommand.self,
+        ]
     )
 }
