@@ -10,6 +10,7 @@ struct LongMix: ParsableCommand {
             CatCommand.self,
             TokenizeCommand.self,
             DetokenizeCommand.self,
+            DecontamCommand.self,
         ]
     )
 }
