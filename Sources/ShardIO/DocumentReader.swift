@@ -191,6 +191,17 @@ public final class DocumentReader {
                              message: "\(error.message) at column \(error.offset + 1)")
         }
         text.removeAll(keepingCapacity: true)
+        if options.text.parts.count == 1, case .field = options.text.parts[0], case .string(let bytes)? = values[0] {
+            text = bytes  // the common single-field case: no copy
+        } else {
+            try fillFromTemplate(location: location)
+        }
+        let (id, group) = try identity(location: location)
+        return Document(id: id, source: source, text: text, group: group, location: location)
+    }
+
+    /// Builds `text` from the selector's parts (literals and string fields).
+    private func fillFromTemplate(location: RecordLocation) throws {
         for part in options.text.parts {
             switch part {
             case .literal(let bytes):
@@ -212,6 +223,10 @@ public final class DocumentReader {
                 }
             }
         }
+    }
+
+    /// The document id (own id field, or shard:line) and group value.
+    private func identity(location: RecordLocation) throws -> (String, String?) {
         let id: String
         if let idSlot {
             id = try scalarText(idSlot, location: location)
@@ -219,7 +234,7 @@ public final class DocumentReader {
             id = "\(names[fileIndex]):\(location.line)"
         }
         let group = try groupSlot.map { try scalarText($0, location: location) }
-        return Document(id: id, source: source, text: text, group: group, location: location)
+        return (id, group)
     }
 
     /// An id or group value: a string or a number, as text.

@@ -5,6 +5,14 @@ struct LongMix: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "longmix",
         abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack.",
-        subcommands: [TasksCommand.self, ScoreCommand.self]
+        subcommands: [
+            StatsCommand.self,
+            CatCommand.self,
+            TokenizeCommand.self,
+            DetokenizeCommand.self,
+            DecontamCommand.self,
+            TasksCommand.self,
+            ScoreCommand.self,
+        ]
     )
 }
