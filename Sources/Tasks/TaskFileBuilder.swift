@@ -1,5 +1,6 @@
 import LongMixCore
 import ShardIO
+import Tokenization
 
 /// What a task build read, wrote and dropped.
 ///
@@ -31,6 +32,15 @@ public struct TaskFileBuilder {
     public init(skipBadRecords: Bool = false, tokenCounter: ((String) -> Int)? = nil) {
         self.skipBadRecords = skipBadRecords
         self.tokenCounter = tokenCounter
+    }
+
+    /// Counts with `tokenizer`: the ids of an example's `text` (prompt + completion encoded as one
+    /// string), without BOS or EOS.
+    public init(skipBadRecords: Bool = false, tokenizer: Tokenizer?) {
+        self.skipBadRecords = skipBadRecords
+        guard let tokenizer else { return }
+        let encoder = tokenizer.makeEncoder()
+        tokenCounter = { text in encoder.encode(Array(text.utf8)).count }
     }
 
     public func build(inputs: [String], output: String,

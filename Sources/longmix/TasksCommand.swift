@@ -1,5 +1,6 @@
 import ArgumentParser
 import Tasks
+import Tokenization
 
 /// `longmix tasks`: long-context fine-tuning tasks written as prompt/completion JSONL.
 struct TasksCommand: ParsableCommand {
@@ -20,6 +21,13 @@ struct TaskIOOptions: ParsableArguments {
 
     @Flag(help: "Skip bad records (counted by reason) instead of stopping at the first one.")
     var skipBadRecords = false
+
+    @Option(help: "Tokenizer (SentencePiece .model or tokenizer.json): adds token_count (tokens of text, no BOS/EOS).")
+    var tokenizer: String?
+
+    func makeBuilder() throws -> TaskFileBuilder {
+        TaskFileBuilder(skipBadRecords: skipBadRecords, tokenizer: try tokenizer.map { try Tokenizer.load(path: $0) })
+    }
 }
 
 extension TaskBuildSummary {
