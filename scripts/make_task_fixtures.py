@@ -132,4 +132,5 @@ def main():
     write_lines(os.path.join(out, "booksum", "chapters.jsonl"), [json.dumps(r) for r in booksum_records(4)])
     write_lines(os.path.join(out, "booksum", "bad-records.jsonl"), bad_booksum(random.Random(5)))
 
-main()
+if __name__ == "__main__":
+    main()

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -80,10 +81,16 @@ def make_pairs(path, count, seed=1):
             out.write(json.dumps({"id": i, "summary": " ".join(reference), "prediction": " ".join(prediction)}) + "\n")
 
 
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(cmd):
-    start = time.perf_counter()
+    """Wall seconds, CPU seconds (user + system) and stdout of one run."""
+    cpu, start = cpu_seconds(), time.perf_counter()
     result = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return time.perf_counter() - start, result.stdout
+    return time.perf_counter() - start, cpu_seconds() - cpu, result.stdout
 
 
 def means(stdout):
@@ -108,19 +115,22 @@ def main():
         ours_cmd = [args.longmix, "score", "-p", pairs, "--reference-field", "summary",
                     "--metrics", "rouge1,rouge2,rougeL"] + (["--stem"] if args.stem else [])
         peer_cmd = [sys.executable, "-c", PEER, pairs, "stem" if args.stem else "nostem"]
-        ours_times, peer_times = [], []
+        ours_times, peer_times, ours_cpu, peer_cpu = [], [], [], []
         for _ in range(args.runs):
-            t, ours_out = timed(ours_cmd)
+            t, c, ours_out = timed(ours_cmd)
             ours_times.append(t)
-            t, peer_out = timed(peer_cmd)
+            ours_cpu.append(c)
+            t, c, peer_out = timed(peer_cmd)
             peer_times.append(t)
+            peer_cpu.append(c)
         ours, peer = means(ours_out), means(peer_out)
         diff = max(abs(ours[k] - peer[k]) for k in peer)
         size = os.path.getsize(pairs) / 1e6
         print(f"{args.pairs} pairs ({size:.1f} MB), stemming {'on' if args.stem else 'off'}, {args.runs} runs each")
-        print(f"longmix score : median {statistics.median(ours_times):.3f} s  {ours}")
-        print(f"rouge-score   : median {statistics.median(peer_times):.3f} s  {peer}")
-        print(f"speed-up (peer / longmix): {statistics.median(peer_times) / statistics.median(ours_times):.2f}x; "
+        print(f"longmix score : median {statistics.median(ours_times):.3f} s wall, {statistics.median(ours_cpu):.3f} s CPU  {ours}")
+        print(f"rouge-score   : median {statistics.median(peer_times):.3f} s wall, {statistics.median(peer_cpu):.3f} s CPU  {peer}")
+        print(f"speed-up (peer / longmix): {statistics.median(peer_times) / statistics.median(ours_times):.2f}x wall, "
+              f"{statistics.median(peer_cpu) / statistics.median(ours_cpu):.2f}x CPU; "
               f"max |mean difference| {diff:.3g}")
         if diff > 1e-9:
             sys.exit("means differ by more than 1e-9")
