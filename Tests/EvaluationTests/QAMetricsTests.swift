@@ -73,3 +73,55 @@ import TestSupport
         print("QA metrics: \(cases.count) cases vs the Python oracle; em=1 \(hits[0]), partial f1 \(hits[1]), subspan=1 \(hits[2])")
     }
 }
+
+@Suite struct NormalizationFuzzTests {
+    /// Random strings over code points of many Unicode categories (letters of several scripts,
+    /// combining marks, digits and other numerals, punctuation inside and outside ASCII, every
+    /// kind of space, case-special letters), mixed with the articles, against Python's own
+    /// lower / string.punctuation / re `\b` / split.
+    @Test func normalizationMatchesPythonOnMixedUnicode() throws {
+        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+        let ranges: [ClosedRange<UInt32>] = [
+            0x20...0x7E, 0xA0...0x17F, 0x300...0x36F, 0x370...0x3FF, 0x400...0x45F, 0x5D0...0x5EA, 0x660...0x669,
+            0x900...0x97F, 0x1C...0x1F, 0x9...0xD, 0x2000...0x206F, 0x2150...0x218B, 0x2460...0x24FF, 0x3000...0x3003,
+            0x3040...0x309F, 0x4E00...0x4E2F, 0xFF01...0xFF5E, 0x1E00...0x1EFF, 0x212A...0x212B, 0x130...0x131,
+        ]
+        let pieces = ["a", "an", "the", "The", "AN", " ", "  ", "\n", ".", "'", "-", "_"]
+        var generator = TextGenerator(seed: 21)
+        var cases: [String] = []
+        for _ in 0..<3000 {
+            var s = String.UnicodeScalarView()
+            for _ in 0..<generator.below(24) {
+                if generator.below(3) == 0 {
+                    s.append(contentsOf: generator.pick(pieces).unicodeScalars)
+                } else {
+                    let r = generator.pick(ranges)
+                    if let scalar = Unicode.Scalar(r.lowerBound + UInt32(generator.below(Int(r.upperBound - r.lowerBound) + 1))),
+                       scalar.properties.generalCategory != .unassigned {
+                        s.append(scalar)
+                    }
+                }
+            }
+            cases.append(String(s))
+        }
+        var input = Data()
+        for c in cases {
+            input += try JSONSerialization.data(withJSONObject: ["prediction": c, "answers": ["x"]] as [String: Any])
+            input += Data("\n".utf8)
+        }
+        let lines = String(decoding: try Oracle.run("eval_qa_metrics.py", input: input), as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == cases.count)
+        var failures = 0
+        for (line, c) in zip(lines, cases) {
+            let want = (try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any])["normalized_prediction"] as! String
+            let got = AnswerNormalization.normalize(c)
+            if Array(got.unicodeScalars) != Array(want.unicodeScalars) {
+                failures += 1
+                if failures <= 5 {
+                    Issue.record("normalize(\(c.unicodeScalars.map { String($0.value, radix: 16) })) = \(got.unicodeScalars.map { String($0.value, radix: 16) }), Python \(want.unicodeScalars.map { String($0.value, radix: 16) })")
+                }
+            }
+        }
+        #expect(failures == 0, "\(failures) of \(cases.count) differ")
+    }
+}
