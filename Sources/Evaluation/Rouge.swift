@@ -19,17 +19,7 @@ public enum RougeType: Hashable, Sendable, CustomStringConvertible {
     case ngram(Int)
     case longestCommonSubsequence
 
-    /// Parses `rouge1`, `rouge2`, ... `rouge9` and `rougeL` (rouge-score's names).
-    public init?(name: String) {
-        if name == "rougeL" {
-            self = .longestCommonSubsequence
-        } else if name.hasPrefix("rouge"), name.count == 6, let n = Int(name.dropFirst(5)), n > 0 {
-            self = .ngram(n)
-        } else {
-            return nil
-        }
-    }
-
+    /// rouge-score's name: `rouge1`, `rouge2`, ..., `rougeL`.
     public var description: String {
         switch self {
         case .ngram(let n): return "rouge\(n)"
