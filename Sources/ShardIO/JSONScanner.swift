@@ -173,7 +173,9 @@ struct JSONScanner {
         if !oneShot {
             let start = pos
             try scanString(writingTo: nil)
-            bound = pos - start
+            // + 8: the word-at-a-time loop stores whole 8-byte words, up to 7 bytes past the
+            // decoded end (the closing quote and what follows it on the line).
+            bound = pos - start + 8
             pos = start
         }
         var failure: JSONSyntaxError?
