@@ -30,8 +30,10 @@ public struct SourceTarget: Sendable, Equatable {
 ///
 /// Budget `smallest-source` takes the largest total at which no source needs up-sampling:
 /// `min over s of available_s / weight_s`. When every source is concat-packed the total is cut
-/// into whole sequences and shared out by largest remainders, so each source's share of
-/// sequences is within `1 / sequences` of its weight; otherwise concat sources round their
+/// into whole sequences and shared out by largest remainders, taking the largest count (down to
+/// half the budget) at which every share is within 0.5 percentage points of its weight;
+/// otherwise every source takes `weight × budget` tokens (a concat source then pads its last
+/// sequence). concat sources round their
 /// target to whole sequences and the others take `weight × budget` tokens.
 public enum MixturePlanner {
     public static func plan(_ supplies: [SourceSupply], budget: TokenBudget, seqLen: Int) throws -> [SourceTarget] {
@@ -45,27 +47,40 @@ public enum MixturePlanner {
         }
         var targets = supplies.map { SourceTarget(name: $0.name, tokens: Int(($0.weight * total).rounded(.down)), sequences: nil, rate: 0) }
         if supplies.allSatisfy({ $0.packing == .concat }) {
-            let sequences = Int(total / Double(seqLen))
-            guard sequences > 0 else {
+            let most = Int(total / Double(seqLen))
+            guard most > 0 else {
                 throw PlanError("the budget (\(Int(total)) tokens) does not fill one \(seqLen)-token sequence")
             }
-            let quotas = supplies.map { $0.weight * Double(sequences) }
-            var counts = quotas.map { Int($0.rounded(.down)) }
-            let order = quotas.indices.sorted { (quotas[$0] - Double(counts[$0]), -$0) > (quotas[$1] - Double(counts[$1]), -$1) }
-            for i in order.prefix(sequences - counts.reduce(0, +)) { counts[i] += 1 }
+            // The largest number of sequences, at most what the budget fills, whose apportionment
+            // puts every source within half a percentage point of its weight (for example a
+            // multiple of 4 for four equal weights); when no count does, the largest one.
+            let weights = supplies.map(\.weight)
+            var counts = apportion(most, weights: weights)
+            for n in stride(from: most, through: max(1, most / 2), by: -1) {
+                let candidate = apportion(n, weights: weights)
+                if zip(candidate, weights).allSatisfy({ abs(Double($0) / Double(n) - $1) <= 0.005 }) {
+                    counts = candidate
+                    break
+                }
+            }
             for i in targets.indices {
                 targets[i].sequences = counts[i]
                 targets[i].tokens = counts[i] * seqLen
             }
-        } else {
-            for i in targets.indices where supplies[i].packing == .concat {
-                let n = max(1, Int((Double(targets[i].tokens) / Double(seqLen)).rounded()))
-                targets[i].sequences = n
-                targets[i].tokens = n * seqLen
-            }
         }
         for i in targets.indices { targets[i].rate = Double(targets[i].tokens) / Double(supplies[i].tokens) }
         return targets
+    }
+}
+
+extension MixturePlanner {
+    /// Largest-remainder (Hamilton) apportionment of `n` sequences by `weights` (summing to 1).
+    static func apportion(_ n: Int, weights: [Double]) -> [Int] {
+        let quotas = weights.map { $0 * Double(n) }
+        var counts = quotas.map { Int($0.rounded(.down)) }
+        let order = quotas.indices.sorted { (quotas[$0] - Double(counts[$0]), -$0) > (quotas[$1] - Double(counts[$1]), -$1) }
+        for i in order.prefix(n - counts.reduce(0, +)) { counts[i] += 1 }
+        return counts
     }
 }
 

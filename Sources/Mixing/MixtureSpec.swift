@@ -34,11 +34,9 @@ public struct MixtureSource: Sendable {
     /// Shard patterns, already resolved against the data root.
     public var paths: [String]
     public var weight: Double
+    /// How records become documents; `reader.completion` marks the answer part (the only part
+    /// in the loss under completion-only) and `reader.header` a few-shot group's instruction.
     public var reader: ReaderOptions
-    /// Text appended after `reader.text` that is the answer part (loss on it only, under completion-only).
-    public var completion: TextSelector?
-    /// A few-shot group's shared instruction, read from the group's first record.
-    public var header: TextSelector?
     public var packing: PackingStrategy
     public var minDocumentTokens: Int
 }
@@ -174,11 +172,10 @@ public struct MixtureSpec: Sendable {
                 throw node.error("few-shot packing needs a group_field (for example meta.task_name)", key: node.path + ".group_field")
             }
             let reader = ReaderOptions(text: text, idField: try m["id_field"].map { FieldPath(try $0.string()) },
-                                       groupField: groupField)
+                                       groupField: groupField, completion: try template("completion"), header: try template("header"))
             sources.append(MixtureSource(
                 name: sourceName, paths: try pathsNode.strings().map { resolve($0, against: root_) }, weight: weight,
-                reader: reader, completion: try template("completion"), header: try template("header"),
-                packing: sourcePacking, minDocumentTokens: try m["min_doc_tokens"].map { try $0.int() } ?? minTokens))
+                reader: reader, packing: sourcePacking, minDocumentTokens: try m["min_doc_tokens"].map { try $0.int() } ?? minTokens))
         }
         let total = sources.reduce(0) { $0 + $1.weight }
         for i in sources.indices { sources[i].weight /= total }

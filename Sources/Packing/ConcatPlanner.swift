@@ -1,19 +1,17 @@
 /// OpenChatKit's packing: items joined end to end and cut into exact `seqLen` chunks, no padding;
 /// items cross sequence boundaries (REFERENCE.md section 1).
 ///
-/// Contract: stops once `maxSequences` full sequences are planned (nil: as many as the items
-/// fill). The unfinished last chunk is dropped, as OpenChatKit drops it. Tokens of started items
-/// that are not written count as truncated; items after the last one started are not counted
-/// (the caller selected more than needed).
+/// Contract: every token of every item is planned. A last chunk shorter than `seqLen` is kept
+/// and padded when `padLastSequence` is set, else dropped (as OpenChatKit drops it) and its
+/// tokens counted as truncated. Callers that select exactly `k × seqLen` tokens get `k` full
+/// sequences either way.
 public enum ConcatPlanner {
-    public static func plan(lengths: [Int], seqLen: Int, maxSequences: Int? = nil) -> PackPlan {
+    public static func plan(lengths: [Int], seqLen: Int, padLastSequence: Bool) -> PackPlan {
         precondition(seqLen > 0)
         var plan = PackPlan()
         var current = PlannedSequence()
         var room = seqLen
-        var lastStarted = -1
-        outer: for (item, length) in lengths.enumerated() where length > 0 {
-            lastStarted = item
+        for (item, length) in lengths.enumerated() where length > 0 {
             var offset = 0
             while offset < length {
                 let take = min(room, length - offset)
@@ -24,11 +22,12 @@ public enum ConcatPlanner {
                     plan.sequences.append(current)
                     current = PlannedSequence()
                     room = seqLen
-                    if let maxSequences, plan.sequences.count >= maxSequences { break outer }
                 }
             }
         }
-        plan.counts = PackingCounts.measure(plan.sequences, lengths: lengths, started: lastStarted + 1)
+        if !current.pieces.isEmpty && padLastSequence { plan.sequences.append(current) }
+        plan.counts = PackingCounts.measure(plan.sequences, lengths: lengths, started: lengths.count)
+        plan.counts.paddingTokens = plan.sequences.reduce(0) { $0 + seqLen - $1.used }
         return plan
     }
 }

@@ -19,38 +19,27 @@ public enum FewShotPlanner {
 
     public static func plan(groups: [Group], lengths: [Int], seqLen: Int) -> PackPlan {
         var plan = PackPlan()
-        var truncated = PackingCounts()
+        var headerTokens = 0
         for (g, group) in groups.enumerated() {
             let capacity = seqLen - group.headerLength
-            guard capacity > 0 else {
-                for item in group.items { truncated.truncatedTokens += lengths[item]; truncated.documentsTruncated += 1 }
-                continue
-            }
+            guard capacity > 0 else { continue }  // every example counts as truncated below
             let fitting = group.items.filter { lengths[$0] <= capacity }
-            for item in group.items where lengths[item] > capacity {
-                truncated.truncatedTokens += lengths[item]
-                truncated.documentsTruncated += 1
-            }
-            let bins = BestFitPlanner.bins(lengths: fitting.map { lengths[$0] }, capacity: capacity)
-            for bin in bins {
+            for bin in BestFitPlanner.bins(lengths: fitting.map { lengths[$0] }, capacity: capacity) {
                 var sequence = PlannedSequence()
                 if group.headerLength > 0 {
                     sequence.pieces.append(PlannedPiece(kind: .header(group: g), item: -1, offset: 0, length: group.headerLength))
+                    headerTokens += group.headerLength
                 }
                 for piece in bin.pieces {
                     sequence.pieces.append(.item(fitting[piece.item], offset: piece.offset, length: piece.length))
                 }
                 plan.sequences.append(sequence)
-                plan.counts.headerTokens += group.headerLength
             }
         }
-        var counts = PackingCounts.measure(plan.sequences, lengths: lengths, started: 0)
-        counts.documents = Set(plan.sequences.flatMap { $0.pieces.filter { $0.kind == .item }.map(\.item) }).count
-        counts.headerTokens = plan.counts.headerTokens
-        counts.truncatedTokens = truncated.truncatedTokens
-        counts.documentsTruncated = truncated.documentsTruncated
-        counts.paddingTokens = plan.sequences.reduce(0) { $0 + seqLen - $1.used }
-        plan.counts = counts
+        // Items not placed (too long beside the header) count as truncated, whole.
+        plan.counts = PackingCounts.measure(plan.sequences, lengths: lengths, started: lengths.count)
+        plan.counts.headerTokens = headerTokens
+        plan.counts.paddingTokens = plan.sequences.reduce(0) { $0 + seqLen - $1.used }
         return plan
     }
 }

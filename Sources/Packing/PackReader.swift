@@ -105,7 +105,7 @@ public final class PackReader {
                     if mask[Int(s.start)..<Int(s.start + s.length)].contains(where: { $0 != 0 }) {
                         problems.append("sequence \(i): padding with loss mask 1")
                     }
-                } else if s.document < 0 || Int(s.document) >= documentCount {
+                } else if s.kind == .document && (s.document < 0 || Int(s.document) >= documentCount) {
                     problems.append("sequence \(i): segment names document \(s.document) of \(documentCount)")
                 }
             }

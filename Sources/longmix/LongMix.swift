@@ -11,6 +11,9 @@ struct LongMix: ParsableCommand {
             TokenizeCommand.self,
             DetokenizeCommand.self,
             DecontamCommand.self,
+            PlanCommand.self,
+            BuildCommand.self,
+            InspectCommand.self,
             TasksCommand.self,
             ScoreCommand.self,
         ]
