@@ -14,7 +14,7 @@ struct ScoreCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "Predictions JSONL.")
+    @Argument(help: "Predictions JSONL (.jsonl, .jsonl.zst, .jsonl.gz).")
     var predictions: String
 
     @Option(name: .shortAndLong, help: "References JSONL (default: the references are in the prediction records).")

@@ -19,14 +19,14 @@ struct TaskIOOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Output JSONL (.jsonl or .jsonl.zst), written atomically.")
     var output: String
 
-    @Flag(help: "Skip bad records (counted by reason) instead of stopping at the first one.")
-    var skipBadRecords = false
+    @Flag(help: "Skip bad records, counting them by reason, instead of stopping at the first one.")
+    var keepGoing = false
 
     @Option(help: "Tokenizer (SentencePiece .model or tokenizer.json): adds token_count (tokens of text, no BOS/EOS).")
     var tokenizer: String?
 
     func makeBuilder() throws -> TaskFileBuilder {
-        TaskFileBuilder(skipBadRecords: skipBadRecords, tokenizer: try tokenizer.map { try Tokenizer.load(path: $0) })
+        TaskFileBuilder(skipBadRecords: keepGoing, tokenizer: try tokenizer.map { try Tokenizer.load(path: $0) })
     }
 }
 

@@ -6,7 +6,7 @@ by Debian's python3-doc, else GCIDE headwords): references of 150-450 words, pre
 perturbed copies (sentences dropped, words replaced, reordered) or unrelated passages, so ROUGE
 values spread over (0, 1). Then runs, side by side on the same JSONL:
 
-  LongMix: longmix score -p pairs.jsonl --reference-field summary --metrics rouge1,rouge2,rougeL [--stem]
+  LongMix: longmix score pairs.jsonl --reference-field summary --metrics rouge1,rouge2,rougeL [--stem]
   peer:    Python rouge_score.RougeScorer over the same records, mean F-measures
 
 alternately, --runs times each, and prints medians, the ratio, and the largest difference
@@ -112,7 +112,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         pairs = os.path.join(tmp, "pairs.jsonl")
         make_pairs(pairs, args.pairs)
-        ours_cmd = [args.longmix, "score", "-p", pairs, "--reference-field", "summary",
+        ours_cmd = [args.longmix, "score", pairs, "--reference-field", "summary",
                     "--metrics", "rouge1,rouge2,rougeL"] + (["--stem"] if args.stem else [])
         peer_cmd = [sys.executable, "-c", PEER, pairs, "stem" if args.stem else "nostem"]
         ours_times, peer_times, ours_cpu, peer_cpu = [], [], [], []
