@@ -1,1 +1,0 @@
-// Decontamination: placeholder until the module lands.

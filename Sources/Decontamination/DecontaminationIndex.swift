@@ -1,0 +1,242 @@
+import Foundation
+import GRDB
+import LongMixCore
+
+/// Where an indexed n-gram came from.
+public struct Provenance: Sendable, Hashable, Comparable {
+    public var scenario: String
+    public var split: String
+    public var instanceID: String
+    public var part: InstancePart
+
+    public static func < (a: Provenance, b: Provenance) -> Bool {
+        (a.scenario, a.split, a.instanceID, a.part.rawValue) < (b.scenario, b.split, b.instanceID, b.part.rawValue)
+    }
+}
+
+/// One (scenario, split) of the index with its instance count, for HELM-style summaries.
+public struct IndexedScenario: Sendable, Hashable {
+    public var scenario: String
+    public var split: String
+    /// HELM's `scenario_spec` as canonical JSON, when the export had one.
+    public var spec: String?
+    public var instanceCount: Int
+}
+
+/// What one import added.
+public struct ImportCounts: Sendable, Equatable {
+    /// Instances read from the file(s), in any split.
+    public var instancesRead = 0
+    /// Instances skipped because their split is not indexed.
+    public var instancesSkippedSplit = 0
+    /// Instances new to the index (re-imports add none).
+    public var instancesAdded = 0
+    /// Input or reference texts with fewer than n words (they cannot overlap anything).
+    public var partsTooShort = 0
+    /// N-gram rows (hash, instance, part) new to the index.
+    public var ngramsAdded = 0
+
+    public init() {}
+}
+
+/// The persistent n-gram index of test sets, a SQLite database (GRDB).
+///
+/// Schema (all keys indexed; re-importing the same data adds nothing):
+/// - `parameters(key, value)`: `n`, `normalization`, `hash` (the hashing scheme version);
+///   fixed at creation. Opening with other parameters, or scanning with them, is refused.
+/// - `scenarios(id, name, split, spec)`, UNIQUE(name, split)
+/// - `instances(id, scenario, instance_id)`, UNIQUE(scenario, instance_id)
+/// - `ngrams(hash, instance, part)`, PRIMARY KEY(hash, instance, part) WITHOUT ROWID; `hash` is
+///   the 64-bit n-gram hash stored as its signed bit pattern; `part` 0 = input, 1 = reference.
+///
+/// The scanner never queries SQLite per n-gram: `loadNGramSet()` reads all hashes into memory
+/// once; `provenance(of:)` is asked only about hits.
+public final class DecontaminationIndex: Sendable {
+    public let path: String
+    public let n: Int
+    public let normalization: Normalization
+    let database: DatabaseQueue
+
+    /// Identifies the word and n-gram hash functions; bumped if they ever change.
+    static let hashScheme = "fnv1a-splitmix-poly-v1"
+
+    /// Opens the index at `path`, creating it with `n` and `normalization` when it does not exist.
+    /// An existing index with other parameters is refused (`ConfigurationError`).
+    public static func openOrCreate(path: String, n: Int, normalization: Normalization) throws
+        -> DecontaminationIndex {
+        let index = try DecontaminationIndex(path: path, creating: (n, normalization))
+        try index.require(n: n, normalization: normalization)
+        return index
+    }
+
+    /// Opens an existing index, taking its parameters from the database.
+    public static func open(path: String) throws -> DecontaminationIndex {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError(file: path, "no decontamination index here; build one with `longmix decontam index`")
+        }
+        return try DecontaminationIndex(path: path, creating: nil)
+    }
+
+    private init(path: String, creating parameters: (Int, Normalization)?) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
+        }
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        let stored: [String: String] = try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS parameters(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS scenarios(
+                    id INTEGER PRIMARY KEY, name TEXT NOT NULL, split TEXT NOT NULL, spec TEXT,
+                    UNIQUE(name, split));
+                CREATE TABLE IF NOT EXISTS instances(
+                    id INTEGER PRIMARY KEY, scenario INTEGER NOT NULL REFERENCES scenarios(id),
+                    instance_id TEXT NOT NULL, UNIQUE(scenario, instance_id));
+                CREATE TABLE IF NOT EXISTS ngrams(
+                    hash INTEGER NOT NULL, instance INTEGER NOT NULL, part INTEGER NOT NULL,
+                    PRIMARY KEY(hash, instance, part)) WITHOUT ROWID;
+                """)
+            if let (n, normalization) = parameters {
+                for (key, value) in [("n", String(n)), ("normalization", normalization.rawValue),
+                                     ("hash", Self.hashScheme)] {
+                    try db.execute(sql: "INSERT OR IGNORE INTO parameters(key, value) VALUES (?, ?)",
+                                   arguments: [key, value])
+                }
+            }
+            var stored: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM parameters") {
+                stored[row["key"]] = row["value"]
+            }
+            return stored
+        }
+        guard let nText = stored["n"], let n = Int(nText), n > 0,
+              let normalizationText = stored["normalization"],
+              let normalization = Normalization(rawValue: normalizationText) else {
+            throw ConfigurationError(file: path, "not a LongMix decontamination index (no valid n/normalization parameters)")
+        }
+        guard stored["hash"] == Self.hashScheme else {
+            throw ConfigurationError(file: path,
+                "index built with hash scheme '\(stored["hash"] ?? "?")', this LongMix uses '\(Self.hashScheme)'; rebuild it")
+        }
+        self.n = n
+        self.normalization = normalization
+    }
+
+    /// Refuses (throws) unless the index was built with exactly these protocol parameters.
+    public func require(n: Int, normalization: Normalization) throws {
+        guard n == self.n, normalization == self.normalization else {
+            throw ConfigurationError(file: path, key: "n/normalization",
+                "index built for \(self.n)-grams with '\(self.normalization)' normalization; "
+                + "refusing to use it for \(n)-grams with '\(normalization)' normalization "
+                + "(build another index with those parameters)")
+        }
+    }
+
+    /// Adds `instances` whose split is in `splits` (all splits when `splits` is nil), in one
+    /// transaction. Idempotent: instances and n-gram rows already present are not added again.
+    @discardableResult
+    public func add(_ instances: [TestInstance], splits: Set<String>?) throws -> ImportCounts {
+        let hasher = NGramHasher(n: n, normalization: normalization)
+        return try database.write { db in
+            var counts = ImportCounts()
+            let insertScenario = try db.makeStatement(sql:
+                "INSERT OR IGNORE INTO scenarios(name, split, spec) VALUES (?, ?, ?)")
+            let selectScenario = try db.makeStatement(sql: "SELECT id FROM scenarios WHERE name = ? AND split = ?")
+            let insertInstance = try db.makeStatement(sql:
+                "INSERT OR IGNORE INTO instances(scenario, instance_id) VALUES (?, ?)")
+            let selectInstance = try db.makeStatement(sql:
+                "SELECT id FROM instances WHERE scenario = ? AND instance_id = ?")
+            let insertNGram = try db.makeStatement(sql:
+                "INSERT OR IGNORE INTO ngrams(hash, instance, part) VALUES (?, ?, ?)")
+            var scenarioIDs: [String: Int64] = [:]
+            for instance in instances {
+                counts.instancesRead += 1
+                if let splits, !splits.contains(instance.split) {
+                    counts.instancesSkippedSplit += 1
+                    continue
+                }
+                let scenarioKey = instance.scenario + "\u{0}" + instance.split
+                let scenarioID: Int64
+                if let known = scenarioIDs[scenarioKey] {
+                    scenarioID = known
+                } else {
+                    try insertScenario.execute(arguments: [instance.scenario, instance.split, instance.scenarioSpec])
+                    scenarioID = try Int64.fetchOne(selectScenario, arguments: [instance.scenario, instance.split])!
+                    scenarioIDs[scenarioKey] = scenarioID
+                }
+                try insertInstance.execute(arguments: [scenarioID, instance.id])
+                if db.changesCount > 0 { counts.instancesAdded += 1 }
+                let instanceRow = try Int64.fetchOne(selectInstance, arguments: [scenarioID, instance.id])!
+                let parts = [(InstancePart.input, instance.input)] + instance.references.map { (.reference, $0) }
+                for (part, text) in parts where !text.isEmpty {
+                    let ngrams = hasher.ngrams(of: Array(text.utf8))
+                    if ngrams.isEmpty { counts.partsTooShort += 1 }
+                    for ngram in ngrams {
+                        try insertNGram.execute(arguments: [Int64(bitPattern: ngram.hash), instanceRow, part.rawValue])
+                        counts.ngramsAdded += db.changesCount
+                    }
+                }
+            }
+            return counts
+        }
+    }
+
+    /// Every distinct n-gram hash of the index, as the scanner's in-memory set.
+    public func loadNGramSet() throws -> NGramSet {
+        let hashes: [UInt64] = try database.read { db in
+            var hashes: [UInt64] = []
+            let cursor = try Int64.fetchCursor(db, sql: "SELECT DISTINCT hash FROM ngrams")
+            while let value = try cursor.next() { hashes.append(UInt64(bitPattern: value)) }
+            return hashes
+        }
+        return NGramSet(hashes)
+    }
+
+    /// The test instances (and parts) each of `hashes` came from. Asked only about hits.
+    public func provenance(of hashes: some Collection<UInt64>) throws -> [UInt64: [Provenance]] {
+        try database.read { db in
+            let statement = try db.makeStatement(sql: """
+                SELECT s.name, s.split, i.instance_id, g.part FROM ngrams g
+                JOIN instances i ON i.id = g.instance JOIN scenarios s ON s.id = i.scenario
+                WHERE g.hash = ?
+                """)
+            var result: [UInt64: [Provenance]] = [:]
+            for hash in Set(hashes) {
+                let rows = try Row.fetchAll(statement, arguments: [Int64(bitPattern: hash)])
+                result[hash] = rows.map { row in
+                    Provenance(scenario: row[0], split: row[1], instanceID: row[2],
+                               part: InstancePart(rawValue: row[3]) ?? .input)
+                }.sorted()
+            }
+            return result
+        }
+    }
+
+    /// Every indexed (scenario, split) with its number of instances.
+    public func scenarios() throws -> [IndexedScenario] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.name, s.split, s.spec, COUNT(i.id) FROM scenarios s
+                LEFT JOIN instances i ON i.scenario = s.id GROUP BY s.id ORDER BY s.name, s.split
+                """).map { row in
+                IndexedScenario(scenario: row[0], split: row[1], spec: row[2], instanceCount: row[3])
+            }
+        }
+    }
+
+    /// Rows in the n-gram table and distinct hashes.
+    public func ngramCounts() throws -> (rows: Int, distinct: Int) {
+        try database.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ngrams") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT hash) FROM ngrams") ?? 0)
+        }
+    }
+
+    /// Folds the write-ahead log into the database file (so its size on disk is the index's).
+    public func checkpoint() throws {
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+    }
+}
