@@ -55,15 +55,38 @@ public struct ContaminationScanner: Sendable {
         self.ignored = frequentNGrams ?? .empty
     }
 
+    /// N-grams are checked in batches of this many: first the Bloom filter over the whole batch
+    /// (independent loads that the CPU overlaps), then the table for the few that pass.
+    static let batchSize = 256
+
     /// The index n-grams in `text`, in order, without those ignored as frequent.
     public func hits(in text: UnsafeBufferPointer<UInt8>) -> [NGramOccurrence] {
         var hits: [NGramOccurrence] = []
         let ngrams = self.ngrams, ignored = self.ignored
         let checkIgnored = !ignored.isEmpty
-        hasher.forEachNGram(in: text) { occurrence in
-            if ngrams.contains(occurrence.hash) && !(checkIgnored && ignored.contains(occurrence.hash)) {
-                hits.append(occurrence)
+        withUnsafeTemporaryAllocation(of: NGramOccurrence.self, capacity: Self.batchSize) { batch in
+            var count = 0
+            @inline(__always) func flush() {
+                var candidates = 0
+                for i in 0..<count {
+                    // Branch-free compaction keeps the filter loads independent of each other.
+                    batch[candidates] = batch[i]
+                    candidates &+= ngrams.mayContain(batch[i].hash) ? 1 : 0
+                }
+                for i in 0..<candidates {
+                    let hash = batch[i].hash
+                    if ngrams.contains(hash) && !(checkIgnored && ignored.contains(hash)) {
+                        hits.append(batch[i])
+                    }
+                }
+                count = 0
             }
+            hasher.forEachNGram(in: text) { occurrence in
+                batch.initializeElement(at: count, to: occurrence)
+                count += 1
+                if count == Self.batchSize { flush() }
+            }
+            flush()
         }
         return hits
     }

@@ -81,7 +81,7 @@ public final class DecontaminationIndex: Sendable {
         self.path = path
         var configuration = Configuration()
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
         }
         database = try DatabaseQueue(path: path, configuration: configuration)
         let stored: [String: String] = try database.write { db in
@@ -150,6 +150,7 @@ public final class DecontaminationIndex: Sendable {
             let insertNGram = try db.makeStatement(sql:
                 "INSERT OR IGNORE INTO ngrams(hash, instance, part) VALUES (?, ?, ?)")
             var scenarioIDs: [String: Int64] = [:]
+            var rows: [(Int64, Int64, Int)] = []
             for instance in instances {
                 counts.instancesRead += 1
                 if let splits, !splits.contains(instance.split) {
@@ -173,10 +174,15 @@ public final class DecontaminationIndex: Sendable {
                     let ngrams = hasher.ngrams(of: Array(text.utf8))
                     if ngrams.isEmpty { counts.partsTooShort += 1 }
                     for ngram in ngrams {
-                        try insertNGram.execute(arguments: [Int64(bitPattern: ngram.hash), instanceRow, part.rawValue])
-                        counts.ngramsAdded += db.changesCount
+                        rows.append((Int64(bitPattern: ngram.hash), instanceRow, part.rawValue))
                     }
                 }
+            }
+            // Inserting in key order appends to the B-tree instead of touching random pages.
+            rows.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+            for row in rows {
+                try insertNGram.execute(arguments: [row.0, row.1, row.2])
+                counts.ngramsAdded += db.changesCount
             }
             return counts
         }

@@ -48,73 +48,74 @@ public struct NGramHasher: Sendable {
     /// Calls `body` for every n-gram of `text`, in order of position.
     @inline(__always)
     public func forEachNGram(in text: UnsafeBufferPointer<UInt8>, _ body: (NGramOccurrence) -> Void) {
-        let n = self.n
-        let base = Self.base, outgoing = outgoingFactor
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: n) { ringHashes in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { ringStarts in
-                ringHashes.initialize(repeating: 0)
-                ringStarts.initialize(repeating: 0)
-                table.ascii.withUnsafeBufferPointer { ascii in
-                    var rolling: UInt64 = 0
-                    var wordCount = 0
-                    var slot = 0
-                    var inWord = false
-                    var wordHash = Self.fnvBasis
-                    var wordStart = 0
-                    var wordEnd = 0
-
-                    @inline(__always) func endWord() {
-                        let w = StableHash.splitMix(wordHash)
-                        rolling = rolling &* base &+ w &- ringHashes[slot] &* outgoing
-                        ringHashes[slot] = w
-                        ringStarts[slot] = wordStart
-                        slot += 1
-                        if slot == n { slot = 0 }
-                        wordCount += 1
-                        if wordCount >= n {
-                            // `slot` now points at the oldest word of the window.
-                            body(NGramOccurrence(hash: StableHash.splitMix(rolling),
-                                                 firstWord: wordCount - n,
-                                                 range: ringStarts[slot]..<wordEnd))
-                        }
+        var window = NGramWindow(n: n, outgoingFactor: outgoingFactor)
+        defer { window.deallocate() }
+        let ascii = table.asciiMap
+        var inWord = false
+        var wordHash = Self.fnvBasis
+        var wordStart = 0
+        var wordEnd = 0
+        var i = 0
+        let count = text.count
+        while i < count {
+            let byte = text[i]
+            if byte < 0x80 {
+                let mapped = ascii[Int(byte)]
+                i += 1
+                if mapped == NormalizationTable.separator {
+                    if inWord {
+                        window.push(StableHash.splitMix(wordHash), start: wordStart, end: wordEnd, body)
                         inWord = false
                     }
-
-                    @inline(__always) func feed(_ mapped: UInt8, start: Int, end: Int) {
-                        if mapped == NormalizationTable.separator {
-                            if inWord { endWord() }
+                } else if mapped != NormalizationTable.deleted {
+                    if !inWord {
+                        inWord = true
+                        wordHash = Self.fnvBasis
+                        wordStart = i - 1
+                    }
+                    // The rest of an ASCII word in a tight loop with few live variables;
+                    // separators and non-ASCII bytes go back to the outer loop.
+                    var h = (wordHash ^ UInt64(mapped)) &* Self.fnvPrime
+                    var end = i
+                    while i < count {
+                        let next = text[i]
+                        if next >= 0x80 { break }
+                        let m = ascii[Int(next)]
+                        if m == NormalizationTable.separator { break }
+                        i += 1
+                        if m != NormalizationTable.deleted {
+                            h = (h ^ UInt64(m)) &* Self.fnvPrime
+                            end = i
+                        }
+                    }
+                    wordHash = h
+                    wordEnd = end
+                }
+            } else {
+                let (value, length) = UTF8Decoding.decode(text, at: i)
+                let start = i
+                table.withMapping(value: value, rawByte: byte) { mapped in
+                    for m in mapped {
+                        if m == NormalizationTable.separator {
+                            if inWord {
+                                window.push(StableHash.splitMix(wordHash), start: wordStart, end: wordEnd, body)
+                                inWord = false
+                            }
                         } else {
                             if !inWord {
                                 inWord = true
                                 wordHash = Self.fnvBasis
                                 wordStart = start
                             }
-                            wordHash = (wordHash ^ UInt64(mapped)) &* Self.fnvPrime
-                            wordEnd = end
+                            wordHash = (wordHash ^ UInt64(m)) &* Self.fnvPrime
+                            wordEnd = start + length
                         }
                     }
-
-                    var i = 0
-                    let count = text.count
-                    while i < count {
-                        let byte = text[i]
-                        if byte < 0x80 {
-                            let mapped = ascii[Int(byte)]
-                            if mapped != NormalizationTable.deleted { feed(mapped, start: i, end: i + 1) }
-                            i += 1
-                        } else {
-                            let (value, length) = UTF8Decoding.decode(text, at: i)
-                            let start = i
-                            table.withMapping(value: value, rawByte: byte) { mapped in
-                                for m in mapped { feed(m, start: start, end: start + length) }
-                            }
-                            i += length
-                        }
-                    }
-                    if inWord { endWord() }
                 }
+                i += length
             }
         }
+        if inWord { window.push(StableHash.splitMix(wordHash), start: wordStart, end: wordEnd, body) }
     }
 
     /// All n-grams of `text` (convenience for importers and tests).
@@ -130,5 +131,46 @@ public struct NGramHasher: Sendable {
         var h: UInt64 = 0
         for word in words { h = h &* base &+ wordHash(word) }
         return StableHash.splitMix(h)
+    }
+}
+
+/// The last `n` words (hashes and start offsets) and their rolling polynomial hash.
+struct NGramWindow {
+    let n: Int
+    let outgoingFactor: UInt64
+    let hashes: UnsafeMutablePointer<UInt64>
+    let starts: UnsafeMutablePointer<Int>
+    var rolling: UInt64 = 0
+    var words = 0
+    /// The ring position of the oldest word (where the next word goes).
+    var slot = 0
+
+    init(n: Int, outgoingFactor: UInt64) {
+        self.n = n
+        self.outgoingFactor = outgoingFactor
+        hashes = .allocate(capacity: n)
+        hashes.initialize(repeating: 0, count: n)
+        starts = .allocate(capacity: n)
+        starts.initialize(repeating: 0, count: n)
+    }
+
+    func deallocate() {
+        hashes.deallocate()
+        starts.deallocate()
+    }
+
+    /// Adds a word; once `n` words are in, reports the n-gram ending with it.
+    @inline(__always)
+    mutating func push(_ wordHash: UInt64, start: Int, end: Int, _ body: (NGramOccurrence) -> Void) {
+        rolling = rolling &* NGramHasher.base &+ wordHash &- hashes[slot] &* outgoingFactor
+        hashes[slot] = wordHash
+        starts[slot] = start
+        slot += 1
+        if slot == n { slot = 0 }
+        words += 1
+        if words >= n {
+            body(NGramOccurrence(hash: StableHash.splitMix(rolling), firstWord: words - n,
+                                 range: starts[slot]..<end))
+        }
     }
 }

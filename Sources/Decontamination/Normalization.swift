@@ -72,7 +72,7 @@ public enum Normalization: String, Sendable, Codable, CaseIterable, CustomString
 /// are computed on demand (rare in practice).
 ///
 /// Invalid UTF-8 bytes (documents should not contain them) map to themselves as word bytes.
-final class NormalizationTable: Sendable {
+final class NormalizationTable: @unchecked Sendable {  // immutable after init
     static let separator: UInt8 = 0x20
     /// In `ascii`: the character is deleted.
     static let deleted: UInt8 = 0xFF
@@ -84,6 +84,8 @@ final class NormalizationTable: Sendable {
     let normalization: Normalization
     /// For ASCII bytes: the mapped byte; `separator` for a break; `deleted` when removed.
     let ascii: [UInt8]
+    /// `ascii` at a stable address for the hot loop (the tables live as long as the process).
+    let asciiMap: UnsafePointer<UInt8>
     /// For BMP scalars: `bmpBytes[bmpOffsets[s] ..< bmpOffsets[s + 1]]`.
     let bmpOffsets: [UInt32]
     let bmpBytes: [UInt8]
@@ -97,6 +99,9 @@ final class NormalizationTable: Sendable {
             ascii[b] = mapped.first ?? Self.deleted
         }
         self.ascii = ascii
+        let map = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
+        map.initialize(from: ascii, count: 128)
+        self.asciiMap = UnsafePointer(map)
         var offsets = [UInt32](repeating: 0, count: 0x10001)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(200_000)

@@ -10,6 +10,8 @@ public struct ScanOutcome: Sendable {
     /// What the shard reader saw (records, blank lines, skipped records by reason).
     public var reading = ReadCounts()
     public var documentsWithHits = 0
+    /// Documents cut into pieces (GPT-3) and the pieces kept from them.
+    public var documentsCut = 0
     public var piecesWritten = 0
     public var reportRows = 0
     public var dirtyGroups: [GroupKey] = []
@@ -95,7 +97,7 @@ public struct ScanJob {
             var result = scanner.scan(document)
             scanDuration += clock.now - scanStart
             result = groups.apply(result, to: document)
-            record(result, of: document, in: &outcome.counts)
+            record(result, of: document, in: &outcome)
             try shards?.write(document, verdict: result.verdict, outcome: &outcome)
             guard !result.hits.isEmpty else { continue }
             outcome.documentsWithHits += 1
@@ -119,17 +121,18 @@ public struct ScanJob {
         return outcome
     }
 
-    private func record(_ result: ScanResult, of document: Document, in counts: inout StageCounts) {
+    private func record(_ result: ScanResult, of document: Document, in outcome: inout ScanOutcome) {
         switch result.verdict {
         case .keep:
-            counts.keep(units: document.text.count)
+            outcome.counts.keep(units: document.text.count)
         case let .drop(reason):
-            counts.drop(units: document.text.count, reason: reason)
+            outcome.counts.drop(units: document.text.count, reason: reason)
         case let .cleaned(pieces):
+            outcome.documentsCut += 1
             let kept = pieces.reduce(0) { $0 + $1.count }
-            counts.keep(units: kept)
-            counts.unitsRead += document.text.count - kept
-            counts.unitsDropped["contaminated-cut", default: 0] += document.text.count - kept
+            outcome.counts.keep(units: kept)
+            outcome.counts.unitsRead += document.text.count - kept
+            outcome.counts.unitsDropped["contaminated-cut", default: 0] += document.text.count - kept
         }
     }
 

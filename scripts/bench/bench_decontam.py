@@ -73,7 +73,7 @@ def make_testset(corpus, out):
     for k, text in enumerate(read_texts(corpus_paths(corpus))):
         words = text.split()
         if k < 3000:
-            counts.update(words)
+            counts.update(tokenize(text))
         if len(words) > 400 and rng.random() < 0.05:
             start = rng.randrange(len(words) - 60)
             passages.append(" ".join(words[start:start + 60]))
