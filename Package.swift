@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Decontamination", targets: ["Decontamination"]),
         .library(name: "Mixing", targets: ["Mixing"]),
         .library(name: "Packing", targets: ["Packing"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Tasks", targets: ["Tasks"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
     ],
@@ -34,14 +35,15 @@ let package = Package(
         .target(name: "Decontamination", dependencies: [
             "LongMixCore", "ShardIO", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Evaluation", dependencies: ["LongMixCore"]),
+        .target(name: "Evaluation", dependencies: ["LongMixCore", "ShardIO"]),
         .target(name: "Tasks", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
-        .target(name: "Mixing", dependencies: [
-            "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Yams",
-        ]),
-        .target(name: "Packing", dependencies: ["LongMixCore", "ShardIO", "Tokenization", "Mixing"]),
-        .executableTarget(name: "longmix", dependencies: [
+        .target(name: "Mixing", dependencies: ["LongMixCore", "ShardIO", "Yams"]),
+        .target(name: "Packing", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
+        .target(name: "Pipeline", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing",
+        ]),
+        .executableTarget(name: "longmix", dependencies: [
+            "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing", "Pipeline",
             "Tasks", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -56,5 +58,6 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing", "TestSupport"]),
         .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
     ]
 )

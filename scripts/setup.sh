@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(libzstd-dev zlib1g-dev libsqlite3-dev libopenblas-dev pkg-config zstd)
+apt_packages=(libzstd-dev zlib1g-dev libsqlite3-dev libopenblas-dev pkg-config zstd dict-gcide)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -26,18 +26,26 @@ public struct RecordLocation: Hashable, Sendable, CustomStringConvertible {
 /// - `group` is the value of the source's group key (for example a Natural Instructions task name)
 ///   when the source declares one; decontamination may drop a whole group and the few-shot packer
 ///   packs one group per sequence.
+/// - `completionStart`, when set, splits `text` into a prompt (`..<completionStart`) and its
+///   completion, for losses that train on completions only.
+/// - `header` is the group's shared instruction for few-shot packing, when the source has one.
 public struct Document: Sendable {
     public var id: String
     public var source: String
     public var text: [UInt8]
     public var group: String?
     public var location: RecordLocation
+    public var completionStart: Int?
+    public var header: [UInt8]?
 
-    public init(id: String, source: String, text: [UInt8], group: String? = nil, location: RecordLocation) {
+    public init(id: String, source: String, text: [UInt8], group: String? = nil, location: RecordLocation,
+                completionStart: Int? = nil, header: [UInt8]? = nil) {
         self.id = id
         self.source = source
         self.text = text
         self.group = group
         self.location = location
+        self.completionStart = completionStart
+        self.header = header
     }
 }

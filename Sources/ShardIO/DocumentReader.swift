@@ -14,9 +14,16 @@ public struct ReaderOptions: Sendable {
     public var skipBadRecords: Bool
     /// Longest accepted line; longer lines are bad records (`line-too-long`).
     public var maxLineBytes: Int
+    /// A completion appended to the text; `Document.completionStart` marks where it begins.
+    public var completion: TextSelector?
+    /// A few-shot group header, delivered as `Document.header`.
+    public var header: TextSelector?
 
     public init(text: TextSelector = .field("text"), idField: FieldPath? = nil, groupField: FieldPath? = nil,
-                skipBadRecords: Bool = false, maxLineBytes: Int = 64 << 20) {
+                skipBadRecords: Bool = false, maxLineBytes: Int = 64 << 20,
+                completion: TextSelector? = nil, header: TextSelector? = nil) {
+        self.completion = completion
+        self.header = header
         self.text = text
         self.idField = idField
         self.groupField = groupField
@@ -92,6 +99,9 @@ public final class DocumentReader {
         self.source = source
         self.options = options
         var fieldPaths = options.text.fieldPaths
+        for p in (options.completion?.fieldPaths ?? []) + (options.header?.fieldPaths ?? []) where !fieldPaths.contains(p) {
+            fieldPaths.append(p)
+        }
         func slot(_ p: FieldPath?) -> Int? {
             guard let p else { return nil }
             if let i = fieldPaths.firstIndex(of: p) { return i }
@@ -191,7 +201,30 @@ public final class DocumentReader {
                              message: "\(error.message) at column \(error.offset + 1)")
         }
         text.removeAll(keepingCapacity: true)
-        for part in options.text.parts {
+        if options.text.parts.count == 1, case .field = options.text.parts[0], case .string(let bytes)? = values[0] {
+            text = bytes  // the common single-field case: no copy
+        } else {
+            try render(options.text, into: &text, location: location)
+        }
+        var completionStart: Int?
+        if let completion = options.completion {
+            completionStart = text.count
+            try render(completion, into: &text, location: location)
+        }
+        var header: [UInt8]?
+        if let selector = options.header {
+            var bytes: [UInt8] = []
+            try render(selector, into: &bytes, location: location)
+            header = bytes
+        }
+        let (id, group) = try identity(location: location)
+        return Document(id: id, source: source, text: text, group: group, location: location,
+                        completionStart: completionStart, header: header)
+    }
+
+    /// Appends the text `selector` makes of the current record (literals and string fields).
+    private func render(_ selector: TextSelector, into text: inout [UInt8], location: RecordLocation) throws {
+        for part in selector.parts {
             switch part {
             case .literal(let bytes):
                 text.append(contentsOf: bytes)
@@ -212,6 +245,10 @@ public final class DocumentReader {
                 }
             }
         }
+    }
+
+    /// The document id (own id field, or shard:line) and group value.
+    private func identity(location: RecordLocation) throws -> (String, String?) {
         let id: String
         if let idSlot {
             id = try scalarText(idSlot, location: location)
@@ -219,7 +256,7 @@ public final class DocumentReader {
             id = "\(names[fileIndex]):\(location.line)"
         }
         let group = try groupSlot.map { try scalarText($0, location: location) }
-        return Document(id: id, source: source, text: text, group: group, location: location)
+        return (id, group)
     }
 
     /// An id or group value: a string or a number, as text.

@@ -97,7 +97,7 @@ public struct FieldExtractor: Sendable {
         switch s.peek() {
         case UInt8(ascii: "\"")?:
             var out: [UInt8] = []
-            try withUnsafeMutablePointer(to: &out) { (p) throws(JSONSyntaxError) in try s.scanString(into: p) }
+            try withUnsafeMutablePointer(to: &out) { (p) throws(JSONSyntaxError) in try s.scanString(into: p, oneShot: true) }
             return .string(out)
         case let b? where b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39):
             let range = try s.scanNumber()

@@ -158,47 +158,127 @@ struct JSONScanner {
 
     /// Scans the string at `pos` (which must be its opening quote), validating escapes and UTF-8.
     /// When `output` is given, appends the decoded UTF-8 bytes to it.
-    mutating func scanString(into output: UnsafeMutablePointer<[UInt8]>?) throws(JSONSyntaxError) {
-        pos += 1  // opening quote
-        var runStart = pos
-        while true {
-            // Fast path: 8 bytes at a time while none is '"', '\\', a control byte or non-ASCII.
-            while pos + 8 <= count {
-                let w = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
-                if JSONScanner.hasSpecialByte(w) { break }
-                pos += 8
+    ///
+    /// The decoded string is never longer than its source, so it is decoded straight into
+    /// uninitialised capacity with no per-byte bounds or uniqueness checks. With `oneShot` (for a
+    /// large value read once, such as a document's text) that capacity is the rest of the line and
+    /// the string is scanned once; otherwise (keys, small values, many strings per line) it is
+    /// scanned twice, first to learn its exact source length.
+    mutating func scanString(into output: UnsafeMutablePointer<[UInt8]>?, oneShot: Bool = false) throws(JSONSyntaxError) {
+        guard let output else {
+            try scanString(writingTo: nil)
+            return
+        }
+        var bound = count - pos
+        if !oneShot {
+            let start = pos
+            try scanString(writingTo: nil)
+            // + 8: the word-at-a-time loop stores whole 8-byte words, up to 7 bytes past the
+            // decoded end (the closing quote and what follows it on the line).
+            bound = pos - start + 8
+            pos = start
+        }
+        var failure: JSONSyntaxError?
+        let decoded = [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
+            do throws(JSONSyntaxError) {
+                initialized = try scanString(writingTo: buffer.baseAddress)
+            } catch {
+                failure = error
+                initialized = 0
             }
-            guard pos < count else { throw fail("unterminated string", at: runStart - 1) }
-            let b = base[pos]
+        }
+        if let failure { throw failure }
+        if output.pointee.isEmpty {
+            output.pointee = decoded
+        } else {
+            output.pointee.append(contentsOf: decoded)
+        }
+    }
+
+    /// Scans (and, with a destination, decodes) the string at `pos`; returns the bytes written.
+    /// `destination` must have room for `count - pos` bytes.
+    ///
+    /// The loop moves 8 bytes at a time: it stores each word to the destination whole (the room
+    /// rule above makes the overshoot safe) and advances past its clean prefix, so escapes and
+    /// non-ASCII cost a few instructions each instead of a copy call.
+    @discardableResult
+    mutating func scanString(writingTo destination: UnsafeMutablePointer<UInt8>?) throws(JSONSyntaxError) -> Int {
+        // Locals, not stored properties, in the loop: they stay in registers.
+        let base = self.base, count = self.count
+        var i = pos &+ 1  // after the opening quote
+        var written = 0
+        defer { pos = i }
+        while true {
+            while i &+ 8 <= count {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                destination.map { UnsafeMutableRawPointer($0 + written).storeBytes(of: w, as: UInt64.self) }
+                let special = JSONScanner.specialBytes(w)
+                if special == 0 {
+                    i &+= 8
+                    written &+= 8
+                    continue
+                }
+                let clean = special.trailingZeroBitCount >> 3
+                i &+= clean
+                written &+= clean
+                break
+            }
+            guard i < count else { throw fail("unterminated string", at: pos) }
+            let b = base[i]
             if b == UInt8(ascii: "\"") {
-                output?.pointee.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: pos - runStart))
-                pos += 1
-                return
+                i &+= 1
+                return written
             } else if b == UInt8(ascii: "\\") {
-                output?.pointee.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: pos - runStart))
-                try scanEscape(into: output)
-                runStart = pos
+                // Common escapes inline; \u and errors in the general routine.
+                let e: UInt8 = i &+ 1 < count ? base[i &+ 1] : 0
+                let simple: UInt8
+                switch e {
+                case UInt8(ascii: "n"): simple = 0x0A
+                case UInt8(ascii: "\""): simple = 0x22
+                case UInt8(ascii: "\\"): simple = 0x5C
+                case UInt8(ascii: "t"): simple = 0x09
+                default: simple = 0
+                }
+                if simple != 0 {
+                    destination?[written] = simple
+                    written &+= 1
+                    i &+= 2
+                } else {
+                    pos = i
+                    written &+= try scanEscape(writingTo: destination.map { $0 + written })
+                    i = pos
+                }
             } else if b < 0x20 {
+                pos = i
                 throw fail("control character 0x\(String(b, radix: 16)) inside a string (must be escaped)")
             } else if b < 0x80 {
-                pos += 1
+                destination?[written] = b
+                written &+= 1
+                i &+= 1
             } else {
+                pos = i
                 try validateUTF8Sequence()
+                let length = pos &- i
+                destination.map { ($0 + written).update(from: base + i, count: length) }
+                written &+= length
+                i = pos
             }
         }
     }
 
-    /// True when any of the 8 bytes of `w` is '"', '\\', below 0x20, or 0x80 and above.
+    /// A word whose high bit is set in each byte of `w` that is '"', '\\', below 0x20, or 0x80
+    /// and above; exact for the lowest such byte (bytes above it may be flagged spuriously).
     @inline(__always)
-    static func hasSpecialByte(_ w: UInt64) -> Bool {
+    static func specialBytes(_ w: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quote = w ^ (ones &* 0x22)
         let backslash = w ^ (ones &* 0x5C)
         let hasQuote = (quote &- ones) & ~quote
         let hasBackslash = (backslash &- ones) & ~backslash
+        // Exact for bytes below 0x80; `| w` flags the others anyway.
         let hasControl = w &- (ones &* 0x20)
-        return ((hasQuote | hasBackslash | hasControl | w) & highs) != 0
+        return (hasQuote | hasBackslash | hasControl | w) & highs
     }
 
     /// Validates one multi-byte UTF-8 sequence at `pos` (lead byte >= 0x80) and steps over it.
@@ -225,8 +305,9 @@ struct JSONScanner {
         pos += length
     }
 
-    /// Decodes the escape at `pos` (a backslash).
-    mutating func scanEscape(into output: UnsafeMutablePointer<[UInt8]>?) throws(JSONSyntaxError) {
+    /// Decodes the escape at `pos` (a backslash), writing its UTF-8 (1 to 4 bytes) to
+    /// `destination` when given; returns the number of bytes it stands for.
+    mutating func scanEscape(writingTo destination: UnsafeMutablePointer<UInt8>?) throws(JSONSyntaxError) -> Int {
         let escapeStart = pos
         pos += 1
         guard pos < count else { throw fail("unterminated string") }
@@ -259,12 +340,13 @@ struct JSONScanner {
                 throw fail("lone low surrogate \\u\(String(scalar, radix: 16)) (cannot be UTF-8)",
                            reason: "lone-surrogate", at: escapeStart)
             }
-            if let output { JSONScanner.appendUTF8(scalar, to: &output.pointee) }
-            return
+            // A \uXXXX escape is 6 bytes and its UTF-8 at most 3 (4 for a 12-byte pair): it fits.
+            return JSONScanner.writeUTF8(scalar, to: destination)
         default:
             throw fail("invalid escape \\\(describeByte(at: pos - 1))", at: escapeStart)
         }
-        output?.pointee.append(simple)
+        destination?.pointee = simple
+        return 1
     }
 
     mutating func readHex4() throws(JSONSyntaxError) -> UInt32 {
@@ -285,22 +367,27 @@ struct JSONScanner {
         return value
     }
 
-    static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+    /// Writes the UTF-8 of `scalar` to `destination` (when given); returns its length.
+    static func writeUTF8(_ scalar: UInt32, to destination: UnsafeMutablePointer<UInt8>?) -> Int {
         switch scalar {
         case 0..<0x80:
-            out.append(UInt8(scalar))
+            destination?[0] = UInt8(scalar)
+            return 1
         case 0x80..<0x800:
-            out.append(UInt8(0xC0 | scalar >> 6))
-            out.append(UInt8(0x80 | scalar & 0x3F))
+            destination?[0] = UInt8(0xC0 | scalar >> 6)
+            destination?[1] = UInt8(0x80 | scalar & 0x3F)
+            return 2
         case 0x800..<0x10000:
-            out.append(UInt8(0xE0 | scalar >> 12))
-            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
-            out.append(UInt8(0x80 | scalar & 0x3F))
+            destination?[0] = UInt8(0xE0 | scalar >> 12)
+            destination?[1] = UInt8(0x80 | (scalar >> 6) & 0x3F)
+            destination?[2] = UInt8(0x80 | scalar & 0x3F)
+            return 3
         default:
-            out.append(UInt8(0xF0 | scalar >> 18))
-            out.append(UInt8(0x80 | (scalar >> 12) & 0x3F))
-            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
-            out.append(UInt8(0x80 | scalar & 0x3F))
+            destination?[0] = UInt8(0xF0 | scalar >> 18)
+            destination?[1] = UInt8(0x80 | (scalar >> 12) & 0x3F)
+            destination?[2] = UInt8(0x80 | (scalar >> 6) & 0x3F)
+            destination?[3] = UInt8(0x80 | scalar & 0x3F)
+            return 4
         }
     }
 }

@@ -5,6 +5,17 @@ struct LongMix: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "longmix",
         abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack.",
-        subcommands: [DecontamCommand.self]
+        subcommands: [
+            StatsCommand.self,
+            CatCommand.self,
+            TokenizeCommand.self,
+            DetokenizeCommand.self,
+            DecontamCommand.self,
+            PlanCommand.self,
+            BuildCommand.self,
+            InspectCommand.self,
+            TasksCommand.self,
+            ScoreCommand.self,
+        ]
     )
 }

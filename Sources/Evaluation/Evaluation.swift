@@ -1,1 +1,0 @@
-// Evaluation: placeholder until the module lands.

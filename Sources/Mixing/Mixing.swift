@@ -1,1 +1,0 @@
-// Mixing: placeholder until the module lands.

@@ -1,0 +1,188 @@
+import Foundation
+import LongMixCore
+import ShardIO
+import Yams
+
+/// How a source's documents are packed into sequences.
+public enum PackingStrategy: String, Sendable, CaseIterable, Codable {
+    /// OpenChatKit: documents joined and cut into exact sequences, no padding.
+    case concat
+    /// Best-fit-decreasing: no document that fits is cut; padding instead.
+    case bestFit = "best-fit"
+    /// Examples of one group under the group's header, as many as fit per sequence.
+    case fewShot = "few-shot"
+}
+
+/// Which tokens count in the loss.
+public enum LossPolicy: String, Sendable, CaseIterable, Codable {
+    case all
+    /// Prompt tokens (a source's text before its `completion`) and few-shot headers get mask 0.
+    case completionOnly = "completion-only"
+}
+
+/// How much the mixture produces in total.
+public enum TokenBudget: Sendable, Equatable {
+    /// A fixed number of output tokens.
+    case tokens(Int)
+    /// As much as the scarcest source allows at its weight without up-sampling it.
+    case smallestSource
+}
+
+/// One source of a mixture.
+public struct MixtureSource: Sendable {
+    public var name: String
+    /// Shard patterns, already resolved against the data root.
+    public var paths: [String]
+    public var weight: Double
+    /// How records become documents; `reader.completion` marks the answer part (the only part
+    /// in the loss under completion-only) and `reader.header` a few-shot group's instruction.
+    public var reader: ReaderOptions
+    public var packing: PackingStrategy
+    public var minDocumentTokens: Int
+}
+
+/// The decontamination a mixture asks for.
+public struct DecontaminationSpec: Sendable {
+    public var index: String
+    /// Test-set files imported into the index (idempotently) before the build.
+    public var testSets: [String]
+    public var protocolName: String
+    public var n: Int?
+    public var normalization: String?
+}
+
+/// A mixture file (YAML), validated: every error names the file, the key and the line.
+///
+/// Relative paths in it (tokenizer, data, index) are resolved against `data_root` for shards and
+/// against the mixture file's directory for everything else; `data_root` itself defaults to the
+/// mixture file's directory.
+public struct MixtureSpec: Sendable {
+    public var path: String
+    public var name: String
+    public var seed: UInt64
+    public var seqLen: Int
+    public var minDocumentTokens: Int
+    public var tokenizer: String
+    public var budget: TokenBudget
+    public var packing: PackingStrategy
+    public var addBOS: Bool
+    public var addEOS: Bool
+    public var padID: UInt32?
+    public var loss: LossPolicy
+    public var decontamination: DecontaminationSpec?
+    public var sources: [MixtureSource]
+    /// SHA-256 of the file's bytes, recorded in the pack manifest.
+    public var sha256: String
+
+    static let topKeys: Set<String> = ["name", "description", "seed", "seq_len", "min_doc_tokens", "tokenizer", "data_root",
+                                       "budget", "packing", "special_tokens", "loss", "decontamination", "sources"]
+    static let sourceKeys: Set<String> = ["name", "paths", "text", "template", "completion", "header", "id_field", "group_field",
+                                          "weight", "packing", "min_doc_tokens", "description"]
+
+    /// Loads and validates `path`; `dataRoot` and `tokenizer` override the file's values.
+    public static func load(path: String, dataRoot: String? = nil, tokenizer: String? = nil) throws -> MixtureSpec {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(file: path, "cannot read the mixture file")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let composed: Node?
+        do {
+            composed = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigurationError(file: path, "not valid YAML: \(error)")
+        }
+        guard let composed else { throw ConfigurationError(file: path, "the mixture file is empty") }
+        let root = YAMLNode(node: composed, file: path, path: "")
+        let top = try root.mapping(allowed: topKeys)
+        func required(_ key: String) throws -> YAMLNode {
+            guard let node = top[key] else { throw ConfigurationError(file: path, key: key, "missing required key") }
+            return node
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        func resolve(_ p: String, against base: String) -> String {
+            p.hasPrefix("/") ? p : URL(fileURLWithPath: base).appendingPathComponent(p).standardized.path
+        }
+
+        let name = try required("name").string()
+        let seed = try top["seed"].map { UInt64(try $0.int()) } ?? 0
+        let seqLen = try top["seq_len"].map { try $0.int() } ?? 32768
+        guard seqLen > 0 else { throw top["seq_len"]!.error("must be positive") }
+        let minTokens = try top["min_doc_tokens"].map { try $0.int() } ?? 2048
+        let tokenizerPath = try tokenizer ?? resolve(try required("tokenizer").string(), against: directory)
+        var root_ = dataRoot ?? directory
+        if dataRoot == nil, let node = top["data_root"] { root_ = resolve(try node.string(), against: directory) }
+        let packing = try top["packing"].map { try $0.oneOf(PackingStrategy.self) } ?? .concat
+        let loss = try top["loss"].map { try $0.oneOf(LossPolicy.self) } ?? .all
+
+        var budget = TokenBudget.smallestSource
+        if let b = top["budget"] {
+            if let tokens = b.node.int {
+                guard tokens > 0 else { throw b.error("must be a positive number of tokens or 'smallest-source'") }
+                budget = .tokens(tokens)
+            } else if try b.string() != "smallest-source" {
+                throw b.error("must be a number of tokens or 'smallest-source'")
+            }
+        }
+
+        var addBOS = true, addEOS = true
+        var padID: UInt32?
+        if let special = top["special_tokens"] {
+            let m = try special.mapping(allowed: ["bos", "eos", "pad"])
+            addBOS = try m["bos"].map { try $0.bool() } ?? true
+            addEOS = try m["eos"].map { try $0.bool() } ?? true
+            padID = try m["pad"].map { UInt32(try $0.int()) }
+        }
+
+        var decontamination: DecontaminationSpec?
+        if let d = top["decontamination"] {
+            let m = try d.mapping(allowed: ["index", "test_sets", "protocol", "n", "normalization"])
+            guard let index = m["index"] else { throw d.error("missing required key", key: "decontamination.index") }
+            decontamination = DecontaminationSpec(
+                index: resolve(try index.string(), against: directory),
+                testSets: try m["test_sets"].map { try $0.strings().map { resolve($0, against: directory) } } ?? [],
+                protocolName: try m["protocol"].map { try $0.string() } ?? "together",
+                n: try m["n"].map { try $0.int() }, normalization: try m["normalization"].map { try $0.string() })
+        }
+
+        let sourceNodes = try required("sources").sequence()
+        guard !sourceNodes.isEmpty else { throw top["sources"]!.error("a mixture needs at least one source") }
+        var sources: [MixtureSource] = []
+        for node in sourceNodes {
+            let m = try node.mapping(allowed: sourceKeys)
+            guard let nameNode = m["name"] else { throw node.error("missing required key", key: node.path + ".name") }
+            let sourceName = try nameNode.string()
+            guard !sources.contains(where: { $0.name == sourceName }) else { throw nameNode.error("duplicate source name '\(sourceName)'") }
+            guard let pathsNode = m["paths"] else { throw node.error("missing required key", key: node.path + ".paths") }
+            let weight = try m["weight"].map { try $0.double() } ?? 1
+            guard weight > 0 else { throw m["weight"]!.error("must be positive") }
+            if m["text"] != nil && m["template"] != nil { throw m["template"]!.error("give either text or template, not both") }
+            let text: TextSelector
+            do {
+                text = try m["template"].map { try TextSelector.template(try $0.string()) } ?? .field(try m["text"]?.string() ?? "text")
+            } catch let e as ConfigurationError {
+                throw (m["template"] ?? node).error(e.message)
+            }
+            func template(_ key: String) throws -> TextSelector? {
+                guard let n = m[key] else { return nil }
+                do { return try TextSelector.template(try n.string()) } catch let e as ConfigurationError { throw n.error(e.message) }
+            }
+            let sourcePacking = try m["packing"].map { try $0.oneOf(PackingStrategy.self) } ?? packing
+            let groupField = try m["group_field"].map { FieldPath(try $0.string()) }
+            if sourcePacking == .fewShot && groupField == nil {
+                throw node.error("few-shot packing needs a group_field (for example meta.task_name)", key: node.path + ".group_field")
+            }
+            let reader = ReaderOptions(text: text, idField: try m["id_field"].map { FieldPath(try $0.string()) },
+                                       groupField: groupField, completion: try template("completion"), header: try template("header"))
+            sources.append(MixtureSource(
+                name: sourceName, paths: try pathsNode.strings().map { resolve($0, against: root_) }, weight: weight,
+                reader: reader, packing: sourcePacking, minDocumentTokens: try m["min_doc_tokens"].map { try $0.int() } ?? minTokens))
+        }
+        let total = sources.reduce(0) { $0 + $1.weight }
+        for i in sources.indices { sources[i].weight /= total }
+
+        return MixtureSpec(path: path, name: name, seed: seed, seqLen: seqLen, minDocumentTokens: minTokens,
+                           tokenizer: tokenizerPath, budget: budget, packing: packing, addBOS: addBOS, addEOS: addEOS,
+                           padID: padID, loss: loss, decontamination: decontamination, sources: sources,
+                           sha256: SHA256.hexDigest(SHA256.hash([UInt8](data))))
+    }
+}

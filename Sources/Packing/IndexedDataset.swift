@@ -1,0 +1,114 @@
+import Foundation
+import LongMixCore
+import ShardIO
+import Tokenization
+
+/// Megatron-LM's indexed dataset (`P.bin` + `P.idx`, megatron/core/datasets/indexed_dataset.py):
+/// the build's per-source store of filtered, decontaminated, tokenized documents, and its
+/// optional export.
+///
+/// `.idx` (little-endian): magic `MMIDIDX\0\0`, u64 version 1, u8 dtype code (uint16 = 8,
+/// int32 = 4), u64 sequence count S, u64 document count S + 1, int32 lengths[S], int64 byte
+/// pointers[S], int64 document indices[S + 1] = 0, 1, ..., S (one sequence per document).
+/// `.bin`: the tokens, back to back.
+public enum IndexedDataset {
+    static let magic: [UInt8] = Array("MMIDIDX".utf8) + [0, 0]
+
+    /// The dtype Megatron uses for a vocabulary: uint16 below 65,500 ids, else int32.
+    public static func dtypeCode(vocabularySize: Int) -> UInt8 { vocabularySize < 65_500 ? 8 : 4 }
+}
+
+/// Appends documents to `prefix.bin` and writes `prefix.idx` on `finish()` (both atomically).
+public final class IndexedDatasetWriter {
+    public let prefix: String
+    private let bin: AtomicFileWriter
+    private let width: Int
+    private let dtype: UInt8
+    private var lengths: [Int32] = []
+    private var scratch: [UInt8] = []
+
+    public init(prefix: String, vocabularySize: Int) throws {
+        self.prefix = prefix
+        dtype = IndexedDataset.dtypeCode(vocabularySize: vocabularySize)
+        width = dtype == 8 ? 2 : 4
+        bin = try AtomicFileWriter(path: prefix + ".bin")
+    }
+
+    public var documentCount: Int { lengths.count }
+
+    public func append(_ ids: [TokenID]) throws {
+        scratch.removeAll(keepingCapacity: true)
+        for id in ids {
+            if width == 2 {
+                scratch.append(UInt8(truncatingIfNeeded: id)); scratch.append(UInt8(truncatingIfNeeded: id >> 8))
+            } else {
+                scratch.append(contentsOf: Int32(bitPattern: id).littleEndianBytes)
+            }
+        }
+        try bin.write(scratch)
+        lengths.append(Int32(ids.count))
+    }
+
+    public func finish() throws {
+        try bin.commit()
+        let idx = try AtomicFileWriter(path: prefix + ".idx")
+        var header = IndexedDataset.magic
+        header += UInt64(1).littleEndianBytes
+        header.append(dtype)
+        header += UInt64(lengths.count).littleEndianBytes
+        header += UInt64(lengths.count + 1).littleEndianBytes
+        try idx.write(header)
+        var out: [UInt8] = []
+        out.reserveCapacity(lengths.count * 20 + 8)
+        for l in lengths { out += l.littleEndianBytes }
+        var pointer: Int64 = 0
+        for l in lengths {
+            out += pointer.littleEndianBytes
+            pointer += Int64(l) * Int64(width)
+        }
+        for k in 0...lengths.count { out += Int64(k).littleEndianBytes }
+        try idx.write(out)
+        try idx.commit()
+    }
+}
+
+/// Reads an indexed dataset through a memory map of `.bin`.
+public final class IndexedDatasetReader: @unchecked Sendable {
+    public let lengths: [Int]
+    private let pointers: [Int]
+    private let width: Int
+    private let bin: Data
+
+    public init(prefix: String) throws {
+        let idx = try Data(contentsOf: URL(fileURLWithPath: prefix + ".idx"))
+        guard idx.count >= 34, Array(idx.prefix(9)) == IndexedDataset.magic else {
+            throw PackError("\(prefix).idx: not a Megatron indexed dataset (bad magic)")
+        }
+        let (width, lengths, pointers): (Int, [Int], [Int]) = idx.withUnsafeBytes { raw in
+            let dtype = raw[17]
+            let count = Int(raw.loadUnaligned(fromByteOffset: 18, as: UInt64.self).littleEndian)
+            var offset = 34
+            var lengths: [Int] = [], pointers: [Int] = []
+            lengths.reserveCapacity(count)
+            for _ in 0..<count { lengths.append(Int(raw.loadUnaligned(fromByteOffset: offset, as: Int32.self).littleEndian)); offset += 4 }
+            for _ in 0..<count { pointers.append(Int(raw.loadUnaligned(fromByteOffset: offset, as: Int64.self).littleEndian)); offset += 8 }
+            return (dtype == 8 ? 2 : 4, lengths, pointers)
+        }
+        self.width = width
+        self.lengths = lengths
+        self.pointers = pointers
+        bin = try Data(contentsOf: URL(fileURLWithPath: prefix + ".bin"), options: .alwaysMapped)
+    }
+
+    public var count: Int { lengths.count }
+
+    public func document(_ k: Int) -> [TokenID] {
+        bin.withUnsafeBytes { raw in
+            (0..<lengths[k]).map { t in
+                let o = pointers[k] + t * width
+                return width == 2 ? TokenID(raw.loadUnaligned(fromByteOffset: o, as: UInt16.self).littleEndian)
+                    : TokenID(bitPattern: raw.loadUnaligned(fromByteOffset: o, as: Int32.self).littleEndian)
+            }
+        }
+    }
+}

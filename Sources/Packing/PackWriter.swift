@@ -1,0 +1,134 @@
+import Foundation
+import LongMixCore
+import ShardIO
+
+/// Writes a pack directory (see `PackFormat`) sequence by sequence, with bounded memory.
+///
+/// Contract: everything goes to a hidden sibling directory that `commit(manifest:)` renames to
+/// `directory` (replacing an older pack there only then), so a killed build never leaves a
+/// directory that looks finished. Each sequence is checked: exactly `seqLen` tokens and mask
+/// values, segments tiling it in order, ids inside the vocabulary.
+public final class PackWriter {
+    public let directory: String
+    public let seqLen: Int
+    public let vocabularySize: Int
+    public let tokenWidth: Int
+    private let staging: String
+    private let tokens: AtomicFileWriter
+    private let lossMask: AtomicFileWriter
+    private let segments: AtomicFileWriter
+    private let segmentIndex: AtomicFileWriter
+    private let documents: JSONLWriter
+    private var segmentCount: UInt64 = 0
+    private var scratch: [UInt8] = []
+    public private(set) var sequences = 0
+    public private(set) var documentsWritten = 0
+    private var committed = false
+
+    public init(directory: String, seqLen: Int, vocabularySize: Int) throws {
+        self.directory = directory
+        self.seqLen = seqLen
+        self.vocabularySize = vocabularySize
+        tokenWidth = PackFormat.tokenWidth(vocabularySize: vocabularySize)
+        let url = URL(fileURLWithPath: directory)
+        let staging = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+        self.staging = staging
+        try? FileManager.default.removeItem(atPath: staging)
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        tokens = try AtomicFileWriter(path: staging + "/" + PackFormat.tokensFile)
+        lossMask = try AtomicFileWriter(path: staging + "/" + PackFormat.lossMaskFile)
+        segments = try AtomicFileWriter(path: staging + "/" + PackFormat.segmentsFile)
+        segmentIndex = try AtomicFileWriter(path: staging + "/" + PackFormat.segmentIndexFile)
+        documents = try JSONLWriter(path: staging + "/" + PackFormat.documentsFile)
+        try segmentIndex.write(UInt64(0).littleEndianBytes)
+    }
+
+    deinit {
+        if !committed { try? FileManager.default.removeItem(atPath: staging) }
+    }
+
+    /// Registers document `k` (k = 0, 1, ... in call order) with its provenance.
+    public func addDocument(source: String, id: String) throws {
+        var json = JSONOutput()
+        json.raw("{")
+        json.key("document"); json.integer(documentsWritten); json.raw(",")
+        json.key("source"); json.string(source); json.raw(",")
+        json.key("id"); json.string(id)
+        json.raw("}")
+        try documents.write(line: json.bytes)
+        documentsWritten += 1
+    }
+
+    public func write(_ sequence: PackedSequence) throws {
+        guard sequence.tokens.count == seqLen, sequence.lossMask.count == seqLen else {
+            throw PackError("sequence \(sequences) has \(sequence.tokens.count) tokens and \(sequence.lossMask.count) mask values; expected \(seqLen)")
+        }
+        var expectedStart: UInt32 = 0
+        for segment in sequence.segments {
+            guard segment.start == expectedStart, segment.length > 0 else {
+                throw PackError("sequence \(sequences): segments do not tile the sequence at token \(expectedStart)")
+            }
+            guard segment.document < Int32(documentsWritten) else {
+                throw PackError("sequence \(sequences): segment names document \(segment.document), not registered")
+            }
+            expectedStart += segment.length
+        }
+        guard expectedStart == UInt32(seqLen) else {
+            throw PackError("sequence \(sequences): segments cover \(expectedStart) of \(seqLen) tokens")
+        }
+        scratch.removeAll(keepingCapacity: true)
+        for id in sequence.tokens {
+            guard Int(id) < vocabularySize else { throw PackError("sequence \(sequences): token id \(id) outside the vocabulary") }
+            if tokenWidth == 2 {
+                scratch.append(UInt8(truncatingIfNeeded: id))
+                scratch.append(UInt8(truncatingIfNeeded: id >> 8))
+            } else {
+                scratch.append(contentsOf: id.littleEndianBytes)
+            }
+        }
+        try tokens.write(scratch)
+        try lossMask.write(sequence.lossMask)
+        scratch.removeAll(keepingCapacity: true)
+        for s in sequence.segments {
+            scratch.append(contentsOf: s.start.littleEndianBytes)
+            scratch.append(contentsOf: s.length.littleEndianBytes)
+            scratch.append(contentsOf: UInt32(bitPattern: s.document).littleEndianBytes)
+            scratch.append(contentsOf: s.documentOffset.littleEndianBytes)
+            scratch.append(contentsOf: s.source.littleEndianBytes)
+            scratch.append(contentsOf: s.kind.rawValue.littleEndianBytes)
+        }
+        try segments.write(scratch)
+        segmentCount += UInt64(sequence.segments.count)
+        try segmentIndex.write(segmentCount.littleEndianBytes)
+        sequences += 1
+    }
+
+    /// Writes `manifest.json` and publishes the directory.
+    public func commit(manifest: Data) throws {
+        for file in [tokens, lossMask, segments, segmentIndex] { try file.commit() }
+        try documents.finish()
+        try manifest.write(to: URL(fileURLWithPath: staging + "/" + PackFormat.manifestFile))
+        let fm = FileManager.default
+        var old: String?
+        if fm.fileExists(atPath: directory) {
+            old = staging + ".old"
+            try fm.moveItem(atPath: directory, toPath: old!)
+        }
+        try fm.moveItem(atPath: staging, toPath: directory)
+        committed = true
+        if let old { try? fm.removeItem(atPath: old) }
+    }
+}
+
+/// A pack that is inconsistent or cannot be written.
+public struct PackError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension FixedWidthInteger {
+    /// The value's bytes, least significant first.
+    var littleEndianBytes: [UInt8] {
+        withUnsafeBytes(of: self.littleEndian) { Array($0) }
+    }
+}

@@ -1,1 +1,0 @@
-// Packing: placeholder until the module lands.

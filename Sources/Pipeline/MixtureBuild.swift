@@ -1,0 +1,437 @@
+import Decontamination
+import Foundation
+import LongMixCore
+import Mixing
+import Packing
+import ShardIO
+import Tokenization
+
+/// The mixture build: one streaming pass per source (read, decontaminate, tokenize, length
+/// filter, store tokens), then planning (shares of output tokens), deterministic selection and
+/// packing into a pack directory with its manifest.
+///
+/// Contract:
+/// - Memory is bounded by one batch of documents per pass, the decontamination n-gram set and
+///   a table of a few numbers per kept document; tokens wait on disk (Megatron `.bin/.idx`).
+/// - Output is byte-identical for the same inputs, mixture and seed, whatever `threads` is:
+///   selection hashes (seed, source, document id), never stream position or timing.
+/// - Every document read is counted as kept or dropped by reason, in documents and tokens.
+public final class MixtureBuild {
+    public struct Options: Sendable {
+        public var threads: Int
+        /// Where the pack goes; nil for a plan only (nothing written).
+        public var output: String?
+        /// Also export each source's filtered documents as a Megatron indexed dataset here.
+        public var megatronDirectory: String?
+        /// Keep going past bad records (counted by reason) instead of stopping.
+        public var skipBadRecords: Bool
+        /// Progress lines on standard error.
+        public var progress: Bool
+
+        public init(threads: Int = 1, output: String? = nil, megatronDirectory: String? = nil,
+                    skipBadRecords: Bool = false, progress: Bool = false) {
+            self.threads = threads
+            self.output = output
+            self.megatronDirectory = megatronDirectory
+            self.skipBadRecords = skipBadRecords
+            self.progress = progress
+        }
+    }
+
+    /// What a build (or plan) found and did.
+    public struct Result: Sendable {
+        public var manifest: PackManifest
+        public var targets: [SourceTarget]
+        public var seconds: Double
+        public var textBytes: Int
+    }
+
+    public let spec: MixtureSpec
+    public let options: Options
+    public let tokenizer: Tokenizer
+    private var index: DecontaminationIndex?
+    private var scanner: ContaminationScanner?
+    private var parameters: ScanParameters?
+    private var indexNGrams = 0
+
+    public init(spec: MixtureSpec, options: Options) throws {
+        self.spec = spec
+        self.options = options
+        tokenizer = try Tokenizer.load(path: spec.tokenizer)
+    }
+
+    public func run() throws -> Result {
+        let start = Date()
+        try openDecontamination()
+        let work = options.output.map { URL(fileURLWithPath: $0).deletingLastPathComponent()
+            .appendingPathComponent(".\(URL(fileURLWithPath: $0).lastPathComponent).work-\(getpid())").path }
+        if let work { try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true) }
+        defer { if let work { try? FileManager.default.removeItem(atPath: work) } }
+
+        var reportWriter: JSONLWriter?
+        if let output = options.output, index != nil {
+            reportWriter = try JSONLWriter(path: output + ".decontamination-report.jsonl")
+        }
+        var stores: [SourceStore] = []
+        var textBytes = 0
+        for source in spec.sources {
+            let store = try readSource(source, spillPrefix: work.map { "\($0)/\(source.name)" }, report: reportWriter)
+            textBytes += store.reading.textBytes
+            stores.append(store)
+        }
+        try reportWriter?.finish()
+
+        let supplies = zip(spec.sources, stores).map {
+            SourceSupply(name: $0.name, weight: $0.weight, tokens: $1.availableTokens, packing: $0.packing)
+        }
+        let targets = try MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen)
+        var manifest = makeManifest(stores: stores, targets: targets)
+        if let output = options.output {
+            try pack(stores: stores, targets: targets, output: output, manifest: &manifest)
+            if let megatron = options.megatronDirectory { try exportMegatron(stores: stores, to: megatron) }
+        }
+        return Result(manifest: manifest, targets: targets, seconds: Date().timeIntervalSince(start), textBytes: textBytes)
+    }
+
+    // MARK: Decontamination
+
+    private func openDecontamination() throws {
+        guard let d = spec.decontamination else { return }
+        guard let preset = DecontaminationProtocol(rawValue: d.protocolName) else {
+            throw ConfigurationError(file: spec.path, key: "decontamination.protocol",
+                                     "unknown protocol '\(d.protocolName)'; expected one of: \(DecontaminationProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var p = preset.parameters
+        if let n = d.n { p.n = n }
+        if let name = d.normalization {
+            guard let normalization = Normalization(rawValue: name) else {
+                throw ConfigurationError(file: spec.path, key: "decontamination.normalization", "unknown normalization '\(name)'")
+            }
+            p.normalization = normalization
+        }
+        guard p.maximumDocumentFrequency == nil else {
+            throw ConfigurationError(file: spec.path, key: "decontamination.protocol",
+                                     "the gpt3 protocol's document-frequency pre-pass is not part of the mixture build yet; run `longmix decontam scan --protocol gpt3` on the shards first and build from its cleaned output")
+        }
+        let index: DecontaminationIndex
+        if d.testSets.isEmpty {
+            index = try DecontaminationIndex.open(path: d.index)
+        } else {
+            index = try DecontaminationIndex.openOrCreate(path: d.index, n: p.n, normalization: p.normalization)
+            for file in try ShardPaths.expand(d.testSets) {
+                _ = try index.add(try TestSetReader.read(path: file), splits: ["valid", "test"])
+            }
+        }
+        try index.require(n: p.n, normalization: p.normalization)
+        let ngrams = try index.loadNGramSet()
+        indexNGrams = ngrams.count
+        scanner = try ContaminationScanner(ngrams: ngrams, parameters: p)
+        parameters = p
+        self.index = index
+    }
+
+    // MARK: Reading pass
+
+    private func readSource(_ source: MixtureSource, spillPrefix: String?, report: JSONLWriter?) throws -> SourceStore {
+        let store = try SourceStore(name: source.name, spillPrefix: spillPrefix, vocabularySize: tokenizer.vocabularySize)
+        var readerOptions = source.reader
+        readerOptions.skipBadRecords = options.skipBadRecords
+        let reader = DocumentReader(paths: try ShardPaths.expand(source.paths), source: source.name, options: readerOptions)
+        let fewShot = source.packing == .fewShot
+        let threads = max(1, options.threads)
+        let processors = (0..<threads).map { _ in
+            DocumentProcessor(encoder: tokenizer.makeEncoder(), scanner: scanner, addBOS: spec.addBOS && !fewShot, addEOS: spec.addEOS)
+        }
+        let headerEncoder = tokenizer.makeEncoder()
+        var verdicts = GroupVerdicts()
+        let dropGroups = (parameters?.dropWholeGroup ?? false) && source.reader.groupField != nil
+        var batch: [Document] = []
+        var batchBytes = 0
+        let started = Date()
+
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            let results = orderedParallelMap(batch, states: processors) { $1.process($0) }
+            for (document, result) in zip(batch, results) {
+                if let scan = result.scan {
+                    if dropGroups { verdicts.record(document, scan) }
+                    if let report, !scan.hits.isEmpty, let index, let parameters {
+                        let provenance = try index.provenance(of: scan.hits.map(\.hash))
+                        for row in ContaminationReport.rows(document: document, hits: scan.hits, verdict: scan.verdict,
+                                                            n: parameters.n, normalization: parameters.normalization,
+                                                            provenance: provenance) {
+                            try report.write(line: try row.jsonLine())
+                        }
+                    }
+                }
+                try record(document, result, into: store, source: source, headerEncoder: headerEncoder)
+            }
+            batch.removeAll(keepingCapacity: true)
+            batchBytes = 0
+            if options.progress {
+                let mb = Double(reader.counts.textBytes) / 1e6
+                FileHandle.standardError.write(String(format: "\r  %@: %d documents, %.1f MB, %.1f MB/s   ", source.name,
+                                                      reader.counts.documents, mb, mb / max(Date().timeIntervalSince(started), 1e-9)).data(using: .utf8)!)
+            }
+        }
+
+        while let document = try reader.next() {
+            batch.append(document)
+            batchBytes += document.text.count
+            if batchBytes >= 4 << 20 || batch.count >= 1024 { try flush() }
+        }
+        try flush()
+        if options.progress { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+        store.reading = reader.counts
+        store.firstErrors = reader.firstErrors
+        try store.finishSpill()
+        if dropGroups {
+            store.applyGroupDrops(Set(verdicts.dirtyGroups.filter { $0.source == source.name }.map(\.group)))
+        }
+        return store
+    }
+
+    private func record(_ document: Document, _ result: ProcessedDocument, into store: SourceStore, source: MixtureSource,
+                       headerEncoder: any TokenEncoder) throws {
+        store.counts.documentsRead += 1
+        store.counts.unitsRead += result.tokensRead
+        if case .drop(let reason)? = result.scan?.verdict {
+            store.counts.documentsDropped[reason, default: 0] += 1
+            store.counts.unitsDropped[reason, default: 0] += result.tokensRead
+            return
+        }
+        if result.tokensCut > 0 { store.counts.unitsDropped["contaminated-cut", default: 0] += result.tokensCut }
+        var group: Int32 = -1
+        if let name = document.group {
+            if let g = store.groupIndex[name] {
+                group = g
+            } else {
+                group = Int32(store.groupNames.count)
+                store.groupIndex[name] = group
+                store.groupNames.append(name)
+                var header: [TokenID] = []
+                if spec.addBOS, let bos = tokenizer.bosID { header.append(bos) }
+                if let text = document.header { header += headerEncoder.encode(text) }
+                store.groupHeaders.append(header)
+            }
+        }
+        var keptAny = false
+        for item in result.items {
+            if item.contentTokens < source.minDocumentTokens {
+                store.counts.unitsDropped["too-short", default: 0] += item.stream.count
+                continue
+            }
+            keptAny = true
+            store.counts.unitsKept += item.stream.count
+            let id = document.id + item.idSuffix
+            try store.add(id: id, key: StableHash.hash(keys: [source.name, id], seed: spec.seed), stream: item.stream,
+                          promptTokens: item.promptTokens, group: group)
+        }
+        if keptAny {
+            store.counts.documentsKept += 1
+        } else {
+            store.counts.documentsDropped[result.items.isEmpty ? "contaminated" : "too-short", default: 0] += 1
+        }
+    }
+
+    // MARK: Selection and packing
+
+    /// The documents a source contributes, in packing order, each with the tokens it may use:
+    /// hash order (seed, source, id); when up-sampled, further passes each in a fresh hash
+    /// order; stop at the target. Concat and best-fit cut the last document to hit the target
+    /// exactly (the cut counts as truncated); few-shot never cuts an example.
+    private func select(_ store: SourceStore, target: SourceTarget, packing: PackingStrategy) -> [(entry: Int, limit: Int)] {
+        let eligible = store.ids.indices.filter { !store.excluded[$0] }
+        guard !eligible.isEmpty else { return [] }
+        var chosen: [(Int, Int)] = []
+        var total = 0
+        var epoch = 0
+        while total < target.tokens {
+            let order: [Int]
+            if epoch == 0 {
+                order = eligible.sorted { (store.keys[$0], $0) < (store.keys[$1], $1) }
+            } else {
+                let keys = Dictionary(uniqueKeysWithValues: eligible.map {
+                    ($0, StableHash.hash(keys: [store.name, store.ids[$0], "epoch-\(epoch)"], seed: spec.seed))
+                })
+                order = eligible.sorted { (keys[$0]!, $0) < (keys[$1]!, $1) }
+            }
+            for k in order {
+                let remaining = target.tokens - total
+                if remaining <= 0 { break }
+                let take = packing == .fewShot ? store.lengths[k] : min(store.lengths[k], remaining)
+                chosen.append((k, take))
+                total += take
+            }
+            epoch += 1
+        }
+        return chosen
+    }
+
+    private func pack(stores: [SourceStore], targets: [SourceTarget], output: String, manifest: inout PackManifest) throws {
+        let writer = try PackWriter(directory: output, seqLen: spec.seqLen, vocabularySize: tokenizer.vocabularySize)
+        var plans: [PackPlan] = []
+        var selections: [[(entry: Int, limit: Int)]] = []
+        var documentRefs: [[Int: Int32]] = []
+        for (s, store) in stores.enumerated() {
+            let source = spec.sources[s]
+            let selection = select(store, target: targets[s], packing: source.packing)
+            selections.append(selection)
+            store.tokensSampled = selection.reduce(0) { $0 + $1.limit }
+            let lengths = selection.map(\.limit)
+            let plan: PackPlan
+            switch source.packing {
+            case .concat:
+                plan = ConcatPlanner.plan(lengths: lengths, seqLen: spec.seqLen, padLastSequence: true)
+            case .bestFit:
+                plan = BestFitPlanner.plan(lengths: lengths, seqLen: spec.seqLen)
+            case .fewShot:
+                var groupItems: [Int32: [Int]] = [:]
+                var groupOrder: [Int32] = []
+                for (i, pick) in selection.enumerated() {
+                    let g = store.groups[pick.entry]
+                    if groupItems[g] == nil { groupOrder.append(g) }
+                    groupItems[g, default: []].append(i)
+                }
+                let groups = groupOrder.map {
+                    FewShotPlanner.Group(headerLength: $0 >= 0 ? store.groupHeaders[Int($0)].count : 0, items: groupItems[$0]!)
+                }
+                var fewShot = FewShotPlanner.plan(groups: groups, lengths: lengths, seqLen: spec.seqLen)
+                // Header pieces name positions in `groups`; map them back to store group indices.
+                for i in fewShot.sequences.indices {
+                    for j in fewShot.sequences[i].pieces.indices {
+                        if case .header(let g) = fewShot.sequences[i].pieces[j].kind {
+                            fewShot.sequences[i].pieces[j].kind = .header(group: Int(groupOrder[g]))
+                        }
+                    }
+                }
+                plan = fewShot
+            }
+            var counted = plan
+            for pick in selection where pick.limit < store.lengths[pick.entry] {
+                counted.counts.truncatedTokens += store.lengths[pick.entry] - pick.limit
+                counted.counts.documentsTruncated += 1
+            }
+            plans.append(counted)
+            // Register the documents this source writes, in first-use order.
+            var refs: [Int: Int32] = [:]
+            for sequence in plan.sequences {
+                for piece in sequence.pieces where piece.kind == .item {
+                    let entry = selection[piece.item].entry
+                    if refs[entry] == nil {
+                        refs[entry] = Int32(writer.documentsWritten)
+                        try writer.addDocument(source: store.name, id: store.ids[entry])
+                    }
+                }
+            }
+            documentRefs.append(refs)
+        }
+
+        let padID = spec.padID ?? tokenizer.eosID ?? 0
+        var next = [Int](repeating: 0, count: stores.count)
+        for s in SequenceBlender.order(counts: plans.map(\.sequences.count)) {
+            let planned = plans[s].sequences[next[s]]
+            next[s] += 1
+            var sequence = PackedSequence(source: UInt16(s), capacity: spec.seqLen)
+            for piece in planned.pieces {
+                switch piece.kind {
+                case .header(let g):
+                    let header = stores[s].groupHeaders[g]
+                    let mask = [UInt8](repeating: spec.loss == .completionOnly ? 0 : 1, count: header.count)
+                    header.withUnsafeBufferPointer { ids in
+                        mask.withUnsafeBufferPointer { sequence.append(ids, mask: $0, document: -1, documentOffset: 0, kind: .header) }
+                    }
+                case .item:
+                    let entry = selections[s][piece.item].entry
+                    let stream = stores[s].tokens!.document(entry)
+                    let range = piece.offset..<(piece.offset + piece.length)
+                    let prompt = spec.loss == .completionOnly ? stores[s].promptTokens[entry] : 0
+                    let mask = range.map { UInt8($0 < prompt ? 0 : 1) }
+                    stream[range].withUnsafeBufferPointer { ids in
+                        mask.withUnsafeBufferPointer {
+                            sequence.append(ids, mask: $0, document: documentRefs[s][entry]!, documentOffset: piece.offset, kind: .document)
+                        }
+                    }
+                }
+            }
+            sequence.pad(to: spec.seqLen, with: padID)
+            try writer.write(sequence)
+        }
+        fillPacking(&manifest, stores: stores, plans: plans)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writer.commit(manifest: try encoder.encode(manifest))
+        if index != nil {
+            let report = output + ".decontamination-report.jsonl"
+            try? FileManager.default.removeItem(atPath: output + "/decontamination-report.jsonl")
+            try FileManager.default.moveItem(atPath: report, toPath: output + "/decontamination-report.jsonl")
+        }
+    }
+
+    private func exportMegatron(stores: [SourceStore], to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var dataPath: [String] = []
+        for (s, store) in stores.enumerated() {
+            let prefix = "\(directory)/\(store.name)"
+            let writer = try IndexedDatasetWriter(prefix: prefix, vocabularySize: tokenizer.vocabularySize)
+            for k in store.ids.indices where !store.excluded[k] { try writer.append(store.tokens!.document(k)) }
+            try writer.finish()
+            dataPath.append(String(format: "%.6g %@", spec.sources[s].weight, prefix))
+        }
+        try (dataPath.joined(separator: " ") + "\n").write(toFile: "\(directory)/data_path.txt", atomically: true, encoding: .utf8)
+    }
+
+    // MARK: Manifest
+
+    private func makeManifest(stores: [SourceStore], targets: [SourceTarget]) -> PackManifest {
+        var recordsSkipped: [String: Int] = [:]
+        var records = 0
+        var sources: [PackManifest.Source] = []
+        for (s, store) in stores.enumerated() {
+            records += store.reading.records
+            for (k, v) in store.reading.skipped { recordsSkipped[k, default: 0] += v }
+            var dropped = store.counts.documentsDropped
+            for (k, v) in store.reading.skipped { dropped["unreadable-" + k, default: 0] += v }
+            sources.append(PackManifest.Source(
+                name: store.name, weight: spec.sources[s].weight, packing: spec.sources[s].packing.rawValue,
+                documentsRead: store.counts.documentsRead + store.reading.skippedTotal, tokensRead: store.counts.unitsRead,
+                documentsDropped: dropped, tokensDropped: store.counts.unitsDropped,
+                documentsAvailable: store.availableDocuments, tokensAvailable: store.availableTokens,
+                documentsTaken: 0, tokensTaken: 0, samplingRate: targets[s].rate, targetShare: spec.sources[s].weight,
+                achievedShare: 0, packing_: PackingCounts()))
+        }
+        let d = spec.decontamination.map {
+            PackManifest.Decontamination(index: $0.index, protocolName: $0.protocolName, n: parameters?.n ?? 0,
+                                         normalization: parameters?.normalization.rawValue ?? "", indexNGrams: indexNGrams)
+        }
+        return PackManifest(
+            seqLen: spec.seqLen, sequences: 0,
+            tokenDtype: PackFormat.dtypeName(tokenWidth: PackFormat.tokenWidth(vocabularySize: tokenizer.vocabularySize)),
+            tokenizer: .init(path: tokenizer.path, sha256: tokenizer.sha256, format: tokenizer.format.rawValue,
+                             vocabularySize: tokenizer.vocabularySize),
+            mixture: .init(name: spec.name, path: spec.path, sha256: spec.sha256), seed: spec.seed,
+            specialTokens: .init(bos: spec.addBOS ? tokenizer.bosID : nil, eos: spec.addEOS ? tokenizer.eosID : nil,
+                                 pad: spec.padID ?? tokenizer.eosID ?? 0),
+            loss: spec.loss.rawValue, decontamination: d, sources: sources, totals: PackingCounts(),
+            paddingRate: 0, truncationRate: 0, recordsRead: records, recordsSkipped: recordsSkipped)
+    }
+
+    private func fillPacking(_ manifest: inout PackManifest, stores: [SourceStore], plans: [PackPlan]) {
+        var totals = PackingCounts()
+        for plan in plans { totals.add(plan.counts) }
+        // Shares are of document tokens (BOS/EOS included); few-shot headers and padding are framing.
+        let written = plans.reduce(0) { $0 + $1.counts.documentTokens }
+        for s in stores.indices {
+            manifest.sources[s].packing_ = plans[s].counts
+            manifest.sources[s].documentsTaken = plans[s].counts.documents
+            manifest.sources[s].tokensTaken = stores[s].tokensSampled
+            manifest.sources[s].achievedShare = written > 0 ? Double(plans[s].counts.documentTokens) / Double(written) : 0
+        }
+        manifest.totals = totals
+        manifest.sequences = totals.sequences
+        let all = totals.sequences * spec.seqLen
+        manifest.paddingRate = all > 0 ? Double(totals.paddingTokens) / Double(all) : 0
+        let taken = stores.reduce(0) { $0 + $1.tokensSampled }
+        manifest.truncationRate = taken > 0 ? Double(totals.truncatedTokens) / Double(taken) : 0
+    }
+}

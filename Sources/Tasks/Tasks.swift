@@ -1,1 +1,0 @@
-// Tasks: placeholder until the module lands.

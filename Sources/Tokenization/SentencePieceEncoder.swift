@@ -1,0 +1,353 @@
+/// Encodes text with a `SentencePieceBPEModel` on one thread.
+///
+/// Steps, each matching sentencepiece: (1) normalize the bytes (dummy `▁` prefix, spaces to `▁`,
+/// U+FFFD for each invalid byte, optional removal of extra spaces); (2) cut the normalized text
+/// where no vocabulary piece can span (before every `▁` that follows a non-`▁`, around newlines;
+/// see `CharacterPairTable`); (3) encode each segment by BPE — repeatedly merge
+/// the adjacent pair whose concatenation is a NORMAL piece with the highest score, ties to the
+/// leftmost — memoized per segment bytes in a `SegmentCache`; (4) map final symbols to ids, with
+/// unknown symbols spelled as `<0xXX>` byte pieces (byte_fallback) or as one `<unk>` per run.
+///
+/// Everything works on bytes and integer ids; no `String` or `Character` is touched.
+final class SentencePieceEncoder: TokenEncoder {
+    private let model: SentencePieceBPEModel
+    private let cache = SegmentCache()
+    // Model flags, copied out of the ModelProto for the hot path.
+    private let byteFallback: Bool
+    private let escapeWhitespaces: Bool
+    private let removeExtraWhitespaces: Bool
+    private let addDummyPrefix: Bool
+    private let unknownID: TokenID
+    /// Normalized text of the current call.
+    private var normalized: UnsafeMutablePointer<UInt8>
+    private var normalizedCapacity: Int
+
+    // BPE scratch, reused across segments: symbols, the merge agenda (a binary heap) and the
+    // segment's ids. Raw buffers sized for the longest segment seen, so the inner loops run on
+    // plain pointers.
+    private struct Symbol {
+        var start: Int32
+        var length: Int32
+        var prev: Int32
+        var next: Int32
+        /// The symbol's mergeable piece id, `UInt32.max` when its bytes are not a mergeable piece
+        /// (only possible for a single character).
+        var id: TokenID
+    }
+    private struct Candidate {
+        var score: Float
+        var left: Int32
+        var right: Int32
+        var length: Int32
+        var id: TokenID
+    }
+    private var scratchCapacity = 0
+    private var symbolScratch = UnsafeMutablePointer<Symbol>.allocate(capacity: 1)
+    private var agendaScratch = UnsafeMutablePointer<Candidate>.allocate(capacity: 1)
+    private var idScratch = UnsafeMutablePointer<TokenID>.allocate(capacity: 1)
+
+    var bosID: TokenID? { model.bosID }
+    var eosID: TokenID? { model.eosID }
+
+    init(model: SentencePieceBPEModel) {
+        self.model = model
+        byteFallback = model.proto.byteFallback
+        escapeWhitespaces = model.proto.escapeWhitespaces
+        removeExtraWhitespaces = model.proto.removeExtraWhitespaces
+        addDummyPrefix = model.proto.addDummyPrefix
+        unknownID = model.unknownID
+        normalizedCapacity = 4096
+        normalized = .allocate(capacity: normalizedCapacity)
+    }
+
+    deinit {
+        normalized.deallocate()
+        symbolScratch.deallocate()
+        agendaScratch.deallocate()
+        idScratch.deallocate()
+    }
+
+    func encode(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [TokenID]) {
+        guard let base = text.baseAddress, text.count > 0 else { return }
+        let length = normalize(base, text.count)
+        guard length > 0 else { return }
+        let firstOwnID = ids.count
+        let p = normalized
+        model.segmentation.forEachSegment(p, length) { start, count in
+            encodeSegment(p + start, count, firstOwnID: firstOwnID, into: &ids)
+        }
+    }
+
+    // MARK: Normalization (normalizer.cc, identity rules)
+
+    private func reserveNormalized(_ capacity: Int) {
+        guard capacity > normalizedCapacity else { return }
+        normalized.deallocate()
+        normalizedCapacity = max(capacity, normalizedCapacity * 2)
+        normalized = .allocate(capacity: normalizedCapacity)
+    }
+
+    /// Writes the normalized text to `normalized` and returns its length.
+    private func normalize(_ text: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        reserveNormalized(count * 3 + 3 + 16)  // + 16: SegmentCache reads short keys as two words
+        let out = normalized
+        var n = 0
+        let escape = escapeWhitespaces
+        @inline(__always) func appendSpace() {
+            if escape {
+                out[n] = 0xE2; out[n + 1] = 0x96; out[n + 2] = 0x81
+                n += 3
+            } else {
+                out[n] = 0x20
+                n += 1
+            }
+        }
+        var i = 0
+        let removeExtra = removeExtraWhitespaces
+        if removeExtra {
+            while i < count && text[i] == 0x20 { i += 1 }
+            if i == count { return 0 }
+        }
+        if addDummyPrefix { appendSpace() }
+        if !removeExtra {
+            while i < count {
+                let b = text[i]
+                if b < 0x80 {
+                    if b == 0x20 && escape {
+                        out[n] = 0xE2; out[n + 1] = 0x96; out[n + 2] = 0x81
+                        n += 3
+                    } else {
+                        out[n] = b
+                        n += 1
+                    }
+                    i += 1
+                } else {
+                    n += copyCharacter(text, &i, count, to: out + n)
+                }
+            }
+            return n
+        }
+        // remove_extra_whitespaces: drop a space that follows a space, then trailing space symbols.
+        var previousIsSpace = true
+        while i < count {
+            if text[i] == 0x20 {
+                if !previousIsSpace { appendSpace() }
+                previousIsSpace = true
+                i += 1
+            } else {
+                n += copyCharacter(text, &i, count, to: out + n)
+                previousIsSpace = false
+            }
+        }
+        let symbol: [UInt8] = escape ? UTF8Scanning.spaceSymbol : [0x20]
+        while n >= symbol.count && (0..<symbol.count).allSatisfy({ out[n - symbol.count + $0] == symbol[$0] }) {
+            n -= symbol.count
+        }
+        return n
+    }
+
+    /// Copies one character (or U+FFFD for an invalid byte) and advances `i`; returns bytes written.
+    @inline(__always)
+    private func copyCharacter(_ text: UnsafePointer<UInt8>, _ i: inout Int, _ count: Int,
+                               to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let length = UTF8Scanning.validSequenceLength(text, i, count)
+        if length == 0 {
+            out[0] = 0xEF; out[1] = 0xBF; out[2] = 0xBD
+            i += 1
+            return 3
+        }
+        for k in 0..<length { out[k] = text[i + k] }
+        i += length
+        return length
+    }
+
+    // MARK: Segments
+
+    private func encodeSegment(_ p: UnsafeMutablePointer<UInt8>, _ length: Int, firstOwnID: Int,
+                               into ids: inout [TokenID]) {
+        let cacheable = length <= SegmentCache.maxKeyLength
+        if cacheable, cache.withCached(p, length, { append($0, firstOwnID: firstOwnID, to: &ids) }) {
+            return
+        }
+        let count = bytePairEncode(p, length)
+        let segment = UnsafeBufferPointer(start: idScratch, count: count)
+        if cacheable { cache.insert(p, length, value: segment) }
+        append(segment, firstOwnID: firstOwnID, to: &ids)
+    }
+
+    /// Appends a segment's ids. Without byte fallback sentencepiece reports a run of unknown
+    /// symbols as one `<unk>`, also across a segment cut, so a leading `<unk>` that follows one
+    /// is dropped.
+    @inline(__always)
+    private func append(_ segment: UnsafeBufferPointer<TokenID>, firstOwnID: Int, to ids: inout [TokenID]) {
+        if !byteFallback, let first = segment.first, first == unknownID,
+           ids.count > firstOwnID, ids[ids.count - 1] == unknownID {
+            ids.append(contentsOf: segment.dropFirst())
+        } else {
+            ids.append(contentsOf: segment)
+        }
+    }
+
+    // MARK: BPE (bpe_model.cc)
+
+    /// Segments of at most this many characters are merged by scanning instead of with the heap.
+    private static let scanLimit = 24
+
+    private func reserveScratch(_ length: Int) {
+        guard length > scratchCapacity else { return }
+        scratchCapacity = max(length, scratchCapacity * 2, 64)
+        symbolScratch.deallocate()
+        agendaScratch.deallocate()
+        idScratch.deallocate()
+        symbolScratch = .allocate(capacity: scratchCapacity)
+        // n - 1 initial pairs plus at most two per merge.
+        agendaScratch = .allocate(capacity: 3 * scratchCapacity)
+        idScratch = .allocate(capacity: scratchCapacity)
+    }
+
+    /// BPE-encodes one normalized segment into `idScratch`; returns the number of ids.
+    private func bytePairEncode(_ p: UnsafeMutablePointer<UInt8>, _ length: Int) -> Int {
+        reserveScratch(length)
+        let symbols = symbolScratch, agenda = agendaScratch, out = idScratch
+        let mergeable = model.mergeable, reserved = model.reserved, pairs = model.pairs
+        let none = TokenID.max
+        return model.scores.withUnsafeBufferPointer { scores -> Int in
+          model.asciiIDs.withUnsafeBufferPointer { asciiIDs -> Int in
+            var symbolCount = 0
+            var i = 0
+            while i < length {
+                let charLength = min(UTF8Scanning.leadByteLength(p[i]), length - i)
+                let id = p[i] < 0x80 ? asciiIDs[Int(p[i])] : (mergeable.lookup(p + i, charLength) ?? none)
+                let index = Int32(symbolCount)
+                symbols[symbolCount] = Symbol(start: Int32(i), length: Int32(charLength), prev: index - 1,
+                                              next: i + charLength < length ? index + 1 : -1, id: id)
+                symbolCount += 1
+                i += charLength
+            }
+
+            // The agenda: highest score first, ties to the leftmost pair.
+            var agendaCount = 0
+            @inline(__always) func outranks(_ a: Candidate, _ b: Candidate) -> Bool {
+                a.score > b.score || (a.score == b.score && a.left < b.left)
+            }
+            /// The mergeable piece (id, score) spelled by two adjacent symbols, if any.
+            @inline(__always) func pairPiece(_ leftSymbol: Symbol, _ rightSymbol: Symbol) -> (id: TokenID, score: Float)? {
+                if let pairs, leftSymbol.id != none && rightSymbol.id != none {
+                    return pairs.lookup(leftSymbol.id, rightSymbol.id)
+                }
+                let merged = Int(leftSymbol.length + rightSymbol.length)
+                return mergeable.lookup(p + Int(leftSymbol.start), merged).map { ($0, scores[Int($0)]) }
+            }
+            @inline(__always) func consider(_ left: Int32, _ right: Int32) {
+                guard left >= 0, right >= 0 else { return }
+                let leftSymbol = symbols[Int(left)], rightSymbol = symbols[Int(right)]
+                let merged = leftSymbol.length + rightSymbol.length
+                guard let (id, score) = pairPiece(leftSymbol, rightSymbol) else { return }
+                let candidate = Candidate(score: score, left: left, right: right, length: merged, id: id)
+                var child = agendaCount
+                agendaCount += 1
+                while child > 0 {
+                    let parent = (child - 1) >> 1
+                    guard outranks(candidate, agenda[parent]) else { break }
+                    agenda[child] = agenda[parent]
+                    child = parent
+                }
+                agenda[child] = candidate
+            }
+            @inline(__always) func pop() -> Candidate {
+                let top = agenda[0]
+                agendaCount -= 1
+                let last = agenda[agendaCount]
+                var parent = 0
+                while true {
+                    var best = 2 * parent + 1
+                    guard best < agendaCount else { break }
+                    if best + 1 < agendaCount && outranks(agenda[best + 1], agenda[best]) { best += 1 }
+                    guard outranks(agenda[best], last) else { break }
+                    agenda[parent] = agenda[best]
+                    parent = best
+                }
+                agenda[parent] = last
+                return top
+            }
+
+            if symbolCount <= Self.scanLimit {
+                // Short segments: keep each symbol's pair with its successor in `agenda[i]` and scan
+                // for the best (highest score, leftmost) — the same choice the heap makes, with less
+                // bookkeeping for the few symbols of a word.
+                @inline(__always) func evaluate(_ index: Int32) {
+                    let next = symbols[Int(index)].next
+                    if next >= 0, let (id, score) = pairPiece(symbols[Int(index)], symbols[Int(next)]) {
+                        agenda[Int(index)] = Candidate(score: score, left: index, right: next, length: 0, id: id)
+                    } else {
+                        agenda[Int(index)].id = none
+                    }
+                }
+                for index in 0..<symbolCount { evaluate(Int32(index)) }
+                while true {
+                    var best: Int32 = -1
+                    var bestScore: Float = 0
+                    var index: Int32 = 0
+                    while index >= 0 {
+                        let candidate = agenda[Int(index)]
+                        if candidate.id != none && (best < 0 || candidate.score > bestScore) {
+                            best = index
+                            bestScore = candidate.score
+                        }
+                        index = symbols[Int(index)].next
+                    }
+                    guard best >= 0 else { break }
+                    let right = Int(agenda[Int(best)].right)
+                    symbols[Int(best)].length += symbols[right].length
+                    symbols[Int(best)].id = agenda[Int(best)].id
+                    let next = symbols[right].next
+                    symbols[Int(best)].next = next
+                    if next >= 0 { symbols[Int(next)].prev = best }
+                    symbols[right].length = 0
+                    evaluate(best)
+                    if symbols[Int(best)].prev >= 0 { evaluate(symbols[Int(best)].prev) }
+                }
+            } else {
+                for index in stride(from: 1, to: symbolCount, by: 1) { consider(Int32(index - 1), Int32(index)) }
+            }
+            while agendaCount > 0 {
+                let top = pop()
+                let left = Int(top.left), right = Int(top.right)
+                // Skip pairs made stale by an earlier merge.
+                guard symbols[left].length > 0, symbols[right].length > 0,
+                      symbols[left].length + symbols[right].length == top.length else { continue }
+                symbols[left].length = top.length
+                symbols[left].id = top.id
+                let next = symbols[right].next
+                symbols[left].next = next
+                if next >= 0 { symbols[Int(next)].prev = top.left }
+                symbols[right].length = 0
+                consider(symbols[left].prev, top.left)
+                consider(top.left, next)
+            }
+
+            var count = 0
+            var index: Int32 = symbolCount == 0 ? -1 : 0
+            var previousIsUnknown = false
+            while index >= 0 {
+                let symbol = symbols[Int(index)]
+                let start = p + Int(symbol.start), pieceLength = Int(symbol.length)
+                let id = symbol.id != none ? symbol.id : (reserved.lookup(start, pieceLength) ?? unknownID)
+                let isUnknown = id == unknownID
+                if isUnknown && byteFallback {
+                    for k in 0..<pieceLength {
+                        out[count] = model.byteIDs[Int(start[k])]
+                        count += 1
+                    }
+                } else if !(isUnknown && previousIsUnknown) {
+                    out[count] = id
+                    count += 1
+                }
+                previousIsUnknown = isUnknown
+                index = symbol.next
+            }
+            return count
+          }
+        }
+    }
+}

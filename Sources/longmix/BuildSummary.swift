@@ -1,0 +1,48 @@
+import Foundation
+import Mixing
+import Packing
+
+/// Text tables for `build`, `plan` and `inspect`.
+enum BuildSummary {
+    static func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
+        s.count >= width ? s : left ? String(repeating: " ", count: width - s.count) + s : s + String(repeating: " ", count: width - s.count)
+    }
+
+    static func dropped(_ d: [String: Int]) -> String {
+        d.isEmpty ? "-" : d.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    }
+
+    static func table(_ m: PackManifest) -> String {
+        var lines = [pad("source", 18) + pad("docs read", 11, left: true) + pad("tokens read", 13, left: true)
+            + pad("available", 12, left: true) + pad("taken", 12, left: true) + pad("rate", 7, left: true)
+            + pad("target", 8, left: true) + pad("achieved", 9, left: true) + "  documents dropped"]
+        for s in m.sources {
+            lines.append(pad(s.name, 18) + pad("\(s.documentsRead)", 11, left: true) + pad("\(s.tokensRead)", 13, left: true)
+                + pad("\(s.tokensAvailable)", 12, left: true) + pad("\(s.tokensTaken)", 12, left: true)
+                + pad(String(format: "%.3f", s.samplingRate), 7, left: true)
+                + pad(String(format: "%.2f%%", s.targetShare * 100), 8, left: true)
+                + pad(String(format: "%.2f%%", s.achievedShare * 100), 9, left: true) + "  " + dropped(s.documentsDropped))
+        }
+        let t = m.totals
+        lines.append(String(format: "padding %d tokens (%.2f%%), truncated %d tokens (%.2f%% of taken), %d documents split across sequences",
+                            t.paddingTokens, m.paddingRate * 100, t.truncatedTokens, m.truncationRate * 100, t.documentsSplit))
+        if !m.recordsSkipped.isEmpty { lines.append("records skipped: " + dropped(m.recordsSkipped)) }
+        return lines.joined(separator: "\n")
+    }
+
+    static func planTable(_ m: PackManifest, targets: [SourceTarget], seqLen: Int) -> String {
+        var lines = [pad("source", 18) + pad("weight", 8, left: true) + pad("docs avail", 12, left: true)
+            + pad("tokens avail", 14, left: true) + pad("target", 14, left: true) + pad("rate", 8, left: true) + "  sampling"]
+        for (s, t) in zip(m.sources, targets) {
+            let how = t.rate <= 1 ? String(format: "down-sample to %.1f%%", t.rate * 100)
+                : String(format: "up-sample x%.2f (%d epochs)", t.rate, t.epochs)
+            lines.append(pad(s.name, 18) + pad(String(format: "%.1f%%", s.weight * 100), 8, left: true)
+                + pad("\(s.documentsAvailable)", 12, left: true) + pad("\(s.tokensAvailable)", 14, left: true)
+                + pad("\(t.tokens)", 14, left: true) + pad(String(format: "%.3f", t.rate), 8, left: true) + "  " + how)
+        }
+        let total = targets.reduce(0) { $0 + $1.tokens }
+        lines.append("total \(total) tokens, about \(total / seqLen) sequences of \(seqLen)")
+        for s in m.sources where !s.documentsDropped.isEmpty { lines.append("  \(s.name) dropped: " + dropped(s.documentsDropped)) }
+        return lines.joined(separator: "\n")
+    }
+}

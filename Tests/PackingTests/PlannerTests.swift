@@ -1,0 +1,67 @@
+import Testing
+@testable import Packing
+
+@Suite struct PlannerTests {
+    @Test func concatCutsExactChunksAndKeepsOrder() {
+        let plan = ConcatPlanner.plan(lengths: [5, 3, 9, 2], seqLen: 4, padLastSequence: false)
+        #expect(plan.sequences.count == 4)  // 19 tokens: 4 full chunks, 3 dropped
+        #expect(plan.sequences.allSatisfy { $0.used == 4 })
+        #expect(plan.sequences[1].pieces == [.item(0, offset: 4, length: 1), .item(1, offset: 0, length: 3)])
+        #expect(plan.counts.truncatedTokens == 3 && plan.counts.paddingTokens == 0)
+        #expect(plan.counts.documentsSplit == 2)  // items 0 and 2 span two sequences
+        let padded = ConcatPlanner.plan(lengths: [5, 3, 9, 2], seqLen: 4, padLastSequence: true)
+        #expect(padded.sequences.count == 5 && padded.counts.paddingTokens == 1 && padded.counts.truncatedTokens == 0)
+    }
+
+    @Test func bestFitNeverCutsWhatFitsAndPlacesEveryToken() {
+        var seed: UInt64 = 5
+        for round in 0..<200 {
+            let seqLen = 64 + round % 50
+            let lengths = (0..<(1 + round % 40)).map { _ -> Int in
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                return Int(seed >> 33) % (seqLen * 2) + 1
+            }
+            let plan = BestFitPlanner.plan(lengths: lengths, seqLen: seqLen)
+            var placed = [Int](repeating: 0, count: lengths.count)
+            var pieces = [Int](repeating: 0, count: lengths.count)
+            for sequence in plan.sequences {
+                #expect(sequence.used <= seqLen)
+                for piece in sequence.pieces { placed[piece.item] += piece.length; pieces[piece.item] += 1 }
+            }
+            #expect(placed == lengths)
+            for (item, length) in lengths.enumerated() where length <= seqLen { #expect(pieces[item] == 1) }
+            #expect(plan.counts.paddingTokens == plan.sequences.count * seqLen - lengths.reduce(0, +))
+            // Best fit opens a sequence only when no open one has room: lower bound on sequences.
+            #expect(plan.sequences.count >= (lengths.reduce(0, +) + seqLen - 1) / seqLen)
+        }
+    }
+
+    @Test func bestFitChoosesTheTightestSequence() {
+        // Decreasing: 6, 5, 4, 3, 2 into 10: 6 opens A, 5 opens B, 4 -> A (room 4, exact), 3 -> B (room 5 -> 2), 2 -> B.
+        let bins = BestFitPlanner.bins(lengths: [3, 6, 2, 5, 4], capacity: 10)
+        #expect(bins.map { $0.pieces.map(\.item) } == [[1, 4], [3, 0, 2]])
+    }
+
+    @Test func fewShotPutsTheHeaderFirstAndLeavesOutWhatCannotFit() {
+        let plan = FewShotPlanner.plan(groups: [.init(headerLength: 3, items: [0, 1, 2]), .init(headerLength: 2, items: [3])],
+                                       lengths: [4, 5, 20, 6], seqLen: 10)
+        // Group 0 has room for 7 beside its header: 4 and 5 need a sequence each; 20 never fits.
+        #expect(plan.sequences.count == 3)
+        #expect(plan.sequences.allSatisfy { if case .header? = $0.pieces.first?.kind { true } else { false } })
+        #expect(plan.sequences.allSatisfy { $0.used <= 10 })
+        #expect(plan.counts.truncatedTokens == 20 && plan.counts.documentsTruncated == 1)
+        #expect(plan.counts.headerTokens == 3 + 3 + 2)
+    }
+
+    @Test func blendingFollowsTheShares() {
+        let order = SequenceBlender.order(counts: [6, 3, 1])
+        #expect(order.count == 10)
+        #expect(order.filter { $0 == 0 }.count == 6 && order.filter { $0 == 2 }.count == 1)
+        // Every prefix stays within one sequence of the target proportions.
+        var taken = [0, 0, 0]
+        for (i, s) in order.enumerated() {
+            taken[s] += 1
+            for d in 0..<3 { #expect(abs(Double(taken[d]) - Double([6, 3, 1][d]) / 10 * Double(i + 1)) <= 1) }
+        }
+    }
+}

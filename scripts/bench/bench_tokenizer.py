@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Tokenizer benchmark: LongMix vs Python sentencepiece, side by side on the same corpus.
+
+usage: scripts/bench/bench_tokenizer.py [--corpus DIR] [--model PATH] [--longmix BIN]
+                                        [--repeats N] [--field text]
+
+For each repeat it times, in turn, sentencepiece encoding every document on one thread (the
+documents already in memory; `sp.encode(text)` per document) and `longmix tokenize` on the same
+shards with 1 and 2 threads (LongMix reports its encoding time apart from reading and writing).
+Prints medians in MB of text (10^6 UTF-8 bytes) per second and the ratios. Then it checks every
+document's ids from LongMix against sentencepiece's and prints the mismatch count, checks that the
+1- and 2-thread outputs are byte-identical, and times model loading in both.
+Build first: swift build -c release --product longmix.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import sentencepiece as spm
+import zstandard
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def read_corpus(corpus, field):
+    texts = []
+    for path in sorted(glob.glob(os.path.join(corpus, "*.jsonl*"))):
+        with open(path, "rb") as f:
+            data = f.read()
+        if path.endswith(".zst"):
+            data = zstandard.ZstdDecompressor().stream_reader(data).read()
+        for line in data.splitlines():
+            if line.strip():
+                texts.append(json.loads(line)[field])
+    return texts
+
+
+def run_longmix(binary, model, corpus, threads, output):
+    result = subprocess.run([binary, "tokenize", "--tokenizer", model, "--threads", str(threads),
+                             corpus, "-o", output], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"longmix tokenize failed: {result.stderr}")
+    m = re.search(r"encoding ([0-9.]+) s", result.stderr)
+    load = re.search(r"loaded in ([0-9.]+) ms", result.stderr)
+    return float(m.group(1)), float(load.group(1)) if load else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", default=os.path.join(ROOT, "bench-data", "corpus"))
+    ap.add_argument("--model", default=os.path.join(ROOT, "..", "shared", "tokenizers", "llama2.model"))
+    ap.add_argument("--longmix", default=os.path.join(ROOT, ".build", "release", "longmix"))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--field", default="text")
+    args = ap.parse_args()
+
+    texts = read_corpus(args.corpus, args.field)
+    total_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    print(f"corpus {args.corpus}: {len(texts)} documents, {total_bytes / 1e6:.1f} MB of text")
+
+    t0 = time.perf_counter()
+    sp = spm.SentencePieceProcessor(model_file=args.model)
+    sp_load_ms = (time.perf_counter() - t0) * 1e3
+
+    sp_rates, lm1_rates, lm2_rates, lm_loads = [], [], [], []
+    sp_ids = None
+    with tempfile.TemporaryDirectory() as scratch:
+        out1 = os.path.join(scratch, "t1.jsonl")
+        out2 = os.path.join(scratch, "t2.jsonl")
+        for r in range(args.repeats):
+            t0 = time.perf_counter()
+            ids = [sp.encode(t) for t in texts]
+            sp_rates.append(total_bytes / (time.perf_counter() - t0) / 1e6)
+            sp_ids = ids
+            seconds, load_ms = run_longmix(args.longmix, args.model, args.corpus, 1, out1)
+            lm1_rates.append(total_bytes / seconds / 1e6)
+            lm_loads.append(load_ms)
+            seconds, load_ms = run_longmix(args.longmix, args.model, args.corpus, 2, out2)
+            lm2_rates.append(total_bytes / seconds / 1e6)
+            lm_loads.append(load_ms)
+            print(f"repeat {r + 1}: sentencepiece {sp_rates[-1]:.2f} MB/s, longmix 1 thread "
+                  f"{lm1_rates[-1]:.1f} MB/s, 2 threads {lm2_rates[-1]:.1f} MB/s", flush=True)
+
+        with open(out1, "rb") as f1, open(out2, "rb") as f2:
+            identical = f1.read() == f2.read()
+        mismatches = 0
+        with open(out1) as f:
+            lines = f.read().splitlines()
+        if len(lines) != len(sp_ids):
+            mismatches = abs(len(lines) - len(sp_ids))
+        for line, ids in zip(lines, sp_ids):
+            if json.loads(line)["ids"] != ids:
+                mismatches += 1
+
+    sp_med, lm1_med, lm2_med = (statistics.median(x) for x in (sp_rates, lm1_rates, lm2_rates))
+    print()
+    print(f"medians over {args.repeats} runs (MB of text per second, encoding only):")
+    print(f"  python sentencepiece, 1 thread : {sp_med:8.2f}")
+    print(f"  longmix, 1 thread              : {lm1_med:8.2f}   ratio vs sentencepiece {lm1_med / sp_med:5.1f}x")
+    print(f"  longmix, 2 threads             : {lm2_med:8.2f}   ratio vs 1 thread      {lm2_med / lm1_med:5.2f}x")
+    print(f"model load: sentencepiece {sp_load_ms:.1f} ms, longmix median {statistics.median(lm_loads):.1f} ms")
+    print(f"id mismatches vs sentencepiece: {mismatches} of {len(sp_ids)} documents")
+    print(f"1-thread and 2-thread outputs byte-identical: {identical}")
+    if mismatches or not identical:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
