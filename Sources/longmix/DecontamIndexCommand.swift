@@ -9,8 +9,8 @@ struct DecontamIndexCommand: ParsableCommand {
         commandName: "index",
         abstract: "Import HELM scenario exports or plain JSONL test sets into an n-gram index.",
         discussion: """
-            Input lines are HELM exports ({"scenario_key": {...}, "instances": [{input, references, id}]})
-            or plain ({"scenario", "split", "id", "text", optional "part"}). The index records its n
+            Input lines are HELM exports ({"scenario_key": {...}, "instances": [{input, references, id}]}) \
+            or plain ({"scenario", "split", "id", "text", optional "part"}). The index records its n \
             and normalization; re-importing the same file adds nothing.
             """
     )

@@ -10,10 +10,10 @@ struct DecontamScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan training shards against an index; write cleaned shards, a report and a summary.",
         discussion: """
-            The index's n and normalization must equal the protocol's (after overrides). The gpt3
-            protocol reads the input twice (counting pass over this scan's inputs: n-grams in more
-            than 10 of them are ignored; scan all sources together to count over a whole mixture);
-            together reads grouped input twice (a group with any hit is dropped whole).
+            The index's n and normalization must equal the protocol's (after overrides). The gpt3 \
+            protocol reads the input twice (counting pass over this scan's inputs: n-grams in more \
+            than 10 of them are ignored; scan all sources together to count over a whole mixture); \
+            together reads grouped input twice (a group with any hit is dropped whole). \
             Cleaned records are {"id", "source", "text"} (+ "group", + "piece" for GPT-3 pieces).
             """
     )
