@@ -23,10 +23,13 @@ struct StatsCommand: ParsableCommand {
         let paths = try ShardPaths.expand(shards.shards)
         let reader = DocumentReader(paths: paths, source: "input", options: options)
         var summary = ShardStatistics()
+        var file = "", directory = ""  // the shard's directory name, worked out once per shard
         while let document = try reader.next() {
-            let source = by != nil ? (document.group ?? "-")
-                : (document.location.file as NSString).deletingLastPathComponent.split(separator: "/").last.map(String.init) ?? "."
-            summary.add(document, source: source)
+            if by == nil && document.location.file != file {
+                file = document.location.file
+                directory = URL(fileURLWithPath: file).deletingLastPathComponent().lastPathComponent
+            }
+            summary.add(document, source: by != nil ? (document.group ?? "-") : directory)
         }
         if json {
             print(String(decoding: try summary.json(counts: reader.counts), as: UTF8.self))
