@@ -117,7 +117,10 @@ final class HuggingFaceBPEEncoder: TokenEncoder {
         // Segments are cut only when no <unk> can occur (see HuggingFaceBPEModel.segmentation),
         // so caching and cutting never meet fuse_unk.
         let cacheable = length <= SegmentCache.maxKeyLength
-        if cacheable, cache.withCached(p, length, { ids.append(contentsOf: $0) }) { return }
+        if cacheable, let found = cache.cached(p, length) {
+            ids.append(contentsOf: found)
+            return
+        }
         segmentIDs.removeAll(keepingCapacity: true)
         bytePairEncode(p, length)
         segmentIDs.withUnsafeBufferPointer { segment in

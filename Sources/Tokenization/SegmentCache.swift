@@ -91,9 +91,13 @@ final class SegmentCache {
         return h ^ (h >> 29)
     }
 
-    /// Calls `body` with the cached ids for the key, returning false on a miss.
+    /// Offset of the inline ids in a front entry.
+    private static let frontIDsOffset = MemoryLayout<FrontEntry>.offset(of: \FrontEntry.ids)!
+
+    /// The cached ids for the key, or nil on a miss. The buffer is valid until the next `insert`
+    /// or lookup.
     @inline(__always)
-    func withCached(_ key: UnsafePointer<UInt8>, _ length: Int, _ body: (UnsafeBufferPointer<TokenID>) -> Void) -> Bool {
+    func cached(_ key: UnsafePointer<UInt8>, _ length: Int) -> UnsafeBufferPointer<TokenID>? {
         let isShort = length <= 16
         let short = isShort ? Self.shortKey(key, length) : (0, 0)
         let hash = Self.hash(key, length, short: short)
@@ -101,22 +105,19 @@ final class SegmentCache {
         if isShort {
             let entry = front[frontIndex]
             if entry.length == Int16(length) && entry.key0 == short.0 && entry.key1 == short.1 {
-                withUnsafeBytes(of: entry.ids) { raw in
-                    body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: TokenID.self), count: Int(entry.count)))
-                }
-                return true
+                let ids = (UnsafeRawPointer(front + frontIndex) + Self.frontIDsOffset).assumingMemoryBound(to: TokenID.self)
+                return UnsafeBufferPointer(start: ids, count: Int(entry.count))
             }
         }
         let mask = capacity - 1
         var index = Int(truncatingIfNeeded: hash) & mask
         while true {
             let slot = slots[index]
-            if slot.keyLength < 0 { return false }
+            if slot.keyLength < 0 { return nil }
             if slot.hash == hash, Int(slot.keyLength) == length, memoryEqual(keys + Int(slot.keyOffset), key, length) {
                 let found = UnsafeBufferPointer(start: ids + Int(slot.idsOffset), count: Int(slot.idsCount))
                 if isShort { promote(frontIndex, short, length, found) }
-                body(found)
-                return true
+                return found
             }
             index = (index + 1) & mask
         }
@@ -132,7 +133,7 @@ final class SegmentCache {
         front[frontIndex] = entry
     }
 
-    /// Remembers `value` for a key that `withCached` just missed.
+    /// Remembers `value` for a key that `cached` just missed.
     func insert(_ key: UnsafePointer<UInt8>, _ length: Int, value: UnsafeBufferPointer<TokenID>) {
         let short = length <= 16 ? Self.shortKey(key, length) : (0, 0)
         let hash = Self.hash(key, length, short: short)

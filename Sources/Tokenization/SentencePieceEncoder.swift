@@ -166,7 +166,8 @@ final class SentencePieceEncoder: TokenEncoder {
     private func encodeSegment(_ p: UnsafeMutablePointer<UInt8>, _ length: Int, firstOwnID: Int,
                                into ids: inout [TokenID]) {
         let cacheable = length <= SegmentCache.maxKeyLength
-        if cacheable, cache.withCached(p, length, { append($0, firstOwnID: firstOwnID, to: &ids) }) {
+        if cacheable, let found = cache.cached(p, length) {
+            append(found, firstOwnID: firstOwnID, to: &ids)
             return
         }
         let count = bytePairEncode(p, length)
@@ -183,6 +184,8 @@ final class SentencePieceEncoder: TokenEncoder {
         if !byteFallback, let first = segment.first, first == unknownID,
            ids.count > firstOwnID, ids[ids.count - 1] == unknownID {
             ids.append(contentsOf: segment.dropFirst())
+        } else if segment.count == 1 {
+            ids.append(segment[0])
         } else {
             ids.append(contentsOf: segment)
         }
