@@ -24,12 +24,14 @@ struct ProcessedDocument {
     var tokensCut = 0
 }
 
-/// Scans and tokenizes documents of one source; one per worker thread (it owns an encoder).
+/// Scans and tokenizes documents; one per worker thread, kept for the whole build so its
+/// encoder's cache stays warm from source to source.
 final class DocumentProcessor {
     let encoder: any TokenEncoder
     let scanner: ContaminationScanner?
-    let addBOS: Bool
     let addEOS: Bool
+    /// Set per source (few-shot sources put BOS in the group header instead).
+    var addBOS: Bool
     private var ids: [TokenID] = []
 
     init(encoder: any TokenEncoder, scanner: ContaminationScanner?, addBOS: Bool, addEOS: Bool) {

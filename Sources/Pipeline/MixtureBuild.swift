@@ -53,6 +53,7 @@ public final class MixtureBuild {
     private var scanner: ContaminationScanner?
     private var parameters: ScanParameters?
     private var indexNGrams = 0
+    private var processors: [DocumentProcessor] = []
 
     public init(spec: MixtureSpec, options: Options) throws {
         self.spec = spec
@@ -71,6 +72,9 @@ public final class MixtureBuild {
         var reportWriter: JSONLWriter?
         if let output = options.output, index != nil {
             reportWriter = try JSONLWriter(path: output + ".decontamination-report.jsonl")
+        }
+        processors = (0..<max(1, options.threads)).map { _ in
+            DocumentProcessor(encoder: tokenizer.makeEncoder(), scanner: scanner, addBOS: spec.addBOS, addEOS: spec.addEOS)
         }
         var stores: [SourceStore] = []
         var textBytes = 0
@@ -138,11 +142,8 @@ public final class MixtureBuild {
         readerOptions.skipBadRecords = options.skipBadRecords
         let reader = DocumentReader(paths: try ShardPaths.expand(source.paths), source: source.name, options: readerOptions)
         let fewShot = source.packing == .fewShot
-        let threads = max(1, options.threads)
-        let processors = (0..<threads).map { _ in
-            DocumentProcessor(encoder: tokenizer.makeEncoder(), scanner: scanner, addBOS: spec.addBOS && !fewShot, addEOS: spec.addEOS)
-        }
-        let headerEncoder = tokenizer.makeEncoder()
+        for processor in processors { processor.addBOS = spec.addBOS && !fewShot }
+        let headerEncoder = processors[0].encoder
         var verdicts = GroupVerdicts()
         let dropGroups = (parameters?.dropWholeGroup ?? false) && source.reader.groupField != nil
         var batch: [Document] = []
@@ -238,8 +239,9 @@ public final class MixtureBuild {
 
     /// The documents a source contributes, in packing order, each with the tokens it may use:
     /// hash order (seed, source, id); when up-sampled, further passes each in a fresh hash
-    /// order; stop at the target. Concat and best-fit cut the last document to hit the target
-    /// exactly (the cut counts as truncated); few-shot never cuts an example.
+    /// order; stop at the target. Concat cuts the last document to hit the target exactly (the
+    /// cut counts as truncated); best-fit and few-shot take whole documents only, passing over
+    /// any that would overshoot, so they end within one short document of the target.
     private func select(_ store: SourceStore, target: SourceTarget, packing: PackingStrategy) -> [(entry: Int, limit: Int)] {
         let eligible = store.ids.indices.filter { !store.excluded[$0] }
         guard !eligible.isEmpty else { return [] }
@@ -256,13 +258,21 @@ public final class MixtureBuild {
                 })
                 order = eligible.sorted { (keys[$0]!, $0) < (keys[$1]!, $1) }
             }
+            let before = total
             for k in order {
                 let remaining = target.tokens - total
                 if remaining <= 0 { break }
-                let take = packing == .fewShot ? store.lengths[k] : min(store.lengths[k], remaining)
-                chosen.append((k, take))
-                total += take
+                if packing == .concat {
+                    let take = min(store.lengths[k], remaining)
+                    chosen.append((k, take))
+                    total += take
+                } else if store.lengths[k] <= remaining {
+                    chosen.append((k, store.lengths[k]))
+                    total += store.lengths[k]
+                }
             }
+            // Whole documents only (best-fit, few-shot): stop when nothing left fits the gap.
+            if packing != .concat && total == before { break }
             epoch += 1
         }
         return chosen

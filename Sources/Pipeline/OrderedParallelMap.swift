@@ -1,10 +1,13 @@
 import Dispatch
+import Foundation
 
 /// Applies `transform` to every element on `threads` threads, each with its own `State` (an
 /// encoder with its cache, say), and returns the results in input order.
 ///
-/// Element i is handled by worker `i % threads`, so which state sees which element is fixed
-/// by the thread count, and the results never depend on scheduling.
+/// Workers claim the next unclaimed element as they finish (documents differ in size by orders
+/// of magnitude, so fixed shares would leave a thread idle). `transform` must give the same
+/// result whatever state handles an element (a cache may differ, never the answer), so the
+/// output does not depend on scheduling.
 func orderedParallelMap<Element, State, Result>(
     _ elements: [Element], states: [State], _ transform: (Element, State) -> Result
 ) -> [Result] {
@@ -18,11 +21,10 @@ func orderedParallelMap<Element, State, Result>(
         withoutActuallyEscaping(transform) { transform in
             let work = UnsafeSendableBox(transform)
             let stateBox = UnsafeSendableBox(states)
+            let next = ClaimCounter()
             DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                var i = worker
-                while i < inputBox.value.count {
+                while let i = next.claim(below: inputBox.value.count) {
                     (box.value.baseAddress! + i).initialize(to: work.value(inputBox.value[i], stateBox.value[worker]))
-                    i += threads
                 }
             }
         }
@@ -37,4 +39,18 @@ func orderedParallelMap<Element, State, Result>(
 struct UnsafeSendableBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// Hands out 0, 1, 2, ... to competing threads.
+final class ClaimCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+
+    func claim(below limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < limit else { return nil }
+        next += 1
+        return next - 1
+    }
 }

@@ -34,7 +34,7 @@ from datatrove.pipeline.tokens import DocumentTokenizer
 corpus, tokenizer, out, logs = sys.argv[1:5]
 LocalPipelineExecutor(pipeline=[
     JsonlReader(corpus, glob_pattern="*.jsonl.zst", compression="zstd", text_key="text"),
-    DocumentTokenizer(out, tokenizer_name_or_path=tokenizer, eos_token="</s>", shuffle=False),
+    DocumentTokenizer(out, tokenizer_name_or_path=tokenizer, eos_token="</s>", shuffle_documents=False),
 ], tasks=1, workers=1, logging_dir=logs).run()
 """
 
