@@ -25,7 +25,6 @@ public final class IndexedDatasetWriter {
     private let width: Int
     private let dtype: UInt8
     private var lengths: [Int32] = []
-    private var scratch: [UInt8] = []
 
     public init(prefix: String, vocabularySize: Int) throws {
         self.prefix = prefix
@@ -37,15 +36,7 @@ public final class IndexedDatasetWriter {
     public var documentCount: Int { lengths.count }
 
     public func append(_ ids: [TokenID]) throws {
-        scratch.removeAll(keepingCapacity: true)
-        for id in ids {
-            if width == 2 {
-                scratch.append(UInt8(truncatingIfNeeded: id)); scratch.append(UInt8(truncatingIfNeeded: id >> 8))
-            } else {
-                scratch.append(contentsOf: Int32(bitPattern: id).littleEndianBytes)
-            }
-        }
-        try bin.write(scratch)
+        try TokenEncoding.withLittleEndian(ids, width: width) { try bin.write($0) }
         lengths.append(Int32(ids.count))
     }
 
@@ -110,5 +101,18 @@ public final class IndexedDatasetReader: @unchecked Sendable {
                     : TokenID(bitPattern: raw.loadUnaligned(fromByteOffset: o, as: Int32.self).littleEndian)
             }
         }
+    }
+}
+
+/// Token ids as little-endian bytes of a given width (2: uint16, 4: uint32/int32 bit pattern).
+enum TokenEncoding {
+    /// Calls `body` with the bytes of `ids` narrowed to `width`; one bulk conversion, no per-byte appends.
+    static func withLittleEndian<R>(_ ids: [TokenID], width: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if width == 2 {
+            let narrow = ids.map { UInt16(truncatingIfNeeded: $0).littleEndian }
+            return try narrow.withUnsafeBytes(body)
+        }
+        let wide = ids.map { $0.littleEndian }
+        return try wide.withUnsafeBytes(body)
     }
 }

@@ -76,17 +76,10 @@ public final class PackWriter {
         guard expectedStart == UInt32(seqLen) else {
             throw PackError("sequence \(sequences): segments cover \(expectedStart) of \(seqLen) tokens")
         }
-        scratch.removeAll(keepingCapacity: true)
-        for id in sequence.tokens {
-            guard Int(id) < vocabularySize else { throw PackError("sequence \(sequences): token id \(id) outside the vocabulary") }
-            if tokenWidth == 2 {
-                scratch.append(UInt8(truncatingIfNeeded: id))
-                scratch.append(UInt8(truncatingIfNeeded: id >> 8))
-            } else {
-                scratch.append(contentsOf: id.littleEndianBytes)
-            }
+        if let bad = sequence.tokens.first(where: { Int($0) >= vocabularySize }) {
+            throw PackError("sequence \(sequences): token id \(bad) outside the vocabulary")
         }
-        try tokens.write(scratch)
+        try TokenEncoding.withLittleEndian(sequence.tokens, width: tokenWidth) { try tokens.write($0) }
         try lossMask.write(sequence.lossMask)
         scratch.removeAll(keepingCapacity: true)
         for s in sequence.segments {

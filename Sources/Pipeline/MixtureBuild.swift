@@ -146,12 +146,11 @@ public final class MixtureBuild {
         let headerEncoder = processors[0].encoder
         var verdicts = GroupVerdicts()
         let dropGroups = (parameters?.dropWholeGroup ?? false) && source.reader.groupField != nil
-        var batch: [Document] = []
-        var batchBytes = 0
         let started = Date()
-
-        func flush() throws {
-            guard !batch.isEmpty else { return }
+        var documents = 0, bytes = 0
+        let batches = DocumentBatches(reader: reader)
+        defer { batches.cancel() }
+        while let batch = try batches.next() {
             let results = orderedParallelMap(batch, states: processors) { $1.process($0) }
             for (document, result) in zip(batch, results) {
                 if let scan = result.scan {
@@ -166,22 +165,15 @@ public final class MixtureBuild {
                     }
                 }
                 try record(document, result, into: store, source: source, headerEncoder: headerEncoder)
+                documents += 1
+                bytes += document.text.count
             }
-            batch.removeAll(keepingCapacity: true)
-            batchBytes = 0
             if options.progress {
-                let mb = Double(reader.counts.textBytes) / 1e6
+                let mb = Double(bytes) / 1e6
                 FileHandle.standardError.write(String(format: "\r  %@: %d documents, %.1f MB, %.1f MB/s   ", source.name,
-                                                      reader.counts.documents, mb, mb / max(Date().timeIntervalSince(started), 1e-9)).data(using: .utf8)!)
+                                                      documents, mb, mb / max(Date().timeIntervalSince(started), 1e-9)).data(using: .utf8)!)
             }
         }
-
-        while let document = try reader.next() {
-            batch.append(document)
-            batchBytes += document.text.count
-            if batchBytes >= 4 << 20 || batch.count >= 1024 { try flush() }
-        }
-        try flush()
         if options.progress { FileHandle.standardError.write("\n".data(using: .utf8)!) }
         store.reading = reader.counts
         store.firstErrors = reader.firstErrors
