@@ -50,7 +50,9 @@ public struct JSONOutput {
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    /// Writes an array of integers (token ids) as `[1,2,3]`.
+    /// Writes an array of integers (token ids) as `[1,2,3]`. Inlinable so that callers in other
+    /// modules get a version specialized for their integer type (the generic one is slow).
+    @inlinable
     public mutating func integers<T: BinaryInteger>(_ values: some Sequence<T>) {
         bytes.append(UInt8(ascii: "["))
         var first = true
@@ -68,7 +70,8 @@ public struct JSONOutput {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    private mutating func appendDecimal(_ value: Int64) {
+    @usableFromInline
+    mutating func appendDecimal(_ value: Int64) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         if magnitude == 0 { bytes.append(0x30); return }
