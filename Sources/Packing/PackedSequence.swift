@@ -50,8 +50,6 @@ public struct PackedSequence: Sendable {
         lossMask.reserveCapacity(capacity)
     }
 
-    public var count: Int { tokens.count }
-
     /// Appends `ids` as one segment.
     public mutating func append(_ ids: UnsafeBufferPointer<TokenID>, mask: UnsafeBufferPointer<UInt8>?, document: Int32,
                                 documentOffset: Int, kind: SegmentKind) {

@@ -56,24 +56,3 @@ func printSkipped(_ reader: DocumentReader, to stream: inout some TextOutputStre
     }
     for error in reader.firstErrors.prefix(5) { print("  \(error)", to: &stream) }
 }
-
-/// Standard error as a `TextOutputStream`.
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        FileHandleOutput.write(string, fd: 2)
-    }
-}
-
-enum FileHandleOutput {
-    static func write(_ string: String, fd: Int32) {
-        var s = string
-        s.withUTF8 { buf in
-            var offset = 0
-            while offset < buf.count {
-                let n = writeBytes(fd, buf.baseAddress! + offset, buf.count - offset)
-                if n <= 0 { return }
-                offset += n
-            }
-        }
-    }
-}

@@ -166,4 +166,30 @@ final class FixturePacks: @unchecked Sendable {
         let dataPath = try String(contentsOfFile: dir + "-megatron/data_path.txt", encoding: .utf8)
         #expect(dataPath.hasPrefix("0.25 ") && dataPath.contains("rp_book"))
     }
+
+    /// Best-fit takes whole documents only: nothing is cut, yet shares stay within half a point.
+    @Test func bestFitCutsNoDocumentAndKeepsTheShares() throws {
+        var spec = try MixtureSpec.load(path: FixturePacks.shared.mixture("pretrain-32k"))
+        for i in spec.sources.indices { spec.sources[i].packing = .bestFit }
+        let dir = try TestEnvironment.temporaryDirectory("best-fit").appendingPathComponent("pack").path
+        let result = try MixtureBuild(spec: spec, options: .init(threads: 2, output: dir)).run()
+        #expect(try PackReader(directory: dir).verify().isEmpty)
+        #expect(result.manifest.totals.truncatedTokens == 0 && result.manifest.totals.documentsTruncated == 0)
+        #expect(result.manifest.totals.paddingTokens > 0)
+        for source in result.manifest.sources {
+            #expect(abs(source.achievedShare - source.targetShare) <= 0.005, "\(source.name)")
+            #expect(source.packing_.documentsSplit == 0, "\(source.name): fixture documents all fit one sequence")
+        }
+    }
+
+    @Test func theBuildRefusesTheGPT3ProtocolWithAWayOut() throws {
+        var spec = try MixtureSpec.load(path: FixturePacks.shared.mixture("pretrain-32k"))
+        spec.decontamination?.protocolName = "gpt3"
+        do {
+            _ = try MixtureBuild(spec: spec, options: .init(threads: 1)).run()
+            Issue.record("gpt3 accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "decontamination.protocol" && error.message.contains("decontam scan --protocol gpt3"))
+        }
+    }
 }
