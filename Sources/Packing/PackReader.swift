@@ -28,6 +28,9 @@ public final class PackReader {
         guard manifest.version == PackFormat.version else {
             throw PackError("\(directory): pack format version \(manifest.version); this longmix reads version \(PackFormat.version)")
         }
+        guard manifest.segmentRecordBytes == PackFormat.segmentRecordSize else {
+            throw PackError("\(directory): segment records of \(manifest.segmentRecordBytes) bytes; this longmix reads \(PackFormat.segmentRecordSize)")
+        }
         tokenWidth = manifest.tokenDtype == "uint16" ? 2 : 4
         func map(_ name: String) throws -> Data {
             try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(name), options: .alwaysMapped)
@@ -37,7 +40,8 @@ public final class PackReader {
         segments = try map(PackFormat.segmentsFile)
         segmentIndex = try map(PackFormat.segmentIndexFile)
         let n = manifest.sequences, l = manifest.seqLen
-        guard tokens.count == n * l * tokenWidth, lossMask.count == n * l, segmentIndex.count == (n + 1) * 8 else {
+        guard tokens.count == n * l * tokenWidth, lossMask.count == n * l, segmentIndex.count == (n + 1) * 8,
+              segments.count % PackFormat.segmentRecordSize == 0 else {
             throw PackError("\(directory): file sizes do not match \(n) sequences of \(l) tokens (truncated or mixed files)")
         }
     }
@@ -70,7 +74,7 @@ public final class PackReader {
                     func u32(_ at: Int) -> UInt32 { raw.loadUnaligned(fromByteOffset: o + at, as: UInt32.self).littleEndian }
                     func u16(_ at: Int) -> UInt16 { raw.loadUnaligned(fromByteOffset: o + at, as: UInt16.self).littleEndian }
                     return Segment(start: u32(0), length: u32(4), document: Int32(bitPattern: u32(8)), documentOffset: u32(12),
-                                   source: u16(16), kind: SegmentKind(rawValue: u16(18)) ?? .padding)
+                                   group: Int32(bitPattern: u32(16)), source: u16(20), kind: SegmentKind(rawValue: u16(22)) ?? .padding)
                 }
             }
         }
