@@ -78,6 +78,9 @@ public struct MixtureSpec: Sendable {
     public var loss: LossPolicy
     public var decontamination: DecontaminationSpec?
     public var sources: [MixtureSource]
+    /// The directory shard paths are resolved against; default document ids are shard paths
+    /// relative to it plus the line number (`"redpajama/book/shard-001.jsonl:17"`).
+    public var dataRoot: String
     /// SHA-256 of the file's bytes, recorded in the pack manifest.
     public var sha256: String
 
@@ -196,8 +199,9 @@ public struct MixtureSpec: Sendable {
             if sourcePacking == .fewShot && groupField == nil {
                 throw node.error("few-shot packing needs a group_field (for example meta.task_name)", key: node.path + ".group_field")
             }
-            let reader = ReaderOptions(text: text, idField: try m["id_field"].map { FieldPath(try $0.string()) },
+            var reader = ReaderOptions(text: text, idField: try m["id_field"].map { FieldPath(try $0.string()) },
                                        groupField: groupField, completion: try template("completion"), header: try template("header"))
+            reader.idRoot = root_
             let fill = try m["few_shot_fill"].map { try $0.bool() }
             if fill == true && sourcePacking != .fewShot {
                 throw m["few_shot_fill"]!.error("few_shot_fill needs packing: few-shot")
@@ -213,6 +217,6 @@ public struct MixtureSpec: Sendable {
         return MixtureSpec(path: path, name: name, seed: seed, seqLen: seqLen, minDocumentTokens: minTokens,
                            tokenizer: tokenizerPath, budget: budget, packing: packing, addBOS: addBOS, addEOS: addEOS,
                            padID: padID, padLine: padLine, loss: loss, decontamination: decontamination, sources: sources,
-                           sha256: SHA256.hexDigest(SHA256.hash([UInt8](data))))
+                           dataRoot: root_, sha256: SHA256.hexDigest(SHA256.hash([UInt8](data))))
     }
 }
