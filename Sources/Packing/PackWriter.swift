@@ -51,9 +51,10 @@ public final class PackWriter {
 
     /// Registers document `k` (k = 0, 1, ... in call order) with its provenance: its few-shot
     /// group (name), its stream length `tokens` (BOS/EOS included as packed), the tokens of it
-    /// the pack holds (`written`, once per use), and whether some of its tokens were left out
-    /// (`cut`: concat's cut at the target, or a few-shot example too long for a sequence).
-    public func addDocument(source: String, id: String, group: String? = nil, tokens: Int? = nil, written: Int? = nil) throws {
+    /// the pack holds (`written`, summed over uses when up-sampled), and whether some use left
+    /// tokens out (`cut`: concat's cut at the target, or a few-shot example too long for a sequence).
+    public func addDocument(source: String, id: String, group: String? = nil, tokens: Int? = nil, written: Int? = nil,
+                            cut: Bool? = nil) throws {
         var json = JSONOutput()
         json.raw("{")
         json.key("document"); json.integer(documentsWritten); json.raw(",")
@@ -62,7 +63,7 @@ public final class PackWriter {
         if let group { json.raw(","); json.key("group"); json.string(group) }
         if let tokens { json.raw(","); json.key("tokens"); json.integer(tokens) }
         if let written { json.raw(","); json.key("written"); json.integer(written) }
-        if let tokens, let written { json.raw(","); json.key("cut"); json.raw(written < tokens ? "true" : "false") }
+        if let cut { json.raw(","); json.key("cut"); json.raw(cut ? "true" : "false") }
         json.raw("}")
         try documents.write(line: json.bytes)
         documentsWritten += 1

@@ -13,12 +13,17 @@ public struct SampleDocument: Sendable, Codable, Equatable {
     public var group: String?
 }
 
-/// A few-shot group's header text as its first member (in global shard order) gives it.
+/// A few-shot group's header text as its first member (in global shard order) gives it, and
+/// its decontamination: the header is scanned like an example's text; a dirty header drops the
+/// whole group (`contaminated-header`), its report rows are kept here for the pack's report.
 public struct GroupHeader: Sendable, Codable, Equatable {
     public var group: String
     public var shard: Int
     public var line: Int
     public var text: String
+    public var contaminated = false
+    /// Report rows (JSON lines) of the header's overlaps.
+    public var report: [String] = []
 }
 
 /// What one task's counting pass found in one source.
@@ -32,6 +37,16 @@ public struct SourceCount: Sendable, Codable {
     /// every member of those is scanned).
     public var dirtyGroups: [String] = []
     public var headers: [GroupHeader] = []
+
+    /// Groups whose members are all dropped, with the reason: `contaminated-header` (the
+    /// header overlaps a test set) before `contaminated-group` (a member does).
+    public var groupDrops: [String: String] {
+        var drops: [String: String] = [:]
+        for g in dirtyGroups { drops[g] = "contaminated-group" }
+        for h in headers where h.contaminated { drops[h.group] = "contaminated-header" }
+        return drops
+    }
+
     /// The first bad records met in keep-going mode.
     public var errors: [String] = []
 
@@ -118,11 +133,15 @@ final class CountStage {
                 result.documents += 1
                 result.textBytes += document.text.count
                 if fewShot, let group = document.group, seenGroups.insert(group).inserted {
-                    result.headers.append(GroupHeader(group: group, shard: numbers[document.location.file] ?? 0,
-                                                      line: document.location.line,
-                                                      text: String(decoding: document.header ?? [], as: UTF8.self)))
+                    var header = GroupHeader(group: group, shard: numbers[document.location.file] ?? 0,
+                                             line: document.location.line,
+                                             text: String(decoding: document.header ?? [], as: UTF8.self))
+                    if let d = decontamination, let text = document.header {
+                        try scanHeader(text, of: document, into: &header, with: d)
+                    }
+                    result.headers.append(header)
                 }
-                let key = SelectionKey.key(seed: spec.seed, source: source.name, id: document.id)
+                let key = SelectionKey.keys(seed: spec.seed, source: source, id: document.id, group: document.group).key
                 if sample.count < sampleSize || key < sample[sample.count - 1].key {
                     let at = sample.firstIndex { $0.key > key } ?? sample.count
                     sample.insert((key, document), at: at)
@@ -142,6 +161,19 @@ final class CountStage {
             return SampleDocument(key: entry.key, bytes: entry.document.text.count, tokens: tokens, group: entry.document.group)
         }
         return result
+    }
+
+    /// Scans a group's header as an example's text would be; any hit under a dropping protocol
+    /// marks the group. Report rows name the header as document `header:<group>` at the line of
+    /// the group's first member.
+    private func scanHeader(_ text: [UInt8], of member: Document, into header: inout GroupHeader,
+                            with d: DecontaminationContext) throws {
+        let scan = d.scanner.scanHeader(text)
+        guard !scan.hits.isEmpty else { return }
+        if case .drop = scan.verdict { header.contaminated = true }
+        let document = Document(id: "header:\(header.group)", source: member.source, text: text, group: header.group,
+                                location: member.location)
+        header.report = try d.reportLines(document, scan).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

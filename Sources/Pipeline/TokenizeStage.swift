@@ -9,7 +9,9 @@ import Tokenization
 /// where it sits in the global reading order (`shard`, `line`, `piece`).
 public struct PartEntry: Sendable, Codable {
     public var id: String
+    /// Selection keys (`SelectionKey.keys`): few-shot entries carry their group's key and their own as `within`.
     public var key: UInt64
+    public var within: UInt64
     /// Stream tokens (BOS/EOS included as the mixture adds them).
     public var length: Int
     public var promptTokens: Int
@@ -21,7 +23,8 @@ public struct PartEntry: Sendable, Codable {
 
 /// One task's tokenize counts for one source and key range. `counts.documentsRead` counts the
 /// documents whose key is in the range: each is kept or dropped by reason (members of dirty
-/// groups are dropped as `contaminated-group` without being tokenized); tokens are those of the
+/// groups are dropped as `contaminated-group`, or `contaminated-header` when the group's header
+/// overlaps, without being tokenized); tokens are those of the
 /// documents tokenized.
 public struct TokenizeCounts: Sendable, Codable {
     public var counts = StageCounts()
@@ -57,7 +60,8 @@ final class TokenizeStage {
 
     /// Writes the part of `task` for `ranges` (one per source; nil: source not tokenized in this
     /// range) into the directory `to`.
-    func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [Set<String>], to directory: String) throws {
+    /// `groupDrops`: per source, the groups dropped whole and why (`SourceCount.groupDrops`).
+    func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [[String: String]], to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var counts: [TokenizeCounts] = []
         for s in spec.sources.indices {
@@ -66,7 +70,7 @@ final class TokenizeStage {
         try JSONEncoder().encode(counts).write(to: URL(fileURLWithPath: directory + "/counts.json"))
     }
 
-    private func tokenize(source s: Int, task: BuildTask, range: KeyRange?, dirty: Set<String>, prefix: String) throws -> TokenizeCounts {
+    private func tokenize(source s: Int, task: BuildTask, range: KeyRange?, dirty: [String: String], prefix: String) throws -> TokenizeCounts {
         let source = spec.sources[s]
         let spill = try IndexedDatasetWriter(prefix: prefix, vocabularySize: vocabularySize)
         let report = try decontamination.map { _ in try JSONLWriter(path: prefix + ".report.jsonl") }
@@ -78,7 +82,6 @@ final class TokenizeStage {
             var options = source.reader
             options.skipBadRecords = skipBadRecords
             let reader = DocumentReader(paths: shards.map(\.path), source: source.name, options: options)
-            let dropGroups = decontamination?.dropsWholeGroups(source) ?? false
             for processor in processors { processor.addBOS = spec.addBOS && source.packing != .fewShot }
             let meter = ProgressMeter(label: "tokenize \(source.name)", enabled: progress)
             var documents = 0, bytes = 0
@@ -90,9 +93,9 @@ final class TokenizeStage {
                 for document in batch {
                     documents += 1
                     bytes += document.text.count
-                    guard range.contains(SelectionKey.key(seed: spec.seed, source: source.name, id: document.id)) else { continue }
-                    if dropGroups, let g = document.group, dirty.contains(g) {
-                        result.counts.drop(units: 0, reason: "contaminated-group")
+                    guard range.contains(SelectionKey.keys(seed: spec.seed, source: source, id: document.id, group: document.group).key) else { continue }
+                    if let g = document.group, let reason = dirty[g] {
+                        result.counts.drop(units: 0, reason: reason)
                         dropped.append(document)
                     } else {
                         chosen.append(document)
@@ -150,7 +153,8 @@ final class TokenizeStage {
             keptAny = true
             counts.unitsKept += item.stream.count
             let id = document.id + item.idSuffix
-            entries.append(PartEntry(id: id, key: SelectionKey.key(seed: spec.seed, source: source.name, id: id), length: item.stream.count,
+            let keys = SelectionKey.keys(seed: spec.seed, source: source, id: id, group: document.group)
+            entries.append(PartEntry(id: id, key: keys.key, within: keys.within, length: item.stream.count,
                                      promptTokens: item.promptTokens, group: document.group, shard: shard,
                                      line: document.location.line, piece: piece))
         }
