@@ -160,3 +160,12 @@ extension BuildDirectory {
         return result
     }
 }
+
+/// JSON for parts and plans: sorted keys, so the same content is always the same bytes.
+enum PartJSON {
+    static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        return try encoder.encode(value)
+    }
+}

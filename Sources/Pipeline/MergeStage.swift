@@ -151,7 +151,7 @@ final class MergeStage {
             var r = 1
             while FileManager.default.fileExists(atPath: rangesFile(r)) { r += 1 }
             try FileManager.default.createDirectory(atPath: directory.path + "/tokenize", withIntermediateDirectories: true)
-            try JSONEncoder().encode(raise).write(to: URL(fileURLWithPath: rangesFile(r)), options: .atomic)
+            try PartJSON.encode(raise).write(to: URL(fileURLWithPath: rangesFile(r)), options: .atomic)
             try runRange(r, raise)
             try add(range: r, raise)
         }

@@ -98,6 +98,8 @@ public final class MixtureBuild {
         public var plan: SamplingPlan
         /// Threshold raises per source.
         public var raises: [Int]
+        /// Fraction of each source's key space tokenized in the end (1: the whole source).
+        public var coveredFractions: [Double]
         public var seconds: Double
         public var textBytes: Int
     }
@@ -203,9 +205,7 @@ public final class MixtureBuild {
             }
             return
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(recipe).write(to: URL(fileURLWithPath: directory.specFile), options: .atomic)
+        try PartJSON.encode(recipe, pretty: true).write(to: URL(fileURLWithPath: directory.specFile), options: .atomic)
     }
 
     /// The count stage of `task`; false when its part was already complete.
@@ -214,7 +214,7 @@ public final class MixtureBuild {
         let directory = try directory
         try startDirectory(directory)
         return try BuildDirectory.publish(directory.countSlot(task)) { temporary in
-            try JSONEncoder().encode(try countStage.run(task: task)).write(to: URL(fileURLWithPath: temporary))
+            try PartJSON.encode(try countStage.run(task: task)).write(to: URL(fileURLWithPath: temporary))
         }
     }
 
@@ -245,10 +245,8 @@ public final class MixtureBuild {
         }
         let plan = SamplingPlan.make(spec: spec, counts: summed, exact: options.exact,
                                      cutsDocuments: decontamination?.cutsDocuments ?? false, tuning: options.tuning)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // Every task that gets here writes the same bytes; the rename makes the race harmless.
-        try encoder.encode(plan).write(to: URL(fileURLWithPath: directory.planFile), options: .atomic)
+        try PartJSON.encode(plan, pretty: true).write(to: URL(fileURLWithPath: directory.planFile), options: .atomic)
         return plan
     }
 
@@ -282,6 +280,7 @@ public final class MixtureBuild {
             BuildManifest.fillPacking(&manifest, plans: [], taken: [], seqLen: spec.seqLen)
         }
         return Result(manifest: manifest, targets: targets, plan: plan, raises: merge.raises,
+                      coveredFractions: merge.stores.map(\.coveredFraction),
                       seconds: Date().timeIntervalSince(start), textBytes: plan.sources.reduce(0) { $0 + $1.count.textBytes })
     }
 }

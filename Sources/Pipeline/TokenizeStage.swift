@@ -67,7 +67,7 @@ final class TokenizeStage {
         for s in spec.sources.indices {
             counts.append(try tokenize(source: s, task: task, range: ranges[s], dirty: dirtyGroups[s], prefix: "\(directory)/s\(s)"))
         }
-        try JSONEncoder().encode(counts).write(to: URL(fileURLWithPath: directory + "/counts.json"))
+        try PartJSON.encode(counts).write(to: URL(fileURLWithPath: directory + "/counts.json"))
     }
 
     private func tokenize(source s: Int, task: BuildTask, range: KeyRange?, dirty: [String: String], prefix: String) throws -> TokenizeCounts {
@@ -129,7 +129,7 @@ final class TokenizeStage {
         }
         try spill.finish()
         try report?.finish()
-        try JSONEncoder().encode(entries).write(to: URL(fileURLWithPath: prefix + ".entries.json"))
+        try PartJSON.encode(entries).write(to: URL(fileURLWithPath: prefix + ".entries.json"))
         return result
     }
 
