@@ -15,8 +15,9 @@
 ///   sequence's leftover space takes another group's block, with that group's own header: every
 ///   example still follows its own group's header in the same sequence, and no header is ever
 ///   separated from its examples. Padding lower bound: every group with examples written needs
-///   its header at least once, so for `L = sum_g (h_g + T_g)` padding is at least
-///   `ceil(L / seqLen) * seqLen - L`.
+///   its header at least once, so there are at least `N = ceil(sum_g (h_g + T_g) / seqLen)`
+///   sequences, and padding is at least `N * seqLen - T - H` for `H` header tokens written
+///   (met exactly when the plan uses the fewest sequences possible).
 ///
 /// Header pieces name the group by its position in `groups`.
 public enum FewShotPlanner {
@@ -69,8 +70,12 @@ public enum FewShotPlanner {
         plan.counts = PackingCounts.measure(plan.sequences, lengths: lengths, started: lengths.count)
         plan.counts.headerTokens = headerTokens
         plan.counts.paddingTokens = plan.sequences.reduce(0) { $0 + seqLen - $1.used }
-        plan.counts.paddingLowerBound = fill
-            ? PackingCounts.paddingOfFewestSequences(tokens: framedTokens, capacity: seqLen) : separateBound
+        if fill {
+            let fewest = (framedTokens + seqLen - 1) / seqLen
+            plan.counts.paddingLowerBound = max(0, fewest * seqLen - plan.counts.documentTokens - headerTokens)
+        } else {
+            plan.counts.paddingLowerBound = separateBound
+        }
         return plan
     }
 }
