@@ -8,6 +8,8 @@ import Tokenization
 /// after the per-document filters (0 when dropped; group drops are applied when the plan is made).
 public struct SampleDocument: Sendable, Codable, Equatable {
     public var key: UInt64
+    /// The order among equal keys (`SelectionKey.keys`: few-shot documents share their group's key).
+    public var within: UInt64
     public var bytes: Int
     public var tokens: Int
     public var group: String?
@@ -55,7 +57,7 @@ public struct SourceCount: Sendable, Codable {
         reading.add(o.reading)
         documents += o.documents
         textBytes += o.textBytes
-        sample = Array((sample + o.sample).sorted { ($0.key, $0.bytes) < ($1.key, $1.bytes) }.prefix(sampleSize))
+        sample = Array((sample + o.sample).sorted { ($0.key, $0.within, $0.bytes) < ($1.key, $1.within, $1.bytes) }.prefix(sampleSize))
         dirtyGroups = Array(Set(dirtyGroups).union(o.dirtyGroups)).sorted()
         var first: [String: GroupHeader] = [:]
         for h in headers + o.headers {
@@ -118,7 +120,7 @@ final class CountStage {
         var dirty = Set<String>()
         var seenGroups = Set<String>()
         // Bottom-k by key: kept sorted, at most sampleSize.
-        var sample: [(key: UInt64, document: Document)] = []
+        var sample: [(key: UInt64, within: UInt64, document: Document)] = []
         let meter = ProgressMeter(label: "count \(source.name)", enabled: progress)
         let batches = DocumentBatches(reader: reader)
         defer { batches.cancel() }
@@ -141,10 +143,10 @@ final class CountStage {
                     }
                     result.headers.append(header)
                 }
-                let key = SelectionKey.keys(seed: spec.seed, source: source, id: document.id, group: document.group).key
-                if sample.count < sampleSize || key < sample[sample.count - 1].key {
-                    let at = sample.firstIndex { $0.key > key } ?? sample.count
-                    sample.insert((key, document), at: at)
+                let (key, within) = SelectionKey.keys(seed: spec.seed, source: source, id: document.id, group: document.group)
+                if sample.count < sampleSize || (key, within) < (sample[sample.count - 1].key, sample[sample.count - 1].within) {
+                    let at = sample.firstIndex { ($0.key, $0.within) > (key, within) } ?? sample.count
+                    sample.insert((key, within, document), at: at)
                     if sample.count > sampleSize { sample.removeLast() }
                 }
             }
@@ -158,7 +160,7 @@ final class CountStage {
         let processed = orderedParallelMap(sample, states: processors) { $1.process($0.document) }
         result.sample = zip(sample, processed).map { entry, p in
             let tokens = p.items.filter { $0.contentTokens >= source.minDocumentTokens }.reduce(0) { $0 + $1.stream.count }
-            return SampleDocument(key: entry.key, bytes: entry.document.text.count, tokens: tokens, group: entry.document.group)
+            return SampleDocument(key: entry.key, within: entry.within, bytes: entry.document.text.count, tokens: tokens, group: entry.document.group)
         }
         return result
     }
