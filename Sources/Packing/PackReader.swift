@@ -90,18 +90,28 @@ public final class PackReader {
     }
 
     /// Checks every sequence: segments tile it, padding has mask 0, ids inside the vocabulary,
-    /// documents named exist, and the totals agree with the manifest. Returns problems found (empty: sound).
+    /// documents named exist, every few-shot example follows its own group's header (when the
+    /// sequence holds one), and the totals (padding, loss tokens per source) agree with the
+    /// manifest. Returns problems found (empty: sound).
     public func verify() throws -> [String] {
         var problems: [String] = []
         let documentCount = try documents().count
         var padding = 0
+        var loss = [Int](repeating: 0, count: manifest.sources.count)
         let vocabulary = manifest.tokenizer.vocabularySize
         for i in 0..<count {
             let segs = segments(of: i)
             let mask = lossMask(of: i)
             let ids = tokens(of: i)
             var expected: UInt32 = 0
+            let headed = Set(segs.filter { $0.kind == .header }.map(\.group))
+            var lastHeader: Int32?
+            if let first = segs.first, Int(first.source) < loss.count { loss[Int(first.source)] += mask.reduce(0) { $0 + Int($1) } }
             for s in segs {
+                if s.kind == .header { lastHeader = s.group }
+                if s.kind == .document && s.group >= 0 && headed.contains(s.group) && lastHeader != s.group {
+                    problems.append("sequence \(i): example of group \(s.group) at token \(s.start) is not under its group's header")
+                }
                 if s.start != expected { problems.append("sequence \(i): gap or overlap at token \(expected)"); break }
                 expected += s.length
                 if s.kind == .padding {
@@ -119,6 +129,11 @@ public final class PackReader {
         }
         if problems.isEmpty && padding != manifest.totals.paddingTokens {
             problems.append("padding tokens \(padding) differ from the manifest's \(manifest.totals.paddingTokens)")
+        }
+        if problems.isEmpty {
+            for (s, source) in manifest.sources.enumerated() where loss[s] != source.lossTokens {
+                problems.append("source \(source.name): \(loss[s]) tokens with loss, the manifest says \(source.lossTokens)")
+            }
         }
         return problems
     }

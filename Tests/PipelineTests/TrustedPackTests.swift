@@ -63,6 +63,14 @@ import Tokenization
         return try MixtureSpec.load(path: path.path)
     }
 
+    /// The fixture instruction mix with its HELM index in a directory of its own (suites run in
+    /// parallel, and SQLite refuses a second writer importing into the shared fixture index).
+    static func fixtureInstructMix() throws -> MixtureSpec {
+        var spec = try MixtureSpec.load(path: FixturePacks.shared.mixture("instruct-32k"))
+        spec.decontamination?.index = try TestEnvironment.temporaryDirectory("instruct-index").appendingPathComponent("helm.sqlite").path
+        return spec
+    }
+
     static func build(_ spec: MixtureSpec, _ name: String, exact: Bool = false) throws -> (dir: String, manifest: PackManifest) {
         let dir = try TestEnvironment.temporaryDirectory(name).appendingPathComponent("pack").path
         let result = try MixtureBuild(spec: spec, options: .init(threads: 2, output: dir, exact: exact)).run()
@@ -184,7 +192,7 @@ import Tokenization
     /// on spans and loss shares.
     @Test(arguments: [32768, 4096, 2048])
     func fewShotFillKeepsPaddingLowAndEveryExampleUnderItsHeader(_ seqLen: Int) throws {
-        var spec = try MixtureSpec.load(path: FixturePacks.shared.mixture("instruct-32k"))
+        var spec = try Self.fixtureInstructMix()
         spec.seqLen = seqLen
         let plain = try Self.build(spec, "instruct-plain-\(seqLen)").manifest
         for s in spec.sources.indices where spec.sources[s].packing == .fewShot { spec.sources[s].fewShotFill = true }
@@ -295,7 +303,7 @@ import Tokenization
     }
 
     @Test func aPadIDDistinctFromEOSIsWrittenAndAnIDOutsideTheVocabularyIsRefused() throws {
-        var spec = try MixtureSpec.load(path: FixturePacks.shared.mixture("instruct-32k"))
+        var spec = try Self.fixtureInstructMix()
         let tokenizer = try Tokenizer.load(path: spec.tokenizer)
         spec.padID = 0
         #expect(tokenizer.eosID != 0)
