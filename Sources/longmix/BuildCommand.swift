@@ -60,7 +60,7 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Tokenize every document (the full pass) instead of sampling first; same pack, exact counts.")
     var exact = false
 
-    @Option(help: "Also export each source's filtered documents as a Megatron-LM indexed dataset (.bin/.idx) here (needs --exact).")
+    @Option(help: "Also export each source's filtered documents as a Megatron-LM indexed dataset (.bin/.idx) here (implies --exact: every document is tokenized).")
     var megatron: String?
 
     func validate() throws {
@@ -74,7 +74,7 @@ struct BuildCommand: ParsableCommand {
         let spec = try mixture.load()
         let build = try MixtureBuild(spec: spec, options: .init(
             threads: mixture.threads, output: output, megatronDirectory: megatron, skipBadRecords: mixture.keepGoing,
-            progress: isatty(2) != 0, exact: exact, buildDirectory: buildDir))
+            progress: isatty(2) != 0, exact: exact || megatron != nil, buildDirectory: buildDir))
         guard let output else {
             let task = try task.resolve()
             let ran = try build.tokenize(task: task)
@@ -186,17 +186,35 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Tokenize every document for exact figures.")
     var exact = false
 
+    @Flag(help: "Print per source {name, tokens, errorBound, exact, target} as JSON instead of the table.")
+    var json = false
+
     func run() throws {
         let spec = try mixture.load()
         let start = Date()
         let build = try MixtureBuild(spec: spec, options: .init(threads: mixture.threads, skipBadRecords: mixture.keepGoing,
                                                                 progress: isatty(2) != 0, exact: exact))
+        var rows: [[String: Any]] = []
         if exact {
             let result = try build.run()
-            print(BuildSummary.planTable(result.manifest, targets: result.targets, seqLen: spec.seqLen))
+            if !json { print(BuildSummary.planTable(result.manifest, targets: result.targets, seqLen: spec.seqLen)) }
+            rows = zip(result.manifest.sources, result.targets).map {
+                ["name": $0.name, "tokens": $0.tokensAvailable, "errorBound": 0, "exact": true, "target": $1.tokens]
+            }
         } else {
-            print(BuildSummary.estimateTable(try build.estimate(), spec: spec))
+            let plan = try build.estimate()
+            if !json { print(BuildSummary.estimateTable(plan, spec: spec)) }
+            rows = plan.sources.map {
+                ["name": $0.name, "tokens": $0.estimatedTokens, "errorBound": $0.errorBound, "exact": $0.estimateIsExact,
+                 "target": $0.estimatedTarget]
+            }
         }
-        print(String(format: "(%.1f s)", Date().timeIntervalSince(start)))
+        let seconds = Date().timeIntervalSince(start)
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: ["sources": rows, "seconds": seconds], options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(String(format: "(%.1f s)", seconds))
+        }
     }
 }
