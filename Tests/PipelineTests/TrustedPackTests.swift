@@ -183,7 +183,13 @@ import Tokenization
         // Sample-first and exact agree.
         let exact = try Self.build(spec, "ni-half-exact", exact: true).dir
         #expect(try packDigests(dir, includingManifest: false) == packDigests(exact, includingManifest: false))
-        print("ni at rate \(source.samplingRate): \(source.packing_.sequences) sequences, padding \(source.packing_.paddingTokens) = bound \(source.packing_.paddingLowerBound), \(packedPerTask.count) of \(perTask.count) tasks")
+        // With few_shot_fill the same examples share sequences: the fewest their headers allow.
+        let filled = try Self.build(try Self.niMixture(data: data, budget: "\(half)", fill: true), "ni-half-fill").manifest.sources[0]
+        #expect(filled.documentsTaken == source.documentsTaken && filled.packing_.documentTokens == source.packing_.documentTokens)
+        #expect(filled.packing_.paddingTokens == filled.packing_.paddingLowerBound)
+        #expect(filled.packing_.sequences == (filled.packing_.documentTokens + filled.packing_.headerTokens + spec.seqLen - 1) / spec.seqLen)
+        #expect(filled.packing_.sequences < source.packing_.sequences)
+        print("ni at rate \(source.samplingRate): \(source.packing_.sequences) sequences, padding \(source.packing_.paddingTokens) = bound \(source.packing_.paddingLowerBound), \(packedPerTask.count) of \(perTask.count) tasks; with fill \(filled.packing_.sequences) sequences, padding \(filled.packing_.paddingTokens) = bound \(filled.packing_.paddingLowerBound)")
     }
 
     /// The fixture instruction mix with `few_shot_fill` on both few-shot sources: padding under 5%
