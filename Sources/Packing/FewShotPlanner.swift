@@ -58,24 +58,16 @@ public enum FewShotPlanner {
                 blocks.append(block)
             }
         }
-        if fill {
-            // Blocks are at most seqLen long, so best-fit never cuts one.
-            for bin in BestFitPlanner.bins(lengths: blocks.map(\.used), capacity: seqLen) {
-                plan.sequences.append(PlannedSequence(pieces: bin.pieces.flatMap { blocks[$0.item].pieces }))
-            }
-        } else {
-            plan.sequences = blocks
-        }
+        // Blocks are at most seqLen long, so best-fit never cuts one.
+        plan.sequences = fill ? BestFitPlanner.bins(lengths: blocks.map(\.used), capacity: seqLen).map { bin in
+            PlannedSequence(pieces: bin.pieces.flatMap { blocks[$0.item].pieces })
+        } : blocks
         // Items not placed (too long beside the header) count as truncated, whole.
         plan.counts = PackingCounts.measure(plan.sequences, lengths: lengths, started: lengths.count)
         plan.counts.headerTokens = headerTokens
         plan.counts.paddingTokens = plan.sequences.reduce(0) { $0 + seqLen - $1.used }
-        if fill {
-            let fewest = (framedTokens + seqLen - 1) / seqLen
-            plan.counts.paddingLowerBound = max(0, fewest * seqLen - plan.counts.documentTokens - headerTokens)
-        } else {
-            plan.counts.paddingLowerBound = separateBound
-        }
+        let fewest = (framedTokens + seqLen - 1) / seqLen
+        plan.counts.paddingLowerBound = fill ? max(0, fewest * seqLen - plan.counts.documentTokens - headerTokens) : separateBound
         return plan
     }
 }
