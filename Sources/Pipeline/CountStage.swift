@@ -159,7 +159,7 @@ final class CountStage {
         for processor in processors { processor.addBOS = spec.addBOS && !fewShot }
         let processed = orderedParallelMap(sample, states: processors) { $1.process($0.document) }
         result.sample = zip(sample, processed).map { entry, p in
-            let tokens = p.items.filter { $0.contentTokens >= source.minDocumentTokens }.reduce(0) { $0 + $1.stream.count }
+            let tokens = p.items.filter { $0.stream.count >= source.minDocumentTokens }.reduce(0) { $0 + $1.stream.count }
             return SampleDocument(key: entry.key, within: entry.within, bytes: entry.document.text.count, tokens: tokens, group: entry.document.group)
         }
         return result

@@ -121,7 +121,7 @@ final class TokenizeStage {
                     }
                     result.documentsTokenized += 1
                     record(document, p, source: source, shard: shard, into: &result.counts, entries: &entries)
-                    for item in p.items where item.contentTokens >= source.minDocumentTokens { try spill.append(item.stream) }
+                    for item in p.items where item.stream.count >= source.minDocumentTokens { try spill.append(item.stream) }
                 }
                 meter.update(documents: documents, bytes: bytes)
             }
@@ -146,7 +146,7 @@ final class TokenizeStage {
         if result.tokensCut > 0 { counts.unitsDropped["contaminated-cut", default: 0] += result.tokensCut }
         var keptAny = false
         for (piece, item) in result.items.enumerated() {
-            if item.contentTokens < source.minDocumentTokens {
+            if item.stream.count < source.minDocumentTokens {
                 counts.unitsDropped["too-short", default: 0] += item.stream.count
                 continue
             }
