@@ -20,13 +20,15 @@ public final class PackReader {
         guard let manifestData = try? Data(contentsOf: manifestURL) else {
             throw PackError("\(directory): no \(PackFormat.manifestFile); not a pack directory (or the build did not finish)")
         }
+        // The version first: an older pack's manifest lacks newer fields.
+        struct Version: Decodable { var version: Int }
+        if let found = try? JSONDecoder().decode(Version.self, from: manifestData), found.version != PackFormat.version {
+            throw PackError("\(directory): pack format version \(found.version); this longmix reads version \(PackFormat.version)")
+        }
         do {
             manifest = try JSONDecoder().decode(PackManifest.self, from: manifestData)
         } catch {
             throw PackError("\(manifestURL.path): unreadable manifest: \(error)")
-        }
-        guard manifest.version == PackFormat.version else {
-            throw PackError("\(directory): pack format version \(manifest.version); this longmix reads version \(PackFormat.version)")
         }
         guard manifest.segmentRecordBytes == PackFormat.segmentRecordSize else {
             throw PackError("\(directory): segment records of \(manifest.segmentRecordBytes) bytes; this longmix reads \(PackFormat.segmentRecordSize)")

@@ -125,6 +125,15 @@ import Tokenization
         let row = try String(contentsOfFile: dir + "/documents.jsonl", encoding: .utf8)
         #expect(row == "{\"document\":0,\"source\":\"s\",\"id\":\"a\",\"group\":\"task\",\"tokens\":3,\"written\":3,\"cut\":false}\n")
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/segments.bin")).count == 3 * 24)
+        // A version-1 pack (20-byte segments) is refused by version, not misread.
+        manifest.version = 1
+        try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: dir + "/manifest.json"))
+        do {
+            _ = try PackReader(directory: dir)
+            Issue.record("a version-1 pack was read")
+        } catch let error as PackError {
+            #expect(error.description.contains("pack format version 1"))
+        }
     }
 
     @Test func blendingFollowsTheShares() {
