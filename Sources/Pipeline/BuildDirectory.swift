@@ -9,7 +9,8 @@ import LongMixCore
 /// A build directory: what each stage of a (possibly distributed) build left for the next.
 ///
 ///     build.json                                what is built (mixture, overrides, mode)
-///     count/task-00003-of-00007.json            count part of task 3 (of 7)
+///     count/task-00003-of-00007/                count part of task 3 (of 7): count.json and
+///                                               s<s>.candidates (documents of smallest keys)
 ///     count/task-00003-of-00007.done            its completion marker, written last
 ///     plan.json                                 the sampling plan (summed counts, thresholds)
 ///     tokenize/r0/task-00003-of-00007/          tokenize part of task 3 for key range 0
@@ -33,12 +34,12 @@ public struct BuildDirectory: Sendable {
     /// A stage's task slot: part (file or directory), marker and lock paths.
     public struct Slot: Sendable {
         public let part: String
-        public var marker: String { part.replacingOccurrences(of: ".json", with: "") + ".done" }
-        public var lock: String { part.replacingOccurrences(of: ".json", with: "") + ".lock" }
+        public var marker: String { part + ".done" }
+        public var lock: String { part + ".lock" }
         public var isComplete: Bool { FileManager.default.fileExists(atPath: marker) }
     }
 
-    public func countSlot(_ task: BuildTask) -> Slot { Slot(part: countDirectory() + "/\(task.name).json") }
+    public func countSlot(_ task: BuildTask) -> Slot { Slot(part: countDirectory() + "/\(task.name)") }
     public func tokenizeSlot(_ task: BuildTask, range: Int) -> Slot { Slot(part: tokenizeDirectory(range: range) + "/\(task.name)") }
 
     /// Runs `write` for a slot unless it is complete: takes the lock (refusing a live holder on

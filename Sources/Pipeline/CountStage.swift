@@ -51,9 +51,15 @@ public struct SourceCount: Sendable, Codable {
 
     /// The first bad records met in keep-going mode.
     public var errors: [String] = []
+    /// This task's candidate documents (`s<s>.candidates` beside `count.json`): all its documents
+    /// with key below `candidateLimit` (nil: all), when `hasCandidates`. Per task, not summed.
+    public var hasCandidates = false
+    public var candidateLimit: UInt64?
 
     /// Sums another task's count into this one (bottom-k of the union; earliest header per group).
     public mutating func add(_ o: SourceCount, sampleSize: Int) {
+        hasCandidates = false
+        candidateLimit = nil
         reading.add(o.reading)
         documents += o.documents
         textBytes += o.textBytes
@@ -86,11 +92,14 @@ final class CountStage {
     let decontamination: DecontaminationContext?
     let processors: [DocumentProcessor]
     let sampleSize: Int
+    /// Per source, text bytes of candidate documents to keep (0: none).
+    let candidateBudgets: [Int]
     let skipBadRecords: Bool
     let progress: Bool
 
     init(spec: MixtureSpec, layout: ShardLayout, decontamination: DecontaminationContext?, processors: [DocumentProcessor],
-         sampleSize: Int, skipBadRecords: Bool, progress: Bool) {
+         sampleSize: Int, candidateBudgets: [Int], skipBadRecords: Bool, progress: Bool) {
+        self.candidateBudgets = candidateBudgets
         self.spec = spec
         self.layout = layout
         self.decontamination = decontamination
@@ -100,13 +109,14 @@ final class CountStage {
         self.progress = progress
     }
 
-    func run(task: BuildTask) throws -> CountPart {
+    /// Counts `task`'s shards; writes candidate files `<prefix>s<s>.candidates` when `candidatePrefix` is set.
+    func run(task: BuildTask, candidatePrefix: String? = nil) throws -> CountPart {
         var sources: [SourceCount] = []
-        for s in spec.sources.indices { sources.append(try count(source: s, task: task)) }
+        for s in spec.sources.indices { sources.append(try count(source: s, task: task, candidatePrefix: candidatePrefix)) }
         return CountPart(task: task.index, taskCount: task.count, sources: sources)
     }
 
-    private func count(source s: Int, task: BuildTask) throws -> SourceCount {
+    private func count(source s: Int, task: BuildTask, candidatePrefix: String?) throws -> SourceCount {
         let source = spec.sources[s]
         let shards = layout.shards(of: s, for: task)
         var result = SourceCount()
@@ -121,6 +131,7 @@ final class CountStage {
         var seenGroups = Set<String>()
         // Bottom-k by key: kept sorted, at most sampleSize.
         var sample: [(key: UInt64, within: UInt64, document: Document)] = []
+        var candidates = CandidateSet(budget: candidatePrefix == nil ? 0 : candidateBudgets[s])
         let meter = ProgressMeter(label: "count \(source.name)", enabled: progress)
         let batches = DocumentBatches(reader: reader)
         defer { batches.cancel() }
@@ -144,6 +155,7 @@ final class CountStage {
                     result.headers.append(header)
                 }
                 let (key, within) = SelectionKey.keys(seed: spec.seed, source: source, id: document.id, group: document.group)
+                candidates.offer(document, key: key, shard: numbers[document.location.file] ?? 0)
                 if sample.count < sampleSize || (key, within) < (sample[sample.count - 1].key, sample[sample.count - 1].within) {
                     let at = sample.firstIndex { ($0.key, $0.within) > (key, within) } ?? sample.count
                     sample.insert((key, within, document), at: at)
@@ -156,6 +168,11 @@ final class CountStage {
         result.reading = reader.counts
         result.errors = reader.firstErrors.map(\.description)
         result.dirtyGroups = dirty.sorted()
+        if let candidatePrefix, candidates.budget > 0 {
+            try candidates.write(to: candidatePrefix + "s\(s).candidates")
+            result.hasCandidates = true
+            result.candidateLimit = candidates.limit
+        }
         for processor in processors { processor.addBOS = spec.addBOS && !fewShot }
         let processed = orderedParallelMap(sample, states: processors) { $1.process($0.document) }
         result.sample = zip(sample, processed).map { entry, p in

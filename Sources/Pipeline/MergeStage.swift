@@ -21,11 +21,14 @@ final class MergeStage {
     let plan: SamplingPlan
     let tokenize: TokenizeStage
     let tuning: SamplingPlan.Tuning
+    /// The count stage's candidates when it ran as one task (raises run as task 0 of 1).
+    let candidates: [CandidateFile?]
     private(set) var stores: [SourceStore] = []
     private(set) var raises: [Int]
 
     init(spec: MixtureSpec, tokenizer: Tokenizer, directory: BuildDirectory, plan: SamplingPlan, tokenize: TokenizeStage,
-         tuning: SamplingPlan.Tuning) {
+         candidates: [CandidateFile?], tuning: SamplingPlan.Tuning) {
+        self.candidates = candidates
         self.spec = spec
         self.tokenizer = tokenizer
         self.directory = directory
@@ -90,7 +93,7 @@ final class MergeStage {
     private func runRange(_ r: Int, _ ranges: [KeyRange?]) throws {
         let dirty = plan.sources.map(\.count.groupDrops)
         try BuildDirectory.publish(directory.tokenizeSlot(.single, range: r)) { temporary in
-            try tokenize.run(task: .single, ranges: ranges, dirtyGroups: dirty, to: temporary)
+            try tokenize.run(task: .single, ranges: ranges, dirtyGroups: dirty, candidates: candidates, to: temporary)
         }
     }
 

@@ -75,10 +75,13 @@ public final class MixtureBuild {
         public var tuning: SamplingPlan.Tuning
         /// Documents per source (per task) the counting pass tokenizes to estimate.
         public var sampleSize: Int
+        /// Text bytes of candidate documents a count task keeps per source on top of 16 per target token.
+        public var candidateFloor: Int
 
         public init(threads: Int = 1, output: String? = nil, megatronDirectory: String? = nil, skipBadRecords: Bool = false,
                     progress: Bool = false, exact: Bool = false, buildDirectory: String? = nil,
-                    tuning: SamplingPlan.Tuning = .init(), sampleSize: Int = 256) {
+                    tuning: SamplingPlan.Tuning = .init(), sampleSize: Int = 256, candidateFloor: Int = 4 << 20) {
+            self.candidateFloor = candidateFloor
             self.threads = threads
             self.output = output
             self.megatronDirectory = megatronDirectory
@@ -136,9 +139,39 @@ public final class MixtureBuild {
         try self.init(spec: try recipe.loadSpec(), options: options)
     }
 
-    private var countStage: CountStage {
+    private func countStage(taskCount: Int) -> CountStage {
         CountStage(spec: spec, layout: layout, decontamination: decontamination, processors: processors,
-                   sampleSize: options.sampleSize, skipBadRecords: options.skipBadRecords, progress: options.progress)
+                   sampleSize: options.sampleSize, candidateBudgets: candidateBudgets(taskCount: taskCount),
+                   skipBadRecords: options.skipBadRecords, progress: options.progress)
+    }
+
+    /// Text bytes of candidate documents a count task keeps per source, so the tokenize stage can
+    /// skip reading the shards again: 16 bytes per target token (text is about 3-4 bytes a token;
+    /// the rest is margin for the length filter), shared among tasks, plus `candidateFloor`. Only when the
+    /// targets are known before counting (a token budget) and a threshold will be used.
+    private func candidateBudgets(taskCount: Int) -> [Int] {
+        guard !options.exact, !(decontamination?.cutsDocuments ?? false), case .tokens = spec.budget else {
+            return Array(repeating: 0, count: spec.sources.count)
+        }
+        let supplies = spec.sources.map { SourceSupply(name: $0.name, weight: $0.weight, tokens: 1 << 50, packing: $0.packing) }
+        guard let targets = try? MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen) else {
+            return Array(repeating: 0, count: spec.sources.count)
+        }
+        return targets.map { 16 * $0.tokens / taskCount + options.candidateFloor }
+    }
+
+    /// The candidate files of count task `task` (nil per source when the count ran with another
+    /// task count, so another partition, or kept none).
+    func candidateFiles(for task: BuildTask) throws -> [CandidateFile?] {
+        let none = [CandidateFile?](repeating: nil, count: spec.sources.count)
+        let directory = try directory
+        guard BuildDirectory.taskCounts(in: directory.countDirectory()) == [task.count] else { return none }
+        let slot = directory.countSlot(task)
+        guard slot.isComplete else { return none }
+        let part = try JSONDecoder().decode(CountPart.self, from: try Data(contentsOf: URL(fileURLWithPath: slot.part + "/count.json")))
+        return part.sources.indices.map { s in
+            part.sources[s].hasCandidates ? CandidateFile(path: slot.part + "/s\(s).candidates", limit: part.sources[s].candidateLimit) : nil
+        }
     }
 
     private var tokenizeStage: TokenizeStage {
@@ -179,7 +212,7 @@ public final class MixtureBuild {
 
     /// The counting pass and the plan only (`longmix plan` without `--exact`).
     public func estimate() throws -> SamplingPlan {
-        let part = try countStage.run(task: .single)
+        let part = try countStage(taskCount: 1).run(task: .single)
         return SamplingPlan.make(spec: spec, counts: part.sources, exact: options.exact,
                                  cutsDocuments: decontamination?.cutsDocuments ?? false, tuning: options.tuning)
     }
@@ -214,7 +247,9 @@ public final class MixtureBuild {
         let directory = try directory
         try startDirectory(directory)
         return try BuildDirectory.publish(directory.countSlot(task)) { temporary in
-            try PartJSON.encode(try countStage.run(task: task)).write(to: URL(fileURLWithPath: temporary))
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+            let part = try countStage(taskCount: task.count).run(task: task, candidatePrefix: temporary + "/")
+            try PartJSON.encode(part).write(to: URL(fileURLWithPath: temporary + "/count.json"))
         }
     }
 
@@ -236,7 +271,7 @@ public final class MixtureBuild {
         for i in 0..<n {
             let slot = directory.countSlot(try BuildTask(index: i, count: n))
             guard slot.isComplete else { missing.append(i); continue }
-            let part = try JSONDecoder().decode(CountPart.self, from: try Data(contentsOf: URL(fileURLWithPath: slot.part)))
+            let part = try JSONDecoder().decode(CountPart.self, from: try Data(contentsOf: URL(fileURLWithPath: slot.part + "/count.json")))
             for s in summed.indices { summed[s].add(part.sources[s], sampleSize: options.sampleSize) }
         }
         guard missing.isEmpty else {
@@ -256,8 +291,9 @@ public final class MixtureBuild {
         let directory = try directory
         let plan = try samplingPlan()
         let dirty = plan.sources.map(\.count.groupDrops)
+        let candidates = try candidateFiles(for: task)
         return try BuildDirectory.publish(directory.tokenizeSlot(task, range: 0)) { temporary in
-            try tokenizeStage.run(task: task, ranges: MergeStage.firstRanges(plan), dirtyGroups: dirty, to: temporary)
+            try tokenizeStage.run(task: task, ranges: MergeStage.firstRanges(plan), dirtyGroups: dirty, candidates: candidates, to: temporary)
         }
     }
 
@@ -268,7 +304,7 @@ public final class MixtureBuild {
         let directory = try directory
         let plan = try samplingPlan()
         let merge = MergeStage(spec: spec, tokenizer: tokenizer, directory: directory, plan: plan, tokenize: tokenizeStage,
-                               tuning: options.tuning)
+                               candidates: try candidateFiles(for: .single), tuning: options.tuning)
         try merge.load()
         let (targets, picks) = try merge.select()
         var manifest = try BuildManifest.make(spec: spec, tokenizer: tokenizer, plan: plan, stores: merge.stores, targets: targets,

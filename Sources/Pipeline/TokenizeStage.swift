@@ -21,6 +21,18 @@ public struct PartEntry: Sendable, Codable {
     public var piece: Int
 }
 
+/// A count part's candidate documents for one source: complete below `limit` (nil: all).
+struct CandidateFile {
+    var path: String
+    var limit: UInt64?
+
+    func covers(_ range: KeyRange) -> Bool {
+        guard let limit else { return true }
+        guard let upper = range.upper else { return false }
+        return upper <= limit
+    }
+}
+
 /// One task's tokenize counts for one source and key range. `counts.documentsRead` counts the
 /// documents whose key is in the range: each is kept or dropped by reason (members of dirty
 /// groups are dropped as `contaminated-group`, or `contaminated-header` when the group's header
@@ -61,16 +73,20 @@ final class TokenizeStage {
     /// Writes the part of `task` for `ranges` (one per source; nil: source not tokenized in this
     /// range) into the directory `to`.
     /// `groupDrops`: per source, the groups dropped whole and why (`SourceCount.groupDrops`).
-    func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [[String: String]], to directory: String) throws {
+    /// `candidates`: per source, the counting pass's candidate file for the same task (same
+    /// partition), used instead of the shards when it covers the range.
+    func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [[String: String]], candidates: [CandidateFile?], to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var counts: [TokenizeCounts] = []
         for s in spec.sources.indices {
-            counts.append(try tokenize(source: s, task: task, range: ranges[s], dirty: dirtyGroups[s], prefix: "\(directory)/s\(s)"))
+            counts.append(try tokenize(source: s, task: task, range: ranges[s], dirty: dirtyGroups[s], candidates: candidates,
+                                       prefix: "\(directory)/s\(s)"))
         }
         try PartJSON.encode(counts).write(to: URL(fileURLWithPath: directory + "/counts.json"))
     }
 
-    private func tokenize(source s: Int, task: BuildTask, range: KeyRange?, dirty: [String: String], prefix: String) throws -> TokenizeCounts {
+    private func tokenize(source s: Int, task: BuildTask, range: KeyRange?, dirty: [String: String], candidates: [CandidateFile?],
+                          prefix: String) throws -> TokenizeCounts {
         let source = spec.sources[s]
         let spill = try IndexedDatasetWriter(prefix: prefix, vocabularySize: vocabularySize)
         let report = try decontamination.map { _ in try JSONLWriter(path: prefix + ".report.jsonl") }
@@ -79,51 +95,60 @@ final class TokenizeStage {
         let shards = range == nil ? [] : layout.shards(of: s, for: task)
         if let range, !shards.isEmpty {
             let numbers = Dictionary(uniqueKeysWithValues: shards.map { ($0.path, $0.number) })
-            var options = source.reader
-            options.skipBadRecords = skipBadRecords
-            let reader = DocumentReader(paths: shards.map(\.path), source: source.name, options: options)
             for processor in processors { processor.addBOS = spec.addBOS && source.packing != .fewShot }
             let meter = ProgressMeter(label: "tokenize \(source.name)", enabled: progress)
             var documents = 0, bytes = 0
-            let batches = DocumentBatches(reader: reader)
-            defer { batches.cancel() }
-            while let batch = try batches.next() {
-                var chosen: [Document] = []
-                var dropped: [Document] = []
-                for document in batch {
+            func handle(_ batch: [(document: Document, shard: Int)]) throws {
+                var chosen: [(document: Document, shard: Int)] = []
+                var dropped: [(document: Document, shard: Int)] = []
+                for item in batch {
                     documents += 1
-                    bytes += document.text.count
-                    guard range.contains(SelectionKey.keys(seed: spec.seed, source: source, id: document.id, group: document.group).key) else { continue }
-                    if let g = document.group, let reason = dirty[g] {
+                    bytes += item.document.text.count
+                    guard range.contains(SelectionKey.keys(seed: spec.seed, source: source, id: item.document.id, group: item.document.group).key) else { continue }
+                    if let g = item.document.group, let reason = dirty[g] {
                         result.counts.drop(units: 0, reason: reason)
-                        dropped.append(document)
+                        dropped.append(item)
                     } else {
-                        chosen.append(document)
+                        chosen.append(item)
                     }
                 }
                 // Members of dirty groups are only scanned, for the report's rows.
                 if let report, let d = decontamination, !dropped.isEmpty {
-                    let scans = orderedParallelMap(dropped, states: processors) { document, _ in d.scanner.scan(document) }
-                    for (document, scan) in zip(dropped, scans) {
-                        let shard = numbers[document.location.file] ?? 0
-                        for line in try d.reportLines(document, scan) {
-                            try report.write(line: Array("\(shard)\t\(document.location.line)\t".utf8) + line)
+                    let scans = orderedParallelMap(dropped, states: processors) { item, _ in d.scanner.scan(item.document) }
+                    for (item, scan) in zip(dropped, scans) {
+                        for line in try d.reportLines(item.document, scan) {
+                            try report.write(line: Array("\(item.shard)\t\(item.document.location.line)\t".utf8) + line)
                         }
                     }
                 }
-                let processed = orderedParallelMap(chosen, states: processors) { $1.process($0) }
-                for (document, p) in zip(chosen, processed) {
-                    let shard = numbers[document.location.file] ?? 0
+                let processed = orderedParallelMap(chosen, states: processors) { $1.process($0.document) }
+                for (item, p) in zip(chosen, processed) {
                     if let report, let scan = p.scan, let d = decontamination {
-                        for line in try d.reportLines(document, scan) {
-                            try report.write(line: Array("\(shard)\t\(document.location.line)\t".utf8) + line)
+                        for line in try d.reportLines(item.document, scan) {
+                            try report.write(line: Array("\(item.shard)\t\(item.document.location.line)\t".utf8) + line)
                         }
                     }
                     result.documentsTokenized += 1
-                    record(document, p, source: source, shard: shard, into: &result.counts, entries: &entries)
-                    for item in p.items where item.stream.count >= source.minDocumentTokens { try spill.append(item.stream) }
+                    record(item.document, p, source: source, shard: item.shard, into: &result.counts, entries: &entries)
+                    for piece in p.items where piece.stream.count >= source.minDocumentTokens { try spill.append(piece.stream) }
                 }
                 meter.update(documents: documents, bytes: bytes)
+            }
+            if let file = candidates[s], file.covers(range) {
+                // Every document of the range was kept by the counting pass: no second read.
+                let all = try CandidateSet.read(file.path, source: source.name)
+                for start in stride(from: 0, to: all.count, by: 256) {
+                    try handle(all[start..<min(start + 256, all.count)].map { ($0.document, $0.shard) })
+                }
+            } else {
+                var options = source.reader
+                options.skipBadRecords = skipBadRecords
+                let reader = DocumentReader(paths: shards.map(\.path), source: source.name, options: options)
+                let batches = DocumentBatches(reader: reader)
+                defer { batches.cancel() }
+                while let batch = try batches.next() {
+                    try handle(batch.map { ($0, numbers[$0.location.file] ?? 0) })
+                }
             }
             meter.finish()
         }

@@ -27,7 +27,8 @@ final class SharedCorpus: @unchecked Sendable {
         defer { lock.unlock() }
         if let (dir, result) = packs[name] { return (dir, result) }
         let dir = corpus.root.appendingPathComponent("packs/\(name)").path
-        let result = try MixtureBuild(spec: spec, options: .init(threads: 2, output: dir, exact: exact, tuning: tuning)).run()
+        let result = try MixtureBuild(spec: spec, options: .init(threads: 2, output: dir, exact: exact, tuning: tuning,
+                                                                 candidateFloor: 0)).run()
         packs[name] = (dir, result)
         return (dir, result)
     }
@@ -130,10 +131,14 @@ func selectionFields(_ m: PackManifest) -> [String] {
         let local = try packDigests(localDir)
         for n in [1, 2, 4, 7] {
             let dir = shared.corpus.root.appendingPathComponent("dist-\(n)").path
-            let build = try MixtureBuild(spec: shared.spec, options: .init(threads: 1, buildDirectory: dir))
+            // The default candidate floor (4 MB) would hold this whole corpus: none, to exercise eviction.
+            let build = try MixtureBuild(spec: shared.spec, options: .init(threads: 1, buildDirectory: dir, candidateFloor: 0))
             for i in (0..<n).reversed() { try build.count(task: try BuildTask(index: i, count: n)) }
             for i in 0..<n { try build.tokenize(task: try BuildTask(index: i, count: n)) }
             #expect(BuildDirectory(path: dir).status().allSatisfy { $0.states.allSatisfy { $0 == .done } })
+            // Count task 0 kept candidate documents, within its budget (so below a key limit) for web.
+            let files = try build.candidateFiles(for: try BuildTask(index: 0, count: n))
+            #expect(files[0] != nil && files[0]?.limit != nil, "\(n) tasks: \(files)")
             let out = shared.corpus.root.appendingPathComponent("dist-\(n)-pack").path
             _ = try MixtureBuild(directory: dir, options: .init(threads: 2)).merge(output: out)
             #expect(try packDigests(out) == local, "\(n) tasks")
