@@ -72,9 +72,13 @@ import Tokenization
     }
 
     static func build(_ spec: MixtureSpec, _ name: String, exact: Bool = false) throws -> (dir: String, manifest: PackManifest) {
-        let dir = try TestEnvironment.temporaryDirectory(name).appendingPathComponent("pack").path
-        let result = try MixtureBuild(spec: spec, options: .init(threads: 2, output: dir, exact: exact)).run()
+        let (dir, result) = try buildResult(spec, name, exact: exact)
         return (dir, result.manifest)
+    }
+
+    static func buildResult(_ spec: MixtureSpec, _ name: String, exact: Bool = false) throws -> (dir: String, result: MixtureBuild.Result) {
+        let dir = try TestEnvironment.temporaryDirectory(name).appendingPathComponent("pack").path
+        return (dir, try MixtureBuild(spec: spec, options: .init(threads: 2, output: dir, exact: exact)).run())
     }
 
     /// Twelve words of a HELM test instance (boolq, split test): a 10-gram of the index.
@@ -161,10 +165,12 @@ import Tokenization
     @Test func aDownSampledFewShotSourceIsAtItsPaddingLowerBound() throws {
         let data = try TestEnvironment.temporaryDirectory("ni-half")
         try Self.write(try Self.niRecords(), to: data.appendingPathComponent("natural_instructions/ni.jsonl"))
-        let whole = try Self.build(try Self.niMixture(data: data), "ni-whole", exact: true).manifest
+        let (wholeDir, wholeResult) = try Self.buildResult(try Self.niMixture(data: data), "ni-whole", exact: true)
+        let whole = wholeResult.manifest
         let half = whole.sources[0].tokensAvailable * 53 / 100
         let spec = try Self.niMixture(data: data, budget: "\(half)")
-        let (dir, manifest) = try Self.build(spec, "ni-half-pack")
+        let (dir, halfResult) = try Self.buildResult(spec, "ni-half-pack")
+        let manifest = halfResult.manifest
         let source = manifest.sources[0]
         #expect(source.samplingRate > 0.5 && source.samplingRate < 0.56)
         #expect(source.packing_.paddingTokens == source.packing_.paddingLowerBound)
@@ -180,6 +186,30 @@ import Tokenization
         for d in table { packedPerTask[String(d.id.split(separator: "-").first!), default: 0] += 1 }
         #expect(packedPerTask.filter { perTask[$0.key] != $0.value }.count <= 1)
         #expect(examples.count == packedPerTask.count)
+        // The selection rule, recomputed here from its definition: every available example
+        // (those of the whole build) with its stream length; groups in order of
+        // hash(seed, source, "group", g), examples by hash(seed, source, id); whole examples until
+        // the first that would overshoot the target.
+        let tokenizer = try Tokenizer.load(path: spec.tokenizer)
+        let available = Set(try PackReader(directory: wholeDir).documents().map(\.id))
+        let reader0 = DocumentReader(paths: try ShardPaths.expand(spec.sources[0].paths), source: "natural_instructions",
+                                     options: spec.sources[0].reader)
+        var candidates: [(group: UInt64, own: UInt64, id: String, length: Int)] = []
+        while let d = try reader0.next() {
+            guard available.contains(d.id) else { continue }
+            candidates.append((StableHash.hash(keys: ["natural_instructions", "group", d.group!], seed: spec.seed),
+                             StableHash.hash(keys: ["natural_instructions", d.id], seed: spec.seed), d.id,
+                             tokenizer.encode(d.text, addBOS: false, addEOS: true).count))
+        }
+        #expect(candidates.count == available.count)
+        candidates.sort { ($0.group, $0.own) < ($1.group, $1.own) }
+        var expected = Set<String>(), total = 0
+        for e in candidates {
+            if total + e.length > halfResult.targets[0].tokens { break }
+            expected.insert(e.id)
+            total += e.length
+        }
+        #expect(Set(table.map(\.id)) == expected)
         // Sample-first and exact agree.
         let exact = try Self.build(spec, "ni-half-exact", exact: true).dir
         #expect(try packDigests(dir, includingManifest: false) == packDigests(exact, includingManifest: false))
