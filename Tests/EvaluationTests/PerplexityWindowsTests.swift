@@ -80,3 +80,54 @@ private func huggingFaceWindows(count: Int, context: Int, stride: Int) -> [(Rang
         #expect(PerplexityPerByte().perplexityPerByte.isNaN)
     }
 }
+
+/// A model whose loss at a position depends only on the token and on how many tokens it sees,
+/// so that the evaluation's sum can be computed independently of its windows.
+private struct ContextCountingScorer: NextTokenScorer {
+    var calls = 0
+    static func loss(token: UInt32, seen: Int) -> Double { Double(token % 7 + 1) / Double(seen + 1) }
+
+    mutating func negativeLogLikelihood(of stream: UnsafeBufferPointer<UInt32>, window: PerplexityWindows.Window) throws -> Double {
+        calls += 1
+        return window.scored.reduce(0.0) { $0 + Self.loss(token: stream[$1], seen: $1 - window.inputs.lowerBound) }
+    }
+}
+
+@Suite struct PerplexityEvaluationTests {
+    @Test func sumsEachScoredTokenOnceWithItsWindowsContext() throws {
+        let stream = (0..<300).map { UInt32(($0 * 7919) % 1000) }
+        for (context, stride) in [(32, nil), (32, 8), (64, 63), (512, nil)] as [(Int, Int?)] {
+            var scorer = ContextCountingScorer()
+            var result = PerplexityPerByte()
+            try PerplexityEvaluation.score(stream: stream, textBytes: 1234, context: context, stride: stride,
+                                           scorer: &scorer, into: &result)
+            // Independently: token p is scored once, with min(p, c) tokens before it, where the first
+            // window gives p, and later ones the window reaching back `context` from its end.
+            let s = stride ?? context - 1
+            var expected = 0.0
+            for p in 1..<stream.count {
+                let seen: Int
+                if p < context { seen = p } else {
+                    let end = min(context + ((p - context) / s + 1) * s, stream.count)
+                    seen = p - (end - context)
+                }
+                expected += ContextCountingScorer.loss(token: stream[p], seen: seen)
+            }
+            #expect(abs(result.negativeLogLikelihood - expected) < 1e-9, "context \(context) stride \(String(describing: stride))")
+            #expect(result.tokens == stream.count - 1 && result.bytes == 1234)
+        }
+    }
+
+    @Test func tableRendersARowPerModelAndMarksExtrapolation() {
+        var r = PerplexityPerByte()
+        r.add(negativeLogLikelihood: 100, tokens: 50)
+        r.add(bytes: 200)
+        let table = PerplexityTable(contexts: [64, 128], stride: nil, documents: 3, rows: [
+            .init(name: "base", checkpoint: "ckpt/base", trainedContext: 64, ropeFactor: 1,
+                  cells: [.init(context: 64, result: r, extrapolated: false), .init(context: 128, result: r, extrapolated: true)]),
+        ])
+        let text = table.rendered()
+        #expect(text.contains("base") && text.contains(String(format: "%.4f", exp(0.5)) + "*"))
+        #expect(text.contains("extrapolation"))
+    }
+}
