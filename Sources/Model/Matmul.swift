@@ -1,0 +1,22 @@
+import COpenBLAS
+
+/// A linear layer without bias, as `nn.Linear`: out[N, OC] = inp[N, C] · weight[OC, C]^T (sgemm).
+public func matmulForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                          _ weight: UnsafePointer<Float>, rows n: Int, inDim c: Int, outDim oc: Int) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(oc), Int32(c),
+                1, inp, Int32(c), weight, Int32(c), 0, out, Int32(oc))
+}
+
+/// dinp[N, C] = (accumulate ? dinp : 0) + dout[N, OC] · weight[OC, C];
+/// dweight[OC, C] += dout^T · inp (always accumulated, for gradient accumulation).
+public func matmulBackward(_ dinp: UnsafeMutablePointer<Float>, _ dweight: UnsafeMutablePointer<Float>,
+                           _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                           rows n: Int, inDim c: Int, outDim oc: Int, accumulateInput: Bool) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(c), Int32(oc),
+                1, dout, Int32(oc), weight, Int32(c), accumulateInput ? 1 : 0, dinp, Int32(c))
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(oc), Int32(c), Int32(n),
+                1, dout, Int32(oc), inp, Int32(c), 1, dweight, Int32(c))
+}
+
+/// Sets the OpenBLAS thread count (process-wide).
+public func setBLASThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
