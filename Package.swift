@@ -63,6 +63,6 @@ let package = Package(
         .testTarget(name: "MixingTests", dependencies: ["Mixing", "TestSupport"]),
         .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Packing", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Packing", "Mixing", "Pipeline", "TestSupport"]),
     ]
 )
