@@ -214,6 +214,13 @@ public final class LlamaModel {
         return loss
     }
 
+    /// Logits of rows lo ..< hi of the last `forward` ([hi - lo, V] into `out`), recomputed from the
+    /// kept final-norm output; for comparing with another implementation.
+    public func logits(rows lo: Int, _ hi: Int, into out: UnsafeMutablePointer<Float>) {
+        let c = config.hiddenSize
+        matmulForward(out, finalNorm + lo * c, weights.lmHead, rows: hi - lo, inDim: c, outDim: config.vocabSize)
+    }
+
     /// Accumulates every parameter's gradient; call after `forward(gradients: true)`.
     public func backward() {
         let n = batch * length, c = config.hiddenSize, layers = config.numLayers

@@ -82,14 +82,18 @@ public struct ModelConfig: Equatable, Sendable {
             throw ConfigurationError(file: file, key: "hidden_act", "only silu (SwiGLU) is supported, got \(act)")
         }
         var factor = 1.0
-        if let scaling = json["rope_scaling"], !(scaling is NSNull) {
-            guard let s = scaling as? [String: Any] else { throw ConfigurationError(file: file, key: "rope_scaling", "must be an object or null") }
+        // transformers 4.x writes rope_scaling; 5.x writes rope_parameters (with rope_theta inside).
+        let scalingKey = json["rope_parameters"] != nil ? "rope_parameters" : "rope_scaling"
+        var theta = try number("rope_theta", default: 10_000)
+        if let scaling = json[scalingKey], !(scaling is NSNull) {
+            guard let s = scaling as? [String: Any] else { throw ConfigurationError(file: file, key: scalingKey, "must be an object or null") }
+            if let t = s["rope_theta"] as? NSNumber { theta = t.doubleValue }
             let type = (s["type"] as? String) ?? (s["rope_type"] as? String) ?? ""
             guard type == "linear" || type == "default" else {
-                throw ConfigurationError(file: file, key: "rope_scaling.type", "only \"linear\" (Position Interpolation) is supported, got \"\(type)\"")
+                throw ConfigurationError(file: file, key: scalingKey + ".type", "only \"linear\" (Position Interpolation) is supported, got \"\(type)\"")
             }
             if type == "linear" {
-                guard let f = s["factor"] as? NSNumber else { throw ConfigurationError(file: file, key: "rope_scaling.factor", "missing or not a number") }
+                guard let f = s["factor"] as? NSNumber else { throw ConfigurationError(file: file, key: scalingKey + ".factor", "missing or not a number") }
                 factor = f.doubleValue
             }
         }
@@ -97,7 +101,7 @@ public struct ModelConfig: Equatable, Sendable {
         self.init(vocabSize: try integer("vocab_size"), hiddenSize: try integer("hidden_size"),
                   intermediateSize: try integer("intermediate_size"), numLayers: try integer("num_hidden_layers"),
                   numHeads: heads, numKVHeads: try integer("num_key_value_heads", default: heads),
-                  rmsNormEps: Float(try number("rms_norm_eps", default: 1e-6)), ropeTheta: try number("rope_theta", default: 10_000),
+                  rmsNormEps: Float(try number("rms_norm_eps", default: 1e-6)), ropeTheta: theta,
                   ropeFactor: factor, maxPositionEmbeddings: try integer("max_position_embeddings", default: 2048))
         if let headDim = json["head_dim"] as? Int, headDim != self.headDim {
             throw ConfigurationError(file: file, key: "head_dim", "\(headDim) differs from hidden_size / num_attention_heads = \(self.headDim)")

@@ -228,3 +228,26 @@ public func evaluateLoss(model: LlamaModel, data: PackBatches, mode: AttentionMo
     }
     return (targets > 0 ? sum / Double(targets) : 0, targets, total)
 }
+
+/// Gradients of the mean masked loss over all of `data`'s windows (in order), accumulated into
+/// `model.gradients`; returns that mean loss. For comparing gradients with another implementation.
+public func lossGradients(model: LlamaModel, data: PackBatches, mode: AttentionMode) -> (loss: Double, targets: Int) {
+    var targets = 0
+    for s in 0..<data.sampleCount { targets += data.targetCount(s) }
+    let scale: Float = targets > 0 ? 1 / Float(targets) : 0
+    model.zeroGradients()
+    var sum = 0.0, sample = 0
+    while sample < data.sampleCount {
+        for b in 0..<model.batch {
+            if sample + b < data.sampleCount {
+                data.fill(model.inputs, row: b, sample: sample + b, mode: mode)
+            } else {
+                for t in 0..<model.length { model.inputs.targets[b * model.length + t] = -1 }
+            }
+        }
+        sum += model.forward(gradients: true, lossScale: scale)
+        model.backward()
+        sample += model.batch
+    }
+    return (targets > 0 ? sum / Double(targets) : 0, targets)
+}

@@ -34,6 +34,12 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Threads for OpenBLAS and the attention and element-wise loops.")
     var threads = 2
 
+    @Option(help: "Also write the gradient of the mean loss for every parameter (HF names) to this new safetensors file.")
+    var gradients: String?
+
+    @Option(help: "Also write the logits [context, vocab] of the first window to this new safetensors file.")
+    var logits: String?
+
     func run() throws {
         var range: Range<Int>?
         if let sequences {
@@ -52,7 +58,24 @@ struct LossCommand: ParsableCommand {
         }
         let model = LlamaModel(config: config, batch: batch, length: length, attention: attention, threads: threads)
         try Checkpoint.loadWeights(checkpoint, into: model)
-        let result = evaluateLoss(model: model, data: data, mode: attention)
+        let result: (loss: Double, targets: Int, windows: Int)
+        if let gradients {
+            let g = lossGradients(model: model, data: data, mode: attention)
+            result = (g.loss, g.targets, data.sampleCount)
+            try SafeTensors.write(path: gradients, tensors: model.layout.tensors.map {
+                ($0.name, $0.shape, UnsafePointer(model.gradients + $0.offset))
+            })
+        } else {
+            result = evaluateLoss(model: model, data: data, mode: attention)
+        }
+        if let logits {
+            data.fill(model.inputs, row: 0, sample: 0, mode: attention)
+            _ = model.forward(gradients: false)
+            let values = UnsafeMutablePointer<Float>.allocate(capacity: length * config.vocabSize)
+            defer { values.deallocate() }
+            model.logits(rows: 0, length, into: values)
+            try SafeTensors.write(path: logits, tensors: [("logits", [length, config.vocabSize], UnsafePointer(values))])
+        }
         let object: [String: Any] = [
             "checkpoint": checkpoint, "pack": pack, "sequences": [data.sequences.lowerBound, data.sequences.upperBound],
             "context": length, "attention": attention.rawValue, "windows": result.windows, "targets": result.targets,
