@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 
 /// A linear layer without bias, as `nn.Linear`: out[N, OC] = inp[N, C] · weight[OC, C]^T (sgemm).
 public func matmulForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
@@ -20,3 +21,22 @@ public func matmulBackward(_ dinp: UnsafeMutablePointer<Float>, _ dweight: Unsaf
 
 /// Sets the OpenBLAS thread count (process-wide).
 public func setBLASThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+
+/// Times `cblas_sgemm` on [size x size] · [size x size] (best of `repeats`) with the current
+/// OpenBLAS thread count; returns GFLOPS. The reference point for a training run's achieved rate.
+public func measureSGEMMPeak(size: Int = 1024, repeats: Int = 5) -> Double {
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: size * size)
+    let b = UnsafeMutablePointer<Float>.allocate(capacity: size * size)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: size * size)
+    defer { a.deallocate(); b.deallocate(); c.deallocate() }
+    var rng = SplitMix64(seed: 1)
+    for i in 0..<(size * size) { a[i] = Float(rng.uniform()); b[i] = Float(rng.uniform()) }
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(size), Int32(size), Int32(size),
+                    1, a, Int32(size), b, Int32(size), 0, c, Int32(size))
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return 2 * Double(size * size * size) / best / 1e9
+}

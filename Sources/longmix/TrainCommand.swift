@@ -80,6 +80,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress line.")
     var quiet = false
 
+    @Flag(help: "First time cblas_sgemm (1024^3) with the same threads, to compare with the run's GFLOPS.")
+    var measureSgemm = false
+
     func validate() throws {
         let starts = [model, initCheckpoint, resume].compactMap { $0 }.count
         guard starts == 1 else { throw ValidationError("give exactly one of --model, --init and --resume") }
@@ -111,6 +114,9 @@ struct TrainCommand: ParsableCommand {
         let t = run.trainer
         let flopsPerToken = t.model.trainingFLOPsPerToken
         printError("train: \(t.model.layout.count) parameters, \(t.options.batchSize)x\(t.options.accumulation) windows of \(t.options.context) tokens per step, attention \(t.options.attention.rawValue), \(threads) threads, steps \(t.step + 1)...\(t.options.steps)")
+        if measureSgemm {
+            printError(String(format: "sgemm peak: %.1f GFLOPS (1024^3, %d threads)", measureSGEMMPeak(), threads))
+        }
         let terminal = isatty(2) != 0 && !quiet
         var elapsed = 0.0
         var first: Double?, lastLoss = 0.0
@@ -126,8 +132,10 @@ struct TrainCommand: ParsableCommand {
             if terminal { printError("\r\u{1B}[K" + line, terminator: "") } else if !quiet { printError(line) }
         }
         if terminal { printError("") }
-        print(String(format: "trained steps %d..%d: loss %.4f -> %.4f in %.1f s; checkpoint %@",
-                     run.startStep + 1, t.options.steps, first ?? 0, lastLoss, elapsed, final))
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        print(String(format: "trained steps %d..%d: loss %.4f -> %.4f in %.1f s; peak RSS %.0f MB; checkpoint %@",
+                     run.startStep + 1, t.options.steps, first ?? 0, lastLoss, elapsed, Double(usage.ru_maxrss) / 1024, final))
     }
 }
 
