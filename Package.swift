@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Decontamination", dependencies: [
             "LongMixCore", "ShardIO", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Evaluation", dependencies: ["LongMixCore", "ShardIO"]),
+        .target(name: "Evaluation", dependencies: ["LongMixCore", "ShardIO", "Tokenization", "Model"]),
         .target(name: "Tasks", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
         .target(name: "Mixing", dependencies: ["LongMixCore", "ShardIO", "Yams"]),
         .target(name: "Packing", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),

@@ -18,6 +18,7 @@ public struct LongMix: ParsableCommand {
             ScoreCommand.self,
             TrainCommand.self,
             LossCommand.self,
+            EvalCommand.self,
         ]
     )
 
