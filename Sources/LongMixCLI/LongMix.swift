@@ -1,10 +1,10 @@
 import ArgumentParser
 
-@main
-struct LongMix: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `longmix` command tree. `Sources/longmix/main.swift` runs it; tests parse against it.
+public struct LongMix: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "longmix",
-        abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack.",
+        abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack; train a reference LLaMA on it.",
         subcommands: [
             StatsCommand.self,
             CatCommand.self,
@@ -19,6 +19,12 @@ struct LongMix: ParsableCommand {
             InspectCommand.self,
             TasksCommand.self,
             ScoreCommand.self,
+            TrainCommand.self,
+            LossCommand.self,
+            EvalCommand.self,
+            GenerateCommand.self,
         ]
     )
+
+    public init() {}
 }

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import LongMixCore
 import Mixing
 import Packing
 import Pipeline
+import ShardIO
 
 /// Options shared by `build`, `plan` and `count`: the mixture and what may override it.
 struct MixtureOptions: ParsableArguments {
@@ -15,14 +17,24 @@ struct MixtureOptions: ParsableArguments {
     @Option(help: "Tokenizer file to use instead of the mixture's (tokenizer.model or tokenizer.json).")
     var tokenizer: String?
 
-    @Option(help: "Worker threads for tokenizing and scanning (output does not depend on it).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Flag(name: .customLong("keep-going"), help: "Skip bad records, counting them by reason, instead of stopping.")
-    var keepGoing = false
+    @OptionGroup var threads: ThreadOptions
+    @OptionGroup var keepGoing: KeepGoingOption
+    @OptionGroup var progress: ProgressOptions
 
     func load() throws -> MixtureSpec {
         try MixtureSpec.load(path: mixture, dataRoot: dataRoot, tokenizer: tokenizer)
+    }
+
+    /// The meter over every source's shard files, labelled `label`.
+    func meter(_ label: String, spec: MixtureSpec) throws -> ProgressMeter? {
+        let files = try spec.sources.flatMap { try ShardPaths.expand($0.paths) }
+        return progress.meter(label, totalBytes: ShardPaths.totalBytes(files))
+    }
+
+    func buildOptions(spec: MixtureSpec, label: String, output: String? = nil,
+                      megatron: String? = nil) throws -> MixtureBuild.Options {
+        .init(threads: threads.threads, output: output, megatronDirectory: megatron,
+              skipBadRecords: keepGoing.keepGoing, progress: try meter(label, spec: spec))
     }
 }
 
@@ -72,16 +84,19 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let spec = try mixture.load()
-        let build = try MixtureBuild(spec: spec, options: .init(
-            threads: mixture.threads, output: output, megatronDirectory: megatron, skipBadRecords: mixture.keepGoing,
-            progress: isatty(2) != 0, exact: exact || megatron != nil, buildDirectory: buildDir))
+        var options = try mixture.buildOptions(spec: spec, label: "build \(spec.name)", output: output, megatron: megatron)
+        options.exact = exact || megatron != nil
+        options.buildDirectory = buildDir
+        let build = try MixtureBuild(spec: spec, options: options)
         guard let output else {
             let task = try task.resolve()
             let ran = try build.tokenize(task: task)
+            options.progress?.finish()
             print(ran ? "tokenize \(task) done in \(buildDir!)" : "tokenize \(task) was already complete in \(buildDir!)")
             return
         }
         let result = try build.run()
+        options.progress?.finish()
         print(BuildSummary.table(result.manifest))
         print(String(format: "%d sequences of %d tokens in %@ (%.1f s, %.1f MB/s of text read)", result.manifest.sequences,
                      spec.seqLen, output, result.seconds, Double(result.textBytes) / 1e6 / max(result.seconds, 1e-9)))
@@ -106,10 +121,14 @@ struct CountCommand: ParsableCommand {
     var exact = false
 
     func run() throws {
-        let build = try MixtureBuild(spec: try mixture.load(), options: .init(
-            threads: mixture.threads, skipBadRecords: mixture.keepGoing, progress: isatty(2) != 0, exact: exact, buildDirectory: buildDir))
+        let spec = try mixture.load()
+        var options = try mixture.buildOptions(spec: spec, label: "count \(spec.name)")
+        options.exact = exact
+        options.buildDirectory = buildDir
+        let build = try MixtureBuild(spec: spec, options: options)
         let task = try task.resolve()
         let ran = try build.count(task: task)
+        options.progress?.finish()
         print(ran ? "count \(task) done in \(buildDir)" : "count \(task) was already complete in \(buildDir)")
     }
 }
@@ -126,16 +145,19 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The pack directory to write.")
     var output: String
 
-    @Option(help: "Worker threads for a threshold raise.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threads: ThreadOptions
+    @OptionGroup var progress: ProgressOptions
 
     @Option(help: "Also export each source's filtered documents as a Megatron-LM indexed dataset here (exact builds only).")
     var megatron: String?
 
     func run() throws {
-        let build = try MixtureBuild(directory: buildDir, options: .init(threads: threads, output: output, megatronDirectory: megatron,
-                                                                         progress: isatty(2) != 0))
+        // Progress shows a threshold raise's reading, if any.
+        let meter = progress.meter("merge", totalBytes: 0)
+        let build = try MixtureBuild(directory: buildDir, options: .init(threads: threads.threads, output: output, megatronDirectory: megatron,
+                                                                         progress: meter))
         let result = try build.merge(output: output)
+        meter?.finish()
         print(BuildSummary.table(result.manifest))
         print(String(format: "%d sequences of %d tokens in %@ (merge %.1f s)", result.manifest.sequences, build.spec.seqLen, output, result.seconds))
         print(BuildSummary.tokenizedLine(result.manifest, raises: result.raises))
@@ -192,8 +214,10 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         let spec = try mixture.load()
         let start = Date()
-        let build = try MixtureBuild(spec: spec, options: .init(threads: mixture.threads, skipBadRecords: mixture.keepGoing,
-                                                                progress: isatty(2) != 0, exact: exact))
+        var options = try mixture.buildOptions(spec: spec, label: "plan \(spec.name)")
+        options.exact = exact
+        let build = try MixtureBuild(spec: spec, options: options)
+        defer { options.progress?.finish() }
         var rows: [[String: Any]] = []
         if exact {
             let result = try build.run()
