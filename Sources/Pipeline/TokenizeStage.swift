@@ -57,10 +57,10 @@ final class TokenizeStage {
     let processors: [DocumentProcessor]
     let vocabularySize: Int
     let skipBadRecords: Bool
-    let progress: Bool
+    let progress: ProgressMeter?
 
     init(spec: MixtureSpec, layout: ShardLayout, decontamination: DecontaminationContext?, processors: [DocumentProcessor],
-         vocabularySize: Int, skipBadRecords: Bool, progress: Bool) {
+         vocabularySize: Int, skipBadRecords: Bool, progress: ProgressMeter?) {
         self.spec = spec
         self.layout = layout
         self.decontamination = decontamination
@@ -78,6 +78,8 @@ final class TokenizeStage {
     func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [[String: String]], candidates: [CandidateFile?], to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var counts: [TokenizeCounts] = []
+        let reread = spec.sources.indices.filter { s in ranges[s].map { r in !(candidates[s]?.covers(r) ?? false) } ?? false }
+        progress?.stage("tokenize \(spec.name) (\(task))", totalBytes: ShardPaths.totalBytes(reread.flatMap { layout.shards(of: $0, for: task).map(\.path) }))
         for s in spec.sources.indices {
             counts.append(try tokenize(source: s, task: task, range: ranges[s], dirty: dirtyGroups[s], candidates: candidates,
                                        prefix: "\(directory)/s\(s)"))
@@ -96,14 +98,10 @@ final class TokenizeStage {
         if let range, !shards.isEmpty {
             let numbers = Dictionary(uniqueKeysWithValues: shards.map { ($0.path, $0.number) })
             for processor in processors { processor.addBOS = spec.addBOS && source.packing != .fewShot }
-            let meter = ProgressMeter(label: "tokenize \(source.name)", enabled: progress)
-            var documents = 0, bytes = 0
             func handle(_ batch: [(document: Document, shard: Int)]) throws {
                 var chosen: [(document: Document, shard: Int)] = []
                 var dropped: [(document: Document, shard: Int)] = []
                 for item in batch {
-                    documents += 1
-                    bytes += item.document.text.count
                     guard range.contains(SelectionKey.keys(seed: spec.seed, source: source, id: item.document.id, group: item.document.group).key) else { continue }
                     if let g = item.document.group, let reason = dirty[g] {
                         result.counts.drop(units: 0, reason: reason)
@@ -132,7 +130,6 @@ final class TokenizeStage {
                     record(item.document, p, source: source, shard: item.shard, into: &result.counts, entries: &entries)
                     for piece in p.items where piece.stream.count >= source.minDocumentTokens { try spill.append(piece.stream) }
                 }
-                meter.update(documents: documents, bytes: bytes)
             }
             if let file = candidates[s], file.covers(range) {
                 // Every document of the range was kept by the counting pass: no second read.
@@ -143,6 +140,7 @@ final class TokenizeStage {
             } else {
                 var options = source.reader
                 options.skipBadRecords = skipBadRecords
+                options.progress = progress
                 let reader = DocumentReader(paths: shards.map(\.path), source: source.name, options: options)
                 let batches = DocumentBatches(reader: reader)
                 defer { batches.cancel() }
@@ -150,7 +148,6 @@ final class TokenizeStage {
                     try handle(batch.map { ($0, numbers[$0.location.file] ?? 0) })
                 }
             }
-            meter.finish()
         }
         try spill.finish()
         try report?.finish()
