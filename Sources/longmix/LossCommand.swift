@@ -7,7 +7,7 @@ struct LossCommand: ParsableCommand {
         commandName: "loss",
         abstract: "Mean masked next-token loss of a checkpoint on pack sequences, as JSON.",
         discussion: """
-        Each sequence is cut into windows of --context tokens (default: the pack's seq_len, at most the \
+        Each sequence is cut into windows of --context tokens (windows without any target are left out) (default: the pack's seq_len, at most the \
         model's max_position_embeddings); within a window, row t predicts token t + 1 and counts where \
         that token's loss mask is 1 — the labels a Hugging Face model gets with -100 on masked tokens, \
         so the figure compares directly with another implementation's.
@@ -78,7 +78,8 @@ struct LossCommand: ParsableCommand {
         }
         let object: [String: Any] = [
             "checkpoint": checkpoint, "pack": pack, "sequences": [data.sequences.lowerBound, data.sequences.upperBound],
-            "context": length, "attention": attention.rawValue, "windows": result.windows, "targets": result.targets,
+            "context": length, "attention": attention.rawValue, "windows": result.windows,
+            "windows_without_targets": data.windowsWithoutTargets, "targets": result.targets,
             "loss": result.loss, "perplexity": exp(result.loss),
         ]
         let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])

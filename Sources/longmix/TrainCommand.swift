@@ -133,9 +133,15 @@ struct TrainCommand: ParsableCommand {
         }
         if terminal { printError("") }
         var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let peakMB = Double(usage.ru_maxrss) / 1024   // kilobytes on Linux
+        #else
         getrusage(RUSAGE_SELF, &usage)
+        let peakMB = Double(usage.ru_maxrss) / 1_048_576   // bytes on macOS
+        #endif
         print(String(format: "trained steps %d..%d: loss %.4f -> %.4f in %.1f s; peak RSS %.0f MB; checkpoint %@",
-                     run.startStep + 1, t.options.steps, first ?? 0, lastLoss, elapsed, Double(usage.ru_maxrss) / 1024, final))
+                     run.startStep + 1, t.options.steps, first ?? 0, lastLoss, elapsed, peakMB, final))
     }
 }
 
