@@ -75,21 +75,19 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, _ lse: UnsafeMu
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(br), Int32(bc), Int32(d),
                                 scale, qp, Int32(qs), kp, Int32(ks), 0, s, Int32(tile))
                     for r in 0..<br {
+                        // Row i sees keys j in [lo, i]: columns [cLo, cHi) of this tile.
                         let i = i0 + r, lo = documentStart.map { Int($0[b * t + i]) } ?? 0
+                        let cLo = Swift.min(Swift.max(lo - j0, 0), bc), cHi = Swift.max(Swift.min(i - j0 + 1, bc), cLo)
                         let row = s + r * tile
+                        if cLo > 0 { row.update(repeating: 0, count: cLo) }
+                        if cHi < bc { (row + cHi).update(repeating: 0, count: bc - cHi) }
+                        if cHi == cLo { continue }
                         var rowMax = m[r]
-                        for c in 0..<bc {
-                            let j = j0 + c
-                            if j > i || j < lo { row[c] = -.infinity } else { rowMax = max(rowMax, row[c]) }
-                        }
-                        if rowMax == -.infinity {
-                            row.update(repeating: 0, count: bc)
-                            continue
-                        }
-                        let alpha = exp(m[r] - rowMax)
+                        for c in cLo..<cHi { rowMax = Swift.max(rowMax, row[c]) }
+                        let alpha = fastExp(m[r] - rowMax)
                         var sum: Float = 0
-                        for c in 0..<bc {
-                            let p = exp(row[c] - rowMax)
+                        for c in cLo..<cHi {
+                            let p = fastExp(row[c] - rowMax)
                             row[c] = p
                             sum += p
                         }
@@ -160,11 +158,11 @@ public func attentionBackward(_ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMut
                                 scale, qp, Int32(qs), kp, Int32(ks), 0, p, Int32(tile))
                     for r in 0..<br {
                         let i = i0 + r, lo = documentStart.map { Int($0[b * t + i]) } ?? 0
+                        let cLo = Swift.min(Swift.max(lo - j0, 0), bc), cHi = Swift.max(Swift.min(i - j0 + 1, bc), cLo)
                         let row = p + r * tile, l = rowLSE[r]
-                        for c in 0..<bc {
-                            let j = j0 + c
-                            row[c] = (j > i || j < lo) ? 0 : exp(row[c] - l)
-                        }
+                        if cLo > 0 { row.update(repeating: 0, count: cLo) }
+                        if cHi < bc { (row + cHi).update(repeating: 0, count: bc - cHi) }
+                        for c in cLo..<cHi { row[c] = fastExp(row[c] - l) }
                     }
                     // dV_j += P^T dO_i
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(bc), Int32(d), Int32(br),
