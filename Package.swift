@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Tasks", targets: ["Tasks"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Model", targets: ["Model"]),
+        .library(name: "LongMixCLI", targets: ["LongMixCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,7 +38,7 @@ let package = Package(
         .target(name: "Decontamination", dependencies: [
             "LongMixCore", "ShardIO", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Evaluation", dependencies: ["LongMixCore", "ShardIO"]),
+        .target(name: "Evaluation", dependencies: ["LongMixCore", "ShardIO", "Tokenization", "Model"]),
         .target(name: "Tasks", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
         .target(name: "Mixing", dependencies: ["LongMixCore", "ShardIO", "Yams"]),
         .target(name: "Packing", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
@@ -46,11 +47,13 @@ let package = Package(
         ]),
         // The reference LLaMA trainer: float32 forward/backward over flat buffers, sgemm via OpenBLAS.
         .target(name: "Model", dependencies: ["LongMixCore", "Packing", "COpenBLAS"]),
-        .executableTarget(name: "longmix", dependencies: [
+        // The command tree (parsing and printing only), a library so tests can parse README lines.
+        .target(name: "LongMixCLI", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing", "Pipeline",
             "Tasks", "Evaluation", "Model",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "longmix", dependencies: ["LongMixCLI"]),
 
         // Shared test helpers: fixture paths, ../shared lookup, the Python oracle runner.
         .target(name: "TestSupport", dependencies: ["LongMixCore"], path: "Tests/TestSupport"),
@@ -58,11 +61,14 @@ let package = Package(
         .testTarget(name: "ShardIOTests", dependencies: ["ShardIO", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "TestSupport"]),
         .testTarget(name: "DecontaminationTests", dependencies: ["Decontamination", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Model", "ShardIO", "Tokenization", "TestSupport"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing", "TestSupport"]),
         .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Packing", "Mixing", "Pipeline", "TestSupport"]),
+        .testTarget(name: "LongMixCLITests", dependencies: [
+            "LongMixCLI", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
     ]
 )

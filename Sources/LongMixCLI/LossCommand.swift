@@ -31,8 +31,7 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Windows evaluated together.")
     var batch = 1
 
-    @Option(help: "Threads for OpenBLAS and the attention and element-wise loops.")
-    var threads = 2
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Option(help: "Also write the gradient of the mean loss for every parameter (HF names) to this new safetensors file.")
     var gradients: String?
@@ -56,7 +55,7 @@ struct LossCommand: ParsableCommand {
         guard data.vocabularySize <= config.vocabSize else {
             throw ValidationError("\(pack): the pack's tokenizer has \(data.vocabularySize) ids, the model only \(config.vocabSize)")
         }
-        let model = LlamaModel(config: config, batch: batch, length: length, attention: attention, threads: threads)
+        let model = LlamaModel(config: config, batch: batch, length: length, attention: attention, threads: threadOptions.threads)
         try Checkpoint.loadWeights(checkpoint, into: model)
         let result: (loss: Double, targets: Int, windows: Int)
         if let gradients {
