@@ -40,6 +40,7 @@ struct LossCommand: ParsableCommand {
     var logits: String?
 
     func run() throws {
+        setBLASThreads(threadOptions.threads)  // once per process, before any model runs
         var range: Range<Int>?
         if let sequences {
             let parts = sequences.split(separator: ":", omittingEmptySubsequences: false)

@@ -90,6 +90,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        setBLASThreads(threadOptions.threads)  // once per process, before any model runs
         let threads = threadOptions.threads
         let start: TrainingRun.Start
         var maxPositions: Int
