@@ -1,4 +1,5 @@
 import ArgumentParser
+import Model
 import Evaluation
 import Foundation
 import ShardIO
@@ -52,6 +53,7 @@ struct EvalPerplexityCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        setBLASThreads(threadOptions.threads)  // once per process, before any model runs
         let contextList = try contexts.split(separator: ",").map { part -> Int in
             guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n >= 2 else {
                 throw ValidationError("--contexts '\(contexts)': expected comma-separated token counts of at least 2")

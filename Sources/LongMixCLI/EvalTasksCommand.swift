@@ -1,4 +1,5 @@
 import ArgumentParser
+import Model
 import Evaluation
 import Foundation
 import ShardIO
@@ -35,6 +36,7 @@ struct EvalTasksCommand: ParsableCommand {
     @OptionGroup var outputOption: OutputOption
 
     func run() throws {
+        setBLASThreads(model.threadOptions.threads)  // once per process, before any model runs
         let chosen: [Metric] = try metrics.isEmpty
             ? (referenceField == "summary" ? [.rouge1, .rouge2, .rougeL] : [.bestSubspanEM, .exactMatch, .f1])
             : metrics.map { name in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Model
 import Evaluation
 import Tokenization
 
@@ -17,6 +18,7 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var sampling: SamplingOptionGroup
 
     func run() throws {
+        setBLASThreads(model.threadOptions.threads)  // once per process, before any model runs
         let tokenizer = try Tokenizer.load(path: model.tokenizer)
         let generator = try CompletionGenerator(checkpoint: model.checkpoint, tokenizer: tokenizer, context: model.context,
                                                 ropeFactor: model.ropeFactor, threads: model.threadOptions.threads)

@@ -7,7 +7,7 @@ struct LossCommand: ParsableCommand {
         commandName: "loss",
         abstract: "Mean masked next-token loss of a checkpoint on pack sequences, as JSON.",
         discussion: """
-        Each sequence is cut into windows of --context tokens (default: the pack's seq_len, at most the \
+        Each sequence is cut into windows of --context tokens (windows without any target are left out) (default: the pack's seq_len, at most the \
         model's max_position_embeddings); within a window, row t predicts token t + 1 and counts where \
         that token's loss mask is 1 — the labels a Hugging Face model gets with -100 on masked tokens, \
         so the figure compares directly with another implementation's.
@@ -31,8 +31,7 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Windows evaluated together.")
     var batch = 1
 
-    @Option(help: "Threads for OpenBLAS and the attention and element-wise loops.")
-    var threads = 2
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Option(help: "Also write the gradient of the mean loss for every parameter (HF names) to this new safetensors file.")
     var gradients: String?
@@ -41,6 +40,7 @@ struct LossCommand: ParsableCommand {
     var logits: String?
 
     func run() throws {
+        setBLASThreads(threadOptions.threads)  // once per process, before any model runs
         var range: Range<Int>?
         if let sequences {
             let parts = sequences.split(separator: ":", omittingEmptySubsequences: false)
@@ -56,7 +56,7 @@ struct LossCommand: ParsableCommand {
         guard data.vocabularySize <= config.vocabSize else {
             throw ValidationError("\(pack): the pack's tokenizer has \(data.vocabularySize) ids, the model only \(config.vocabSize)")
         }
-        let model = LlamaModel(config: config, batch: batch, length: length, attention: attention, threads: threads)
+        let model = LlamaModel(config: config, batch: batch, length: length, attention: attention, threads: threadOptions.threads)
         try Checkpoint.loadWeights(checkpoint, into: model)
         let result: (loss: Double, targets: Int, windows: Int)
         if let gradients {
@@ -78,7 +78,8 @@ struct LossCommand: ParsableCommand {
         }
         let object: [String: Any] = [
             "checkpoint": checkpoint, "pack": pack, "sequences": [data.sequences.lowerBound, data.sequences.upperBound],
-            "context": length, "attention": attention.rawValue, "windows": result.windows, "targets": result.targets,
+            "context": length, "attention": attention.rawValue, "windows": result.windows,
+            "windows_without_targets": data.windowsWithoutTargets, "targets": result.targets,
             "loss": result.loss, "perplexity": exp(result.loss),
         ]
         let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])

@@ -14,7 +14,9 @@ struct TrainCommand: ParsableCommand {
         or continue a run exactly (--resume OUT/step-NNNNNN). Each pack sequence is cut into windows of \
         --context tokens; the loss counts next-token predictions whose target has loss mask 1. \
         Writes OUT/train.jsonl (one line per step) and checkpoints OUT/step-NNNNNN (safetensors + \
-        Hugging Face config.json, optimizer state, data position).
+        Hugging Face config.json, optimizer state, data position). Losses are bit-for-bit reproducible \
+        for a seed and a --threads count (a different thread count sums in another order). On a \
+        terminal a progress line shows step, loss, tokens/s, achieved GFLOPS and ETA.
         """)
 
     @Option(help: "The pack directory to train on.")
@@ -74,11 +76,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write a checkpoint every N steps (0: only at the end).")
     var saveEvery = 0
 
-    @Option(help: "Threads for OpenBLAS and the attention and element-wise loops.")
-    var threads = 2
+    @OptionGroup var threadOptions: ThreadOptions
 
-    @Flag(help: "No progress line.")
-    var quiet = false
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Flag(help: "First time cblas_sgemm (1024^3) with the same threads, to compare with the run's GFLOPS.")
     var measureSgemm = false
@@ -87,10 +87,11 @@ struct TrainCommand: ParsableCommand {
         let starts = [model, initCheckpoint, resume].compactMap { $0 }.count
         guard starts == 1 else { throw ValidationError("give exactly one of --model, --init and --resume") }
         if ropeFactor != nil && initCheckpoint == nil { throw ValidationError("--rope-factor goes with --init") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
+        setBLASThreads(threadOptions.threads)  // once per process, before any model runs
+        let threads = threadOptions.threads
         let start: TrainingRun.Start
         var maxPositions: Int
         if let model {
@@ -117,7 +118,8 @@ struct TrainCommand: ParsableCommand {
         if measureSgemm {
             printError(String(format: "sgemm peak: %.1f GFLOPS (1024^3, %d threads)", measureSGEMMPeak(), threads))
         }
-        let terminal = isatty(2) != 0 && !quiet
+        let terminal = isatty(2) != 0 && !progressOptions.quiet
+        let lines = !terminal && progressOptions.progress
         var elapsed = 0.0
         var first: Double?, lastLoss = 0.0
         let final = try run.run { r in
@@ -129,13 +131,19 @@ struct TrainCommand: ParsableCommand {
             let line = String(format: "step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  %.1f GFLOPS  ETA %@",
                               r.step, t.options.steps, r.loss, r.learningRate, Double(r.tokens) / r.seconds,
                               flopsPerToken * Double(r.tokens) / r.seconds / 1e9, formatDuration(eta))
-            if terminal { printError("\r\u{1B}[K" + line, terminator: "") } else if !quiet { printError(line) }
+            if terminal { printError("\r\u{1B}[K" + line, terminator: "") } else if lines { printError(line) }
         }
         if terminal { printError("") }
         var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let peakMB = Double(usage.ru_maxrss) / 1024   // kilobytes on Linux
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        let peakMB = Double(usage.ru_maxrss) / 1_048_576   // bytes on macOS
+        #endif
         print(String(format: "trained steps %d..%d: loss %.4f -> %.4f in %.1f s; peak RSS %.0f MB; checkpoint %@",
-                     run.startStep + 1, t.options.steps, first ?? 0, lastLoss, elapsed, Double(usage.ru_maxrss) / 1024, final))
+                     run.startStep + 1, t.options.steps, first ?? 0, lastLoss, elapsed, peakMB, final))
     }
 }
 

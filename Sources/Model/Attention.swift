@@ -15,8 +15,14 @@ public struct AttentionShape: Sendable {
 }
 
 /// Per-worker tiles for `attentionForward`/`attentionBackward`, allocated once.
+///
+/// Query tiles have `tile` rows; key tiles have `keyTile` ≤ `tile` columns, chosen so every tile
+/// product has m·n·k ≤ 131,072, below OpenBLAS's multithreading threshold (65,536 × 4): each
+/// worker's sgemm then runs single-threaded in that worker, and the process-wide OpenBLAS thread
+/// count is never changed here (changing it while another thread is inside sgemm is unsafe).
 public final class AttentionScratch {
     public let tile: Int
+    public let keyTile: Int
     let workers: Int
     let scores: UnsafeMutablePointer<Float>      // [workers, tile, tile]  S, then P
     let dscores: UnsafeMutablePointer<Float>     // [workers, tile, tile]  dP, then dS
@@ -25,6 +31,7 @@ public final class AttentionScratch {
 
     public init(tile: Int, headDim: Int, workers: Int) {
         self.tile = tile
+        keyTile = max(1, min(tile, 131_072 / max(1, tile * headDim)))
         self.workers = workers
         scores = .allocate(capacity: workers * tile * tile)
         dscores = .allocate(capacity: workers * tile * tile)
@@ -52,10 +59,8 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, _ lse: UnsafeMu
                              documentStart: UnsafePointer<Int32>?, shape: AttentionShape,
                              scratch: AttentionScratch, workers: Workers) {
     let t = shape.length, d = shape.headDim, heads = shape.heads, group = shape.heads / shape.kvHeads
-    let qs = heads * d, ks = shape.kvHeads * d, tile = scratch.tile
+    let qs = heads * d, ks = shape.kvHeads * d, tile = scratch.tile, keyTile = scratch.keyTile
     let scale = 1 / Float(d).squareRoot()
-    setBLASThreads(1)
-    defer { setBLASThreads(workers.count) }
     workers.forEach(shape.batch * shape.kvHeads) { task, w in
         let b = task / shape.kvHeads, g = task % shape.kvHeads
         let s = scratch.scores + w * tile * tile, acc = scratch.accumulator + w * tile * d
@@ -69,27 +74,25 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, _ lse: UnsafeMu
                 acc.update(repeating: 0, count: br * d)
                 var j0 = documentStart.map { Int($0[b * t + i0]) } ?? 0
                 while j0 < i1 {
-                    let j1 = min(j0 + tile, i1), bc = j1 - j0
+                    let j1 = min(j0 + keyTile, i1), bc = j1 - j0
                     let kp = k + (b * t + j0) * ks + g * d, vp = v + (b * t + j0) * ks + g * d
                     // S[br, bc] = scale * Q_i K_j^T
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(br), Int32(bc), Int32(d),
                                 scale, qp, Int32(qs), kp, Int32(ks), 0, s, Int32(tile))
                     for r in 0..<br {
+                        // Row i sees keys j in [lo, i]: columns [cLo, cHi) of this tile.
                         let i = i0 + r, lo = documentStart.map { Int($0[b * t + i]) } ?? 0
+                        let cLo = Swift.min(Swift.max(lo - j0, 0), bc), cHi = Swift.max(Swift.min(i - j0 + 1, bc), cLo)
                         let row = s + r * tile
+                        if cLo > 0 { row.update(repeating: 0, count: cLo) }
+                        if cHi < bc { (row + cHi).update(repeating: 0, count: bc - cHi) }
+                        if cHi == cLo { continue }
                         var rowMax = m[r]
-                        for c in 0..<bc {
-                            let j = j0 + c
-                            if j > i || j < lo { row[c] = -.infinity } else { rowMax = max(rowMax, row[c]) }
-                        }
-                        if rowMax == -.infinity {
-                            row.update(repeating: 0, count: bc)
-                            continue
-                        }
-                        let alpha = exp(m[r] - rowMax)
+                        for c in cLo..<cHi { rowMax = Swift.max(rowMax, row[c]) }
+                        let alpha = fastExp(m[r] - rowMax)
                         var sum: Float = 0
-                        for c in 0..<bc {
-                            let p = exp(row[c] - rowMax)
+                        for c in cLo..<cHi {
+                            let p = fastExp(row[c] - rowMax)
                             row[c] = p
                             sum += p
                         }
@@ -125,10 +128,8 @@ public func attentionBackward(_ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMut
                               documentStart: UnsafePointer<Int32>?, shape: AttentionShape,
                               scratch: AttentionScratch, workers: Workers) {
     let t = shape.length, d = shape.headDim, heads = shape.heads, group = shape.heads / shape.kvHeads
-    let qs = heads * d, ks = shape.kvHeads * d, tile = scratch.tile
+    let qs = heads * d, ks = shape.kvHeads * d, tile = scratch.tile, keyTile = scratch.keyTile
     let scale = 1 / Float(d).squareRoot()
-    setBLASThreads(1)
-    defer { setBLASThreads(workers.count) }
     workers.forEach(shape.batch * shape.kvHeads) { task, w in
         let b = task / shape.kvHeads, g = task % shape.kvHeads
         let p = scratch.scores + w * tile * tile, ds = scratch.dscores + w * tile * tile
@@ -153,18 +154,18 @@ public func attentionBackward(_ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMut
                 }
                 var j0 = documentStart.map { Int($0[b * t + i0]) } ?? 0
                 while j0 < i1 {
-                    let j1 = min(j0 + tile, i1), bc = j1 - j0
+                    let j1 = min(j0 + keyTile, i1), bc = j1 - j0
                     let kp = k + (b * t + j0) * ks + g * d, vp = v + (b * t + j0) * ks + g * d
                     let dkp = dk + (b * t + j0) * ks + g * d, dvp = dv + (b * t + j0) * ks + g * d
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(br), Int32(bc), Int32(d),
                                 scale, qp, Int32(qs), kp, Int32(ks), 0, p, Int32(tile))
                     for r in 0..<br {
                         let i = i0 + r, lo = documentStart.map { Int($0[b * t + i]) } ?? 0
+                        let cLo = Swift.min(Swift.max(lo - j0, 0), bc), cHi = Swift.max(Swift.min(i - j0 + 1, bc), cLo)
                         let row = p + r * tile, l = rowLSE[r]
-                        for c in 0..<bc {
-                            let j = j0 + c
-                            row[c] = (j > i || j < lo) ? 0 : exp(row[c] - l)
-                        }
+                        if cLo > 0 { row.update(repeating: 0, count: cLo) }
+                        if cHi < bc { (row + cHi).update(repeating: 0, count: bc - cHi) }
+                        for c in cLo..<cHi { row[c] = fastExp(row[c] - l) }
                     }
                     // dV_j += P^T dO_i
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(bc), Int32(d), Int32(br),

@@ -80,7 +80,6 @@ public final class CachedDecoder {
         layout = ParameterLayout(config)
         self.capacity = capacity
         self.chunk = max(1, min(chunk, capacity))
-        setBLASThreads(max(1, threads))
         let c = config.hiddenSize, f = config.intermediateSize, kv = config.kvDim, r = self.chunk
         parameters = .allocate(capacity: layout.count)
         parameters.initialize(repeating: 0, count: layout.count)

@@ -12,7 +12,7 @@ public func crossEntropyForward(_ lse: UnsafeMutablePointer<Float>, _ logits: Un
         var m = -Float.infinity
         for j in 0..<v { m = max(m, row[j]) }
         var s: Float = 0
-        for j in 0..<v { s += exp(row[j] - m) }
+        for j in 0..<v { s += fastExp(row[j] - m) }
         let l = m + log(s)
         lse[i] = l
         total += Double(l - row[Int(targets[i])])
@@ -28,7 +28,7 @@ public func crossEntropyBackward(_ logits: UnsafeMutablePointer<Float>, _ lse: U
         let row = logits + i * v
         guard targets[i] >= 0 else { row.update(repeating: 0, count: v); continue }
         let l = lse[i]
-        for j in 0..<v { row[j] = scale * exp(row[j] - l) }
+        for j in 0..<v { row[j] = scale * fastExp(row[j] - l) }
         row[Int(targets[i])] -= scale
     }
 }

@@ -44,6 +44,9 @@ struct LayerActivations {
 /// With `recompute`, only each layer's input is kept and a layer's activations are recomputed just
 /// before its backward pass (activation checkpointing): memory for a 32K-token window is then a
 /// few layer-sized buffers instead of one set per layer.
+///
+/// `threads` sizes the model's own workers; OpenBLAS's thread count is process-wide and is the
+/// caller's to set once (`setBLASThreads`), before any model runs.
 public final class LlamaModel {
     public let config: ModelConfig
     public let layout: ParameterLayout
@@ -95,7 +98,6 @@ public final class LlamaModel {
         self.attentionMode = attention
         self.recompute = recompute
         self.workers = Workers(count: threads)
-        setBLASThreads(workers.count)
         let n = batch * length, c = config.hiddenSize, f = config.intermediateSize, kv = config.kvDim
         let v = config.vocabSize, layers = config.numLayers
         let rows = min(n, max(1, logitRows ?? (8 << 20) / v))

@@ -19,7 +19,8 @@ public func matmulBackward(_ dinp: UnsafeMutablePointer<Float>, _ dweight: Unsaf
                 1, dout, Int32(oc), inp, Int32(c), 1, dweight, Int32(c))
 }
 
-/// Sets the OpenBLAS thread count (process-wide).
+/// Sets the OpenBLAS thread count (process-wide). Call it once, before matrix products run: OpenBLAS
+/// does not allow changing it while another thread is inside a BLAS call.
 public func setBLASThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 
 /// Times `cblas_sgemm` on [size x size] · [size x size] (best of `repeats`) with the current

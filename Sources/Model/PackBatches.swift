@@ -8,8 +8,10 @@ import Packing
 /// Each pack sequence of `seq_len` tokens is cut into `seq_len / context` windows; window w of
 /// sequence s is sample `s * windowsPerSequence + w`. Row t of a window predicts token t + 1 of the
 /// window, and counts in the loss where `loss_mask` of that target token is 1 (the window's last
-/// row has no target). Samples are visited in a fresh seeded permutation each epoch; the position
-/// (epoch, cursor) is what a checkpoint stores to resume the same stream.
+/// row has no target). Windows without any target (all padding, or prompt only in a
+/// completion-only pack) are left out of the stream and counted in `windowsWithoutTargets`.
+/// Samples are visited in a fresh seeded permutation each epoch; the position (epoch, cursor) is
+/// what a checkpoint stores to resume the same stream.
 public final class PackBatches {
     public let directory: String
     public let manifest: PackManifest
@@ -24,6 +26,9 @@ public final class PackBatches {
     private let segments: Data
     private let segmentIndex: Data
     private var order: [Int32]
+    /// The samples with at least one target, in sample order.
+    private var usable: [Int32]
+    public private(set) var windowsWithoutTargets: Int
 
     /// - Parameters: sequences: the pack sequences to draw from (all when nil).
     public init(directory: String, context: Int, sequences: Range<Int>? = nil, seed: UInt64) throws {
@@ -48,12 +53,22 @@ public final class PackBatches {
         lossMask = try map(PackFormat.lossMaskFile)
         segments = try map(PackFormat.segmentsFile)
         segmentIndex = try map(PackFormat.segmentIndexFile)
-        order = Array(repeating: 0, count: self.sequences.count * (manifest.seqLen / context))
+        let windows = self.sequences.count * (manifest.seqLen / context)
+        order = []
+        usable = []
+        windowsWithoutTargets = 0
+        for sample in 0..<windows where targetCount(sample) > 0 { usable.append(Int32(sample)) }
+        guard !usable.isEmpty else {
+            throw ConfigurationError(file: directory, "no window of \(context) tokens in sequences \(self.sequences) has a token with loss mask 1")
+        }
+        windowsWithoutTargets = windows - usable.count
+        order = usable
         shuffle()
     }
 
     public var windowsPerSequence: Int { manifest.seqLen / context }
-    public var sampleCount: Int { order.count }
+    /// Windows with at least one target.
+    public var sampleCount: Int { usable.count }
     public var vocabularySize: Int { manifest.tokenizer.vocabularySize }
 
     /// Moves to a stored position (from a checkpoint).
@@ -74,8 +89,11 @@ public final class PackBatches {
         return Int(order[cursor])
     }
 
+    /// The k-th window with a target, in pack order (for evaluation).
+    public func sample(_ k: Int) -> Int { Int(usable[k]) }
+
     private func shuffle() {
-        for i in order.indices { order[i] = Int32(i) }
+        for i in order.indices { order[i] = usable[i] }
         var rng = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
         for i in stride(from: order.count - 1, to: 0, by: -1) {
             order.swapAt(i, rng.below(i + 1))

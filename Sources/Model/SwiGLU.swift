@@ -5,7 +5,7 @@ public func swigluForward(_ out: UnsafeMutablePointer<Float>, _ gate: UnsafePoin
                           _ up: UnsafePointer<Float>, count: Int) {
     for i in 0..<count {
         let g = gate[i]
-        out[i] = g / (1 + exp(-g)) * up[i]
+        out[i] = g / (1 + fastExp(-g)) * up[i]
     }
 }
 
@@ -13,7 +13,7 @@ public func swigluForward(_ out: UnsafeMutablePointer<Float>, _ gate: UnsafePoin
 public func swigluBackward(_ dgate: UnsafeMutablePointer<Float>, _ dup: UnsafeMutablePointer<Float>,
                            _ dout: UnsafePointer<Float>, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
     for i in 0..<count {
-        let g = gate[i], s = 1 / (1 + exp(-g))
+        let g = gate[i], s = 1 / (1 + fastExp(-g))
         dgate[i] = dout[i] * up[i] * s * (1 + g * (1 - s))
         dup[i] = dout[i] * g * s
     }

@@ -217,8 +217,8 @@ public func evaluateLoss(model: LlamaModel, data: PackBatches, mode: AttentionMo
         let rows = min(model.batch, total - sample)
         for b in 0..<model.batch {
             if b < rows {
-                data.fill(model.inputs, row: b, sample: sample + b, mode: mode)
-                targets += data.targetCount(sample + b)
+                data.fill(model.inputs, row: b, sample: data.sample(sample + b), mode: mode)
+                targets += data.targetCount(data.sample(sample + b))
             } else {
                 for t in 0..<model.length { model.inputs.targets[b * model.length + t] = -1 }
             }
@@ -233,14 +233,14 @@ public func evaluateLoss(model: LlamaModel, data: PackBatches, mode: AttentionMo
 /// `model.gradients`; returns that mean loss. For comparing gradients with another implementation.
 public func lossGradients(model: LlamaModel, data: PackBatches, mode: AttentionMode) -> (loss: Double, targets: Int) {
     var targets = 0
-    for s in 0..<data.sampleCount { targets += data.targetCount(s) }
+    for k in 0..<data.sampleCount { targets += data.targetCount(data.sample(k)) }
     let scale: Float = targets > 0 ? 1 / Float(targets) : 0
     model.zeroGradients()
     var sum = 0.0, sample = 0
     while sample < data.sampleCount {
         for b in 0..<model.batch {
             if sample + b < data.sampleCount {
-                data.fill(model.inputs, row: b, sample: sample + b, mode: mode)
+                data.fill(model.inputs, row: b, sample: data.sample(sample + b), mode: mode)
             } else {
                 for t in 0..<model.length { model.inputs.targets[b * model.length + t] = -1 }
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Model
 
@@ -140,5 +141,19 @@ import Testing
         #expect(Reference.relativeError(dq, Reference.numericGradient(q) { f($0, k, v) }) < 1e-4)
         #expect(Reference.relativeError(dk, Reference.numericGradient(k) { f(q, $0, v) }) < 1e-4)
         #expect(Reference.relativeError(dv, Reference.numericGradient(v) { f(q, k, $0) }) < 1e-4)
+    }
+}
+
+@Suite struct FastExpTests {
+    @Test func fastExpMatchesFoundation() {
+        var worst = 0.0
+        var x: Float = -87
+        while x <= 88 {
+            let want = Foundation.exp(Double(x)), got = Double(fastExp(x))
+            worst = max(worst, abs(got - want) / want)
+            x += 0.0137
+        }
+        #expect(worst < 2e-7, "worst relative error \(worst)")
+        #expect(fastExp(-.infinity) == 0 && fastExp(-100) == 0 && fastExp(0) == 1)
     }
 }

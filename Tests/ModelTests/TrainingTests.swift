@@ -66,10 +66,13 @@ final class ModelFixturePacks: @unchecked Sendable {
         let reader = try PackReader(directory: dir)
         let context = 4096
         let data = try PackBatches(directory: dir, context: context, seed: 3)
-        #expect(data.sampleCount == reader.count * (reader.manifest.seqLen / context))
+        let windows = reader.count * (reader.manifest.seqLen / context)
+        #expect(data.windowsWithoutTargets > 0)  // the instruction pack pads; padding-only windows are left out
+        #expect(data.sampleCount + data.windowsWithoutTargets == windows)
+        #expect((0..<data.sampleCount).allSatisfy { data.targetCount(data.sample($0)) > 0 })
         let model = LlamaModel(config: try Self.tinyConfig, batch: 1, length: context)
         var sawMasked = false, sawRestart = false
-        for sample in [0, 1, 9, data.sampleCount - 1] {
+        for sample in [0, 1, 9, windows - 1] {
             data.fill(model.inputs, row: 0, sample: sample, mode: .document)
             let s = sample / data.windowsPerSequence, offset = (sample % data.windowsPerSequence) * context
             let tokens = reader.tokens(of: s), mask = reader.lossMask(of: s), segments = reader.segments(of: s)
