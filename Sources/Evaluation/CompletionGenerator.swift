@@ -44,13 +44,13 @@ public final class CompletionGenerator {
     private var probabilities: [Double]
     private var order: [Int]
 
-    public init(checkpoint: String, tokenizer: Tokenizer, context: Int, ropeFactor: Double? = nil, threads: Int) throws {
+    public init(checkpoint: String, tokenizer: Tokenizer, context: Int, ropeFactor: Double? = nil) throws {
         var config = try Checkpoint.loadConfig(checkpoint)
         if let ropeFactor { config.ropeFactor = ropeFactor }
         guard tokenizer.vocabularySize <= config.vocabSize else {
             throw EvaluationError("\(tokenizer.path) has \(tokenizer.vocabularySize) ids, the model \(checkpoint) only \(config.vocabSize)")
         }
-        decoder = CachedDecoder(config: config, capacity: context, threads: threads)
+        decoder = CachedDecoder(config: config, capacity: context)
         try decoder.loadWeights(checkpoint)
         self.tokenizer = tokenizer
         probabilities = Array(repeating: 0, count: config.vocabSize)

@@ -47,7 +47,7 @@ struct EvalTasksCommand: ParsableCommand {
             }
         let tokenizer = try Tokenizer.load(path: model.tokenizer)
         let generator = try CompletionGenerator(checkpoint: model.checkpoint, tokenizer: tokenizer, context: model.context,
-                                                ropeFactor: model.ropeFactor, threads: model.threadOptions.threads)
+                                                ropeFactor: model.ropeFactor)
         var options = TaskEvaluation.Options(tasks: tasks, referenceField: referenceField, metrics: chosen)
         options.sampling = sampling.options
         options.maxExamples = maxExamples

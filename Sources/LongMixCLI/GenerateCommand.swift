@@ -21,7 +21,7 @@ struct GenerateCommand: ParsableCommand {
         setBLASThreads(model.threadOptions.threads)  // once per process, before any model runs
         let tokenizer = try Tokenizer.load(path: model.tokenizer)
         let generator = try CompletionGenerator(checkpoint: model.checkpoint, tokenizer: tokenizer, context: model.context,
-                                                ropeFactor: model.ropeFactor, threads: model.threadOptions.threads)
+                                                ropeFactor: model.ropeFactor)
         let text = prompt.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\t", with: "\t")
         let completion = try generator.generate(prompt: tokenizer.encode(Array(text.utf8), addBOS: true), options: sampling.options)
         print(completion.text)

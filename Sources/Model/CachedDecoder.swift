@@ -75,7 +75,7 @@ public final class CachedDecoder {
     private let positions: UnsafeMutablePointer<Int32> // [chunk]
     private let rope: RoPETable
 
-    public init(config: ModelConfig, capacity: Int, chunk: Int = 64, threads: Int = 1) {
+    public init(config: ModelConfig, capacity: Int, chunk: Int = 64) {
         self.config = config
         layout = ParameterLayout(config)
         self.capacity = capacity

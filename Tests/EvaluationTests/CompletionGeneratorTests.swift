@@ -23,7 +23,7 @@ import Tokenization
 
     @Test func greedyIdsAreTheArgmaxOfTheRecomputedPrefix() throws {
         let path = try Self.checkpoint()
-        let generator = try CompletionGenerator(checkpoint: path, tokenizer: Self.tokenizer, context: 128, threads: 1)
+        let generator = try CompletionGenerator(checkpoint: path, tokenizer: Self.tokenizer, context: 128)
         var options = SamplingOptions()
         options.maxTokens = 12
         options.stopAtNewline = false
@@ -49,7 +49,7 @@ import Tokenization
     }
 
     @Test func samplingIsDeterministicForASeedAndTinyTopPIsGreedy() throws {
-        let generator = try CompletionGenerator(checkpoint: try Self.checkpoint(), tokenizer: Self.tokenizer, context: 64, threads: 1)
+        let generator = try CompletionGenerator(checkpoint: try Self.checkpoint(), tokenizer: Self.tokenizer, context: 64)
         let prompt = Self.tokenizer.encode(Array("A".utf8), addBOS: true)
         var options = SamplingOptions()
         options.maxTokens = 10
@@ -92,16 +92,16 @@ import Tokenization
         var options = SamplingOptions()
         options.maxTokens = 5
         let atNewline = try CompletionGenerator(checkpoint: try Self.constantPredictor(Int(newline)), tokenizer: Self.tokenizer,
-                                                context: 64, threads: 1).generate(prompt: prompt, options: options)
+                                                context: 64).generate(prompt: prompt, options: options)
         #expect(atNewline.stop == .newline && atNewline.text == "")
         let eos = Int(Self.tokenizer.eosID!)
         let atEOS = try CompletionGenerator(checkpoint: try Self.constantPredictor(eos), tokenizer: Self.tokenizer,
-                                            context: 64, threads: 1).generate(prompt: prompt, options: options)
+                                            context: 64).generate(prompt: prompt, options: options)
         #expect(atEOS.stop == .eos && atEOS.ids.isEmpty)
     }
 
     @Test func longPromptsKeepTheirLastTokensAndSaySo() throws {
-        let generator = try CompletionGenerator(checkpoint: try Self.checkpoint(), tokenizer: Self.tokenizer, context: 32, threads: 1)
+        let generator = try CompletionGenerator(checkpoint: try Self.checkpoint(), tokenizer: Self.tokenizer, context: 32)
         var options = SamplingOptions()
         options.maxTokens = 4
         options.stopAtNewline = false
@@ -119,7 +119,7 @@ import Tokenization
         try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
         let newline = Self.tokenizer.encode(Array("\n".utf8)).last!
         let generator = try CompletionGenerator(checkpoint: try Self.constantPredictor(Int(newline)), tokenizer: Self.tokenizer,
-                                                context: 64, threads: 1)
+                                                context: 64)
         var predictions: [TaskEvaluation.Prediction] = []
         var options = TaskEvaluation.Options(tasks: file.path, referenceField: "answers", metrics: [.exactMatch])
         options.sampling.maxTokens = 8
