@@ -13,6 +13,7 @@ struct LongMix: ParsableCommand {
             DecontamCommand.self,
             PlanCommand.self,
             BuildCommand.self,
+            SlurmCommand.self,
             InspectCommand.self,
             TasksCommand.self,
             ScoreCommand.self,
