@@ -57,7 +57,7 @@ run_stage() {
 # wait. Ends with a round in which no kill was made and every task exited 0.
 kill_stage() {
   local stage=$1 dir=$2 duration_ms=$3 landed=0 rounds=0 i pids failed victim delay status
-  RANDOM=$((seed + ${#stage}))  # seeded here: a command substitution's subshell would reseed it
+  RANDOM=$((seed + $4))  # seeded here: a command substitution's subshell would reseed it
   while :; do
     rounds=$((rounds + 1))
     pids=()
@@ -107,8 +107,8 @@ diff "$work/local.sha256" "$work/clean.sha256" >&2 || fail "the uninterrupted st
 say "count stage ${count_ms} ms, build stage ${build_ms} ms (uninterrupted)"
 
 say "killed build (seed $seed): at least $kills_wanted kills per stage"
-count_kills=$(kill_stage count "$work/killed" "$count_ms")
-build_kills=$(kill_stage build "$work/killed" "$build_ms")
+count_kills=$(kill_stage count "$work/killed" "$count_ms" 0)
+build_kills=$(kill_stage build "$work/killed" "$build_ms" 1)
 "$LONGMIX_BIN" status "$work/killed" >&2 || true
 "$LONGMIX_BIN" merge "$work/killed" -o "$work/killed-pack" >>"$work/killed.log" 2>&1 || fail "merge after kills failed (see $work/killed.log)"
 pack_digest "$work/killed-pack" > "$work/killed.sha256"
