@@ -27,7 +27,8 @@ fi
 # The cluster: started here unless it is already up (then it is left running at the end).
 cluster=scripts/slurm/cluster.sh
 stop_cluster=1
-bash "$cluster" status | grep -q '^slurmctld: running' && stop_cluster=0
+cluster_status=$(bash "$cluster" status || true)
+grep -q '^slurmctld: running' <<<"$cluster_status" && stop_cluster=0
 work=$(mktemp -d /tmp/longmix-slurm-test.XXXXXX)
 jobs=()
 cleanup() {

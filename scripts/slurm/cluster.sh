@@ -4,7 +4,8 @@
 #   bash scripts/slurm/cluster.sh start    install (apt) if missing, write the config, start the daemons,
 #                                          wait until `sinfo` shows the node idle
 #   bash scripts/slurm/cluster.sh stop     stop the daemons this script started (by their pids), only those
-#   bash scripts/slurm/cluster.sh status   which daemons are ours and running, and `sinfo`
+#   bash scripts/slurm/cluster.sh status   which daemons are ours and running, and `sinfo`; exit 0 when
+#                                          slurmctld and slurmd started here are running
 #   bash scripts/slurm/cluster.sh env      the line to eval so slurm commands talk to this cluster
 #
 # Everything lives under $LONGMIX_SLURM_HOME (default /tmp/longmix-slurm), which this script owns:
@@ -111,6 +112,7 @@ AccountingStorageType=accounting_storage/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
+SchedulerParameters=kill_invalid_depend
 ReturnToService=2
 StateSaveLocation=$home/state
 SlurmdSpoolDir=$home/spool
@@ -121,7 +123,12 @@ SlurmdLogFile=$home/log/slurmd.log
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
-  if cmp -s "$conf.tmp" "$conf"; then rm "$conf.tmp"; else mv "$conf.tmp" "$conf"; fi
+  if cmp -s "$conf.tmp" "$conf"; then rm "$conf.tmp"; return 0; fi
+  if [ -n "$(our_pid slurmctld)$(our_pid slurmd)" ]; then
+    rm "$conf.tmp"
+    die "the running daemons use another configuration than this machine now gives (port, CPUs or memory changed); run stop, then start"
+  fi
+  mv "$conf.tmp" "$conf"
 }
 
 node_state() { SLURM_CONF=$conf sinfo -h -N -n "$host" -o %T 2>/dev/null | head -1; }
@@ -174,6 +181,7 @@ status() {
     else echo "$name: not running from this script"; fi
   done
   if [ -e "$conf" ] && ((up)); then SLURM_CONF=$conf sinfo -N -l || true; fi
+  [ -n "$(our_pid slurmctld)" ] && [ -n "$(our_pid slurmd)" ]
 }
 
 case ${1:-} in
