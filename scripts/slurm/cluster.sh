@@ -114,6 +114,8 @@ SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
 SchedulerParameters=kill_invalid_depend
 ReturnToService=2
+# Finished jobs stay visible to scontrol for an hour (there is no accounting database).
+MinJobAge=3600
 StateSaveLocation=$home/state
 SlurmdSpoolDir=$home/spool
 SlurmctldPidFile=$run/slurmctld.pid
