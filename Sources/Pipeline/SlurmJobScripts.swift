@@ -104,6 +104,8 @@ public struct SlurmJobScripts: Sendable, Equatable {
     public func scriptPath(_ stage: Stage) -> String { slurmDirectory + "/\(stage.rawValue).sbatch" }
     /// The shell file holding ``submissionLines`` (what `--submit` does, for running by hand).
     public var submitScriptPath: String { slurmDirectory + "/submit.sh" }
+    /// The job ids of the last `--submit`, one per line in submission order.
+    public var jobsFile: String { slurmDirectory + "/jobs" }
 
     /// Checks the configuration (a clear error naming the option) and renders everything.
     public init(_ configuration: Configuration) throws {

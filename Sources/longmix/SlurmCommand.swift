@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LongMixCore
 import Mixing
 import Pipeline
 import ShardIO
@@ -12,7 +13,7 @@ struct SlurmCommand: ParsableCommand {
             Writes BUILD_DIR/slurm/{count,build,merge}.sbatch and submit.sh, and prints the sbatch lines: count as a \
             job array of N tasks, build as an array depending (afterok) on count, merge depending on build. Task logs \
             go to BUILD_DIR/logs. Arrays larger than the cluster's MaxArraySize are split into chunks. Submitting \
-            again resumes: completed tasks are skipped.
+            again resumes: completed tasks are skipped (a submission whose earlier jobs are still queued is refused).
             """)
 
     @Argument(help: "The mixture file (YAML).")
@@ -75,16 +76,27 @@ struct SlurmCommand: ParsableCommand {
             print("(not submitted: run `bash \(scripts.submitScriptPath)` or add --submit)")
             return
         }
+        // A chain of this build directory still in the queue would race this one for the same tasks.
+        if let previous = try? String(contentsOfFile: scripts.jobsFile, encoding: .utf8) {
+            let ids = previous.split(whereSeparator: \.isWhitespace).joined(separator: ",")
+            if !ids.isEmpty, let queue = try? runTool("squeue", ["-h", "-j", ids, "-o", "%i %T %r"]), queue.status == 0,
+               !queue.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw ConfigurationError(key: "--submit", "jobs of an earlier submission for \(build) are still queued or running:\n\(queue.output)"
+                                         + "wait for them, or `scancel \(ids.replacingOccurrences(of: ",", with: " "))`, then submit again")
+            }
+        }
         var ids: [String: String] = [:]
         for submission in scripts.submissions {
             let waits = scripts.dependencies(of: submission).map { ids[$0.variable]! }
             let result = try runTool("sbatch", submission.arguments(dependingOn: waits))
             guard result.status == 0, let id = SlurmJobScripts.jobID(fromParsable: result.output) else {
-                throw ValidationError("sbatch \(submission.arguments(dependingOn: waits).joined(separator: " ")) failed (exit \(result.status)): \(result.output)")
+                throw ConfigurationError(key: "--submit", "sbatch \(submission.arguments(dependingOn: waits).joined(separator: " ")) failed (exit \(result.status)): \(result.output)")
             }
             ids[submission.variable] = id
             print("submitted \(submission.variable): job \(id)")
         }
+        try (scripts.submissions.map { ids[$0.variable]! }.joined(separator: "\n") + "\n")
+            .write(toFile: scripts.jobsFile, atomically: true, encoding: .utf8)
     }
 
     private func absolute(_ path: String) -> String {

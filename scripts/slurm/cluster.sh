@@ -112,7 +112,6 @@ AccountingStorageType=accounting_storage/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
-SchedulerParameters=kill_invalid_depend
 ReturnToService=2
 # Finished jobs stay visible to scontrol for an hour (there is no accounting database).
 MinJobAge=3600
