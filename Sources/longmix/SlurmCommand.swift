@@ -68,6 +68,7 @@ struct SlurmCommand: ParsableCommand {
             output: absolute(output ?? build + "/pack"), tasks: tasks ?? max(shardCount, 1),
             maxArraySize: maxArraySize ?? clusterMaxArraySize() ?? SlurmJobScripts.defaultMaxArraySize,
             partition: partition, time: time, cpusPerTask: cpusPerTask, memory: mem, stageArguments: stageArguments))
+        if submit { try refuseWhileQueued(scripts) }
         try scripts.write()
         let n = scripts.configuration.tasks
         print("\(n) task\(n == 1 ? "" : "s") per stage over \(shardCount) shard files; scripts in \(scripts.slurmDirectory), logs in \(scripts.logDirectory)")
@@ -76,16 +77,7 @@ struct SlurmCommand: ParsableCommand {
             print("(not submitted: run `bash \(scripts.submitScriptPath)` or add --submit)")
             return
         }
-        // A chain of this build directory still in the queue would race this one for the same tasks.
-        if let previous = try? String(contentsOfFile: scripts.jobsFile, encoding: .utf8) {
-            let ids = previous.split(whereSeparator: \.isWhitespace).joined(separator: ",")
-            if !ids.isEmpty, let queue = try? runTool("squeue", ["-h", "-j", ids, "-o", "%i %T %r"]), queue.status == 0,
-               !queue.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                throw ConfigurationError(key: "--submit", "jobs of an earlier submission for \(build) are still queued or running:\n\(queue.output)"
-                                         + "wait for them, or `scancel \(ids.replacingOccurrences(of: ",", with: " "))`, then submit again")
-            }
-        }
-        var ids: [String: String] = [:]
+        var ids: [String: String] = [:], submitted: [String] = []
         for submission in scripts.submissions {
             let waits = scripts.dependencies(of: submission).map { ids[$0.variable]! }
             let result = try runTool("sbatch", submission.arguments(dependingOn: waits))
@@ -93,10 +85,23 @@ struct SlurmCommand: ParsableCommand {
                 throw ConfigurationError(key: "--submit", "sbatch \(submission.arguments(dependingOn: waits).joined(separator: " ")) failed (exit \(result.status)): \(result.output)")
             }
             ids[submission.variable] = id
+            submitted.append(id)
+            try (submitted.joined(separator: "\n") + "\n").write(toFile: scripts.jobsFile, atomically: true, encoding: .utf8)
             print("submitted \(submission.variable): job \(id)")
         }
-        try (scripts.submissions.map { ids[$0.variable]! }.joined(separator: "\n") + "\n")
-            .write(toFile: scripts.jobsFile, atomically: true, encoding: .utf8)
+    }
+
+    /// Refuses to submit while a chain of this build directory is still in the queue: it would
+    /// race the new one for the same tasks.
+    private func refuseWhileQueued(_ scripts: SlurmJobScripts) throws {
+        if let previous = try? String(contentsOfFile: scripts.jobsFile, encoding: .utf8) {
+            let ids = previous.split(whereSeparator: \.isWhitespace).joined(separator: ",")
+            if !ids.isEmpty, let queue = try? runTool("squeue", ["-h", "-j", ids, "-o", "%i %T %r"]), queue.status == 0,
+               !queue.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw ConfigurationError(key: "--submit", "jobs of an earlier submission for \(scripts.configuration.buildDirectory) are still queued or running:\n\(queue.output)"
+                                         + "wait for them, or `scancel \(ids.replacingOccurrences(of: ",", with: " "))`, then submit again")
+            }
+        }
     }
 
     private func absolute(_ path: String) -> String {
