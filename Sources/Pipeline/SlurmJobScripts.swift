@@ -250,6 +250,7 @@ public struct SlurmJobScripts: Sendable, Equatable {
             command += c.stageArguments.map(quoted)
         case .merge:
             command = [c.executable, "merge", c.buildDirectory, "-o", c.output].map(quoted)
+            if let cpus = c.cpusPerTask { command += ["--threads", String(cpus)] }
         }
         lines.append("exec " + command.joined(separator: " "))
         return lines.joined(separator: "\n") + "\n"

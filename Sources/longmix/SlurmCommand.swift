@@ -34,7 +34,7 @@ struct SlurmCommand: ParsableCommand {
     @Option(help: "Time limit per task, in Slurm's format (e.g. 4:00:00).")
     var time: String?
 
-    @Option(name: .customLong("cpus-per-task"), help: "CPUs per task; also the tasks' --threads.")
+    @Option(name: .customLong("cpus-per-task"), help: "CPUs per task; also the tasks' (and the merge's) --threads.")
     var cpusPerTask: Int?
 
     @Option(help: "Memory per task, in Slurm's format (e.g. 8G).")

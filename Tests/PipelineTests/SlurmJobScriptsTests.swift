@@ -26,7 +26,7 @@ import TestSupport
         let build = try #require(scripts.scripts[.build])
         #expect(build.contains("exec /opt/longmix/bin/longmix build '/m/pretrain 32k.yaml' --build-dir /scratch/b --task-index"))
         let merge = try #require(scripts.scripts[.merge])
-        #expect(merge.hasSuffix("exec /opt/longmix/bin/longmix merge /scratch/b -o /scratch/b/pack\n"))
+        #expect(merge.hasSuffix("exec /opt/longmix/bin/longmix merge /scratch/b -o /scratch/b/pack --threads 8\n"))
         #expect(merge.contains("#SBATCH --output=/scratch/b/logs/merge-%j.out"))
         #expect(!merge.contains("--task-index"))
     }
