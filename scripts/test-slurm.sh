@@ -4,7 +4,9 @@
 # fixture pretraining mixture as a 4-task array through `longmix slurm --submit` (count array ->
 # build array -> merge, chained afterok), waits for the jobs (squeue/scontrol: accounting is off
 # without slurmdbd), and checks that the merged pack equals a local `longmix build` of the same
-# mixture, file by file (sha256). Stops only the daemons it started. Prints its wall time.
+# mixture, file by file (sha256); then resubmits (every task already complete: same pack) and runs
+# 7 tasks in arrays of at most 3 (MaxArraySize chunking with task offsets: same pack). Stops only
+# the daemons it started. Prints its wall time.
 #
 #   bash scripts/test-slurm.sh            (uses the debug build; LONGMIX_BIN=path to use another binary)
 set -euo pipefail
@@ -101,6 +103,16 @@ if ((staged == 3)); then
   wait_for_jobs "${jobs[@]}"
   pack_digest "$work/pack" > "$work/pack2.sha256"
   diff "$work/local.sha256" "$work/pack2.sha256" >&2 || fail "the resubmitted build's pack differs"
+
+  say "7 tasks in arrays of at most 3 (chunks with task offsets), fresh build directory"
+  "$LONGMIX_BIN" slurm "$mixture" --build-dir "$work/build7" --tasks 7 --max-array-size 3 --cpus-per-task 1 \
+    -o "$work/pack7" --submit > "$work/submit7.log"
+  mapfile -t jobs < <(sed -n 's/^submitted [a-z_0-9]*: job \([0-9]*\)$/\1/p' "$work/submit7.log")
+  ((${#jobs[@]} == 7)) || fail "expected 7 submitted jobs (3 count chunks, 3 build chunks, merge), got ${#jobs[@]}"
+  wait_for_jobs "${jobs[@]}"
+  pack_digest "$work/pack7" > "$work/pack7.sha256"
+  diff "$work/local.sha256" "$work/pack7.sha256" >&2 || fail "the 7-task chunked build's pack differs"
+  say "7-task chunked build's pack equals the local build"
   say "PASS"
 else
   # PENDING: the staged commands (longmix count/build --task-index/merge) are not in this binary yet.
