@@ -1,8 +1,8 @@
 import ArgumentParser
 
-@main
-struct LongMix: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `longmix` command tree. `Sources/longmix/main.swift` runs it; tests parse against it.
+public struct LongMix: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "longmix",
         abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack.",
         subcommands: [
@@ -19,4 +19,6 @@ struct LongMix: ParsableCommand {
             ScoreCommand.self,
         ]
     )
+
+    public init() {}
 }

@@ -11,12 +11,16 @@ struct DecontamIndexCommand: ParsableCommand {
         discussion: """
             Input lines are HELM exports ({"scenario_key": {...}, "instances": [{input, references, id}]}) \
             or plain ({"scenario", "split", "id", "text", optional "part"}). The index records its n \
-            and normalization; re-importing the same file adds nothing.
+            and normalization; re-importing the same file adds nothing. The index database is created \
+            when missing.
             """
     )
 
-    @Option(help: "The index database (created when missing).")
-    var index: String
+    @OptionGroup var indexOption: IndexOption
+    var index: String { indexOption.index }
+
+    @OptionGroup var keepGoing: KeepGoingOption
+    @OptionGroup var progress: ProgressOptions
 
     @OptionGroup var protocolOptions: ProtocolOptions
 
@@ -36,14 +40,17 @@ struct DecontamIndexCommand: ParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         var total = ImportCounts()
+        var ledger = RecordLedger(skipBadRecords: keepGoing.keepGoing)
+        let meter = progress.meter("index", totalBytes: ShardPaths.totalBytes(files))
         for file in files {
-            let counts = try database.add(try TestSetReader.read(path: file), splits: splitSet)
+            let counts = try database.add(try TestSetReader.read(path: file, ledger: &ledger, progress: meter), splits: splitSet)
             total.instancesRead += counts.instancesRead
             total.instancesSkippedSplit += counts.instancesSkippedSplit
             total.instancesAdded += counts.instancesAdded
             total.partsTooShort += counts.partsTooShort
             total.ngramsAdded += counts.ngramsAdded
         }
+        meter?.finish()
         try database.checkpoint()
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -56,5 +63,7 @@ struct DecontamIndexCommand: ParsableCommand {
               + "(\(String(format: "%.0f", Double(total.ngramsAdded) / max(seconds, 1e-9))) rows/s)")
         print("index now \(rows) n-gram rows, \(distinct) distinct n-grams, database \(size) bytes "
               + "(\(String(format: "%.1f", Double(size) / Double(max(rows, 1)))) bytes/row)")
+        var err = StandardError()
+        printSkipped(ledger.counts, firstErrors: ledger.firstErrors, to: &err)
     }
 }
