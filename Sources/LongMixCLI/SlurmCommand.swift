@@ -49,8 +49,7 @@ struct SlurmCommand: ParsableCommand {
     @Option(help: "Tokenizer file to use instead of the mixture's (passed to every task).")
     var tokenizer: String?
 
-    @Flag(name: .customLong("keep-going"), help: "Tasks skip bad records, counting them by reason, instead of stopping.")
-    var keepGoing = false
+    @OptionGroup var keepGoing: KeepGoingOption
 
     @Flag(help: "Submit the jobs with sbatch, chaining their ids.")
     var submit = false
@@ -61,7 +60,7 @@ struct SlurmCommand: ParsableCommand {
         var stageArguments: [String] = []
         if let dataRoot { stageArguments += ["--data-root", absolute(dataRoot)] }
         if let tokenizer { stageArguments += ["--tokenizer", absolute(tokenizer)] }
-        if keepGoing { stageArguments.append("--keep-going") }
+        if keepGoing.keepGoing { stageArguments.append("--keep-going") }
         let build = absolute(buildDir)
         let scripts = try SlurmJobScripts(.init(
             executable: try executablePath(), mixture: absolute(mixture), buildDirectory: build,
