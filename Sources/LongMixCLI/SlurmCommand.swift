@@ -71,6 +71,9 @@ struct SlurmCommand: ParsableCommand {
         try scripts.write()
         let n = scripts.configuration.tasks
         print("\(n) task\(n == 1 ? "" : "s") per stage over \(shardCount) shard files; scripts in \(scripts.slurmDirectory), logs in \(scripts.logDirectory)")
+        if n > shardCount {
+            print("note: tasks split shard files, so \(n - shardCount) of the \(n) tasks will have nothing to read")
+        }
         for line in scripts.submissionLines { print(line) }
         guard submit else {
             print("(not submitted: run `bash \(scripts.submitScriptPath)` or add --submit)")
