@@ -80,6 +80,9 @@ public final class DecontaminationIndex: Sendable {
     private init(path: String, creating parameters: (Int, Normalization)?) throws {
         self.path = path
         var configuration = Configuration()
+        // Every task of a job array opens the index at once: wait for another process's lock
+        // instead of failing with "database is locked" (the reliability branch's busy timeout).
+        configuration.busyMode = .timeout(600)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
         }
