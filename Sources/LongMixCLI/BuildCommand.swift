@@ -25,14 +25,16 @@ struct MixtureOptions: ParsableArguments {
         try MixtureSpec.load(path: mixture, dataRoot: dataRoot, tokenizer: tokenizer)
     }
 
-    /// Whether the stages report progress on standard error: on a terminal unless `--quiet`, or
-    /// with `--progress`.
-    var showsProgress: Bool { !progress.quiet && (progress.progress || isatty(2) != 0) }
+    /// The meter over every source's shard files, labelled `label`.
+    func meter(_ label: String, spec: MixtureSpec) throws -> ProgressMeter? {
+        let files = try spec.sources.flatMap { try ShardPaths.expand($0.paths) }
+        return progress.meter(label, totalBytes: ShardPaths.totalBytes(files))
+    }
 
-    func buildOptions(output: String? = nil, megatron: String? = nil, exact: Bool = false,
-                      buildDirectory: String? = nil) -> MixtureBuild.Options {
-        .init(threads: threads.threads, output: output, megatronDirectory: megatron, skipBadRecords: keepGoing.keepGoing,
-              progress: showsProgress, exact: exact, buildDirectory: buildDirectory)
+    func buildOptions(spec: MixtureSpec, label: String, output: String? = nil,
+                      megatron: String? = nil) throws -> MixtureBuild.Options {
+        .init(threads: threads.threads, output: output, megatronDirectory: megatron,
+              skipBadRecords: keepGoing.keepGoing, progress: try meter(label, spec: spec))
     }
 }
 
@@ -52,7 +54,7 @@ struct BuildCommand: ParsableCommand {
         commandName: "build",
         abstract: "Build a mixture into a pack directory: read, count, sample, tokenize, decontaminate, mix, pack.",
         discussion: """
-            With -o/--output (the pack directory): the whole build in this process; writes tokens.bin, loss_mask.bin, segments.bin, \
+            With -o: the whole build in this process; writes tokens.bin, loss_mask.bin, segments.bin, \
             segment_index.bin, documents.jsonl and manifest.json (see README), atomically. \
             With --build-dir and no -o: the tokenize stage of one task of a distributed build (after \
             `longmix count`; then `longmix merge`).
@@ -61,7 +63,7 @@ struct BuildCommand: ParsableCommand {
     @OptionGroup var mixture: MixtureOptions
     @OptionGroup var task: TaskOptions
 
-    @Option(name: .shortAndLong, help: "The pack directory to write (the whole build in this process).")
+    @Option(name: .shortAndLong, help: "The pack directory to write.")
     var output: String?
 
     @Option(name: .customLong("build-dir"), help: "The build directory of a distributed build (see `longmix count`).")
@@ -82,15 +84,19 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let spec = try mixture.load()
-        let build = try MixtureBuild(spec: spec, options: mixture.buildOptions(
-            output: output, megatron: megatron, exact: exact || megatron != nil, buildDirectory: buildDir))
+        var options = try mixture.buildOptions(spec: spec, label: "build \(spec.name)", output: output, megatron: megatron)
+        options.exact = exact || megatron != nil
+        options.buildDirectory = buildDir
+        let build = try MixtureBuild(spec: spec, options: options)
         guard let output else {
             let task = try task.resolve()
             let ran = try build.tokenize(task: task)
+            options.progress?.finish()
             print(ran ? "tokenize \(task) done in \(buildDir!)" : "tokenize \(task) was already complete in \(buildDir!)")
             return
         }
         let result = try build.run()
+        options.progress?.finish()
         print(BuildSummary.table(result.manifest))
         print(String(format: "%d sequences of %d tokens in %@ (%.1f s, %.1f MB/s of text read)", result.manifest.sequences,
                      spec.seqLen, output, result.seconds, Double(result.textBytes) / 1e6 / max(result.seconds, 1e-9)))
@@ -115,9 +121,14 @@ struct CountCommand: ParsableCommand {
     var exact = false
 
     func run() throws {
-        let build = try MixtureBuild(spec: try mixture.load(), options: mixture.buildOptions(exact: exact, buildDirectory: buildDir))
+        let spec = try mixture.load()
+        var options = try mixture.buildOptions(spec: spec, label: "count \(spec.name)")
+        options.exact = exact
+        options.buildDirectory = buildDir
+        let build = try MixtureBuild(spec: spec, options: options)
         let task = try task.resolve()
         let ran = try build.count(task: task)
+        options.progress?.finish()
         print(ran ? "count \(task) done in \(buildDir)" : "count \(task) was already complete in \(buildDir)")
     }
 }
@@ -131,19 +142,22 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: "The build directory.")
     var buildDir: String
 
-    @OptionGroup var outputOption: RequiredOutputOption
-    var output: String { outputOption.output }
+    @Option(name: .shortAndLong, help: "The pack directory to write.")
+    var output: String
 
-    /// Workers for a threshold raise.
     @OptionGroup var threads: ThreadOptions
+    @OptionGroup var progress: ProgressOptions
 
     @Option(help: "Also export each source's filtered documents as a Megatron-LM indexed dataset here (exact builds only).")
     var megatron: String?
 
     func run() throws {
+        // Progress shows a threshold raise's reading, if any.
+        let meter = progress.meter("merge", totalBytes: 0)
         let build = try MixtureBuild(directory: buildDir, options: .init(threads: threads.threads, output: output, megatronDirectory: megatron,
-                                                                         progress: isatty(2) != 0))
+                                                                         progress: meter))
         let result = try build.merge(output: output)
+        meter?.finish()
         print(BuildSummary.table(result.manifest))
         print(String(format: "%d sequences of %d tokens in %@ (merge %.1f s)", result.manifest.sequences, build.spec.seqLen, output, result.seconds))
         print(BuildSummary.tokenizedLine(result.manifest, raises: result.raises))
@@ -200,7 +214,10 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         let spec = try mixture.load()
         let start = Date()
-        let build = try MixtureBuild(spec: spec, options: mixture.buildOptions(exact: exact))
+        var options = try mixture.buildOptions(spec: spec, label: "plan \(spec.name)")
+        options.exact = exact
+        let build = try MixtureBuild(spec: spec, options: options)
+        defer { options.progress?.finish() }
         var rows: [[String: Any]] = []
         if exact {
             let result = try build.run()

@@ -22,6 +22,8 @@ public struct LongMix: ParsableCommand {
             ScoreCommand.self,
             TrainCommand.self,
             LossCommand.self,
+            EvalCommand.self,
+            GenerateCommand.self,
         ]
     )
 

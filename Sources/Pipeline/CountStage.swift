@@ -78,10 +78,10 @@ final class CountStage {
     /// Per source, text bytes of candidate documents to keep (0: none).
     let candidateBudgets: [Int]
     let skipBadRecords: Bool
-    let progress: Bool
+    let progress: ProgressMeter?
 
     init(spec: MixtureSpec, layout: ShardLayout, decontamination: DecontaminationContext?, processors: [DocumentProcessor],
-         sampleSize: Int, candidateBudgets: [Int], skipBadRecords: Bool, progress: Bool) {
+         sampleSize: Int, candidateBudgets: [Int], skipBadRecords: Bool, progress: ProgressMeter?) {
         self.candidateBudgets = candidateBudgets
         self.spec = spec
         self.layout = layout
@@ -95,6 +95,8 @@ final class CountStage {
     /// Counts `task`'s shards; writes candidate files `<prefix>s<s>.candidates` when `candidatePrefix` is set.
     func run(task: BuildTask, candidatePrefix: String? = nil) throws -> CountPart {
         var sources: [SourceCount] = []
+        let files = spec.sources.indices.flatMap { layout.shards(of: $0, for: task).map(\.path) }
+        progress?.stage("count \(spec.name) (\(task))", totalBytes: ShardPaths.totalBytes(files))
         for s in spec.sources.indices { sources.append(try count(source: s, task: task, candidatePrefix: candidatePrefix)) }
         return CountPart(task: task.index, taskCount: task.count, sources: sources)
     }
@@ -107,6 +109,7 @@ final class CountStage {
         let numbers = Dictionary(uniqueKeysWithValues: shards.map { ($0.path, $0.number) })
         var options = source.reader
         options.skipBadRecords = skipBadRecords
+        options.progress = progress
         let reader = DocumentReader(paths: shards.map(\.path), source: source.name, options: options)
         let scanGroups = decontamination?.dropsWholeGroups(source) ?? false
         let fewShot = source.packing == .fewShot
@@ -115,7 +118,6 @@ final class CountStage {
         // Bottom-k by key: kept sorted, at most sampleSize.
         var sample: [(key: UInt64, document: Document)] = []
         var candidates = CandidateSet(budget: candidatePrefix == nil ? 0 : candidateBudgets[s])
-        let meter = ProgressMeter(label: "count \(source.name)", enabled: progress)
         let batches = DocumentBatches(reader: reader)
         defer { batches.cancel() }
         while let batch = try batches.next() {
@@ -141,9 +143,7 @@ final class CountStage {
                     if sample.count > sampleSize { sample.removeLast() }
                 }
             }
-            meter.update(documents: result.documents, bytes: result.textBytes)
         }
-        meter.finish()
         result.reading = reader.counts
         result.errors = reader.firstErrors.map(\.description)
         result.dirtyGroups = dirty.sorted()
@@ -159,30 +159,5 @@ final class CountStage {
             return SampleDocument(key: entry.key, bytes: entry.document.text.count, tokens: tokens, group: entry.document.group)
         }
         return result
-    }
-}
-
-/// Progress lines on standard error ("\r" updated), at most a few per second.
-final class ProgressMeter {
-    let label: String
-    let enabled: Bool
-    let started = Date()
-    private var last = Date.distantPast
-
-    init(label: String, enabled: Bool) {
-        self.label = label
-        self.enabled = enabled
-    }
-
-    func update(documents: Int, bytes: Int) {
-        guard enabled, Date().timeIntervalSince(last) > 0.25 else { return }
-        last = Date()
-        let mb = Double(bytes) / 1e6
-        FileHandle.standardError.write(String(format: "\r  %@: %d documents, %.1f MB, %.1f MB/s   ", label, documents, mb,
-                                              mb / max(Date().timeIntervalSince(started), 1e-9)).data(using: .utf8)!)
-    }
-
-    func finish() {
-        if enabled { FileHandle.standardError.write("\n".data(using: .utf8)!) }
     }
 }

@@ -66,8 +66,9 @@ public final class MixtureBuild {
         public var megatronDirectory: String?
         /// Keep going past bad records (counted by reason) instead of stopping.
         public var skipBadRecords: Bool
-        /// Progress lines on standard error.
-        public var progress: Bool
+        /// Counts the bytes of every shard read, one stage (count, tokenize) at a time; nil for
+        /// no progress. The caller finishes it.
+        public var progress: ProgressMeter?
         /// Tokenize every document (the full pass) instead of sampling first.
         public var exact: Bool
         /// Keep the stages' parts here (a distributed build's directory); nil: a temporary one.
@@ -79,7 +80,7 @@ public final class MixtureBuild {
         public var candidateFloor: Int
 
         public init(threads: Int = 1, output: String? = nil, megatronDirectory: String? = nil, skipBadRecords: Bool = false,
-                    progress: Bool = false, exact: Bool = false, buildDirectory: String? = nil,
+                    progress: ProgressMeter? = nil, exact: Bool = false, buildDirectory: String? = nil,
                     tuning: SamplingPlan.Tuning = .init(), sampleSize: Int = 256, candidateFloor: Int = 4 << 20) {
             self.candidateFloor = candidateFloor
             self.threads = threads

@@ -20,8 +20,6 @@ public struct KeyRange: Sendable, Codable, Equatable {
     public var lower: UInt64
     public var upper: UInt64?
 
-    public static let all = KeyRange(lower: 0, upper: nil)
-
     public func contains(_ key: UInt64) -> Bool { key >= lower && (upper.map { key < $0 } ?? true) }
 
     /// The key bound for a fraction of the key space; fractions of 1 or more are unbounded.

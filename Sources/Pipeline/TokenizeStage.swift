@@ -54,10 +54,10 @@ final class TokenizeStage {
     let processors: [DocumentProcessor]
     let vocabularySize: Int
     let skipBadRecords: Bool
-    let progress: Bool
+    let progress: ProgressMeter?
 
     init(spec: MixtureSpec, layout: ShardLayout, decontamination: DecontaminationContext?, processors: [DocumentProcessor],
-         vocabularySize: Int, skipBadRecords: Bool, progress: Bool) {
+         vocabularySize: Int, skipBadRecords: Bool, progress: ProgressMeter?) {
         self.spec = spec
         self.layout = layout
         self.decontamination = decontamination
@@ -74,6 +74,8 @@ final class TokenizeStage {
     func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [Set<String>], candidates: [CandidateFile?], to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var counts: [TokenizeCounts] = []
+        let reread = spec.sources.indices.filter { s in ranges[s].map { r in !(candidates[s]?.covers(r) ?? false) } ?? false }
+        progress?.stage("tokenize \(spec.name) (\(task))", totalBytes: ShardPaths.totalBytes(reread.flatMap { layout.shards(of: $0, for: task).map(\.path) }))
         for s in spec.sources.indices {
             counts.append(try tokenize(source: s, task: task, range: ranges[s], dirty: dirtyGroups[s], candidates: candidates,
                                        prefix: "\(directory)/s\(s)"))
@@ -93,14 +95,10 @@ final class TokenizeStage {
             let numbers = Dictionary(uniqueKeysWithValues: shards.map { ($0.path, $0.number) })
             let dropGroups = decontamination?.dropsWholeGroups(source) ?? false
             for processor in processors { processor.addBOS = spec.addBOS && source.packing != .fewShot }
-            let meter = ProgressMeter(label: "tokenize \(source.name)", enabled: progress)
-            var documents = 0, bytes = 0
             func handle(_ batch: [(document: Document, shard: Int)]) throws {
                 var chosen: [(document: Document, shard: Int)] = []
                 var dropped: [(document: Document, shard: Int)] = []
                 for item in batch {
-                    documents += 1
-                    bytes += item.document.text.count
                     guard range.contains(SelectionKey.key(seed: spec.seed, source: source.name, id: item.document.id)) else { continue }
                     if dropGroups, let g = item.document.group, dirty.contains(g) {
                         result.counts.drop(units: 0, reason: "contaminated-group")
@@ -129,7 +127,6 @@ final class TokenizeStage {
                     record(item.document, p, source: source, shard: item.shard, into: &result.counts, entries: &entries)
                     for piece in p.items where piece.contentTokens >= source.minDocumentTokens { try spill.append(piece.stream) }
                 }
-                meter.update(documents: documents, bytes: bytes)
             }
             if let file = candidates[s], file.covers(range) {
                 // Every document of the range was kept by the counting pass: no second read.
@@ -140,6 +137,7 @@ final class TokenizeStage {
             } else {
                 var options = source.reader
                 options.skipBadRecords = skipBadRecords
+                options.progress = progress
                 let reader = DocumentReader(paths: shards.map(\.path), source: source.name, options: options)
                 let batches = DocumentBatches(reader: reader)
                 defer { batches.cancel() }
@@ -147,7 +145,6 @@ final class TokenizeStage {
                     try handle(batch.map { ($0, numbers[$0.location.file] ?? 0) })
                 }
             }
-            meter.finish()
         }
         try spill.finish()
         try report?.finish()
