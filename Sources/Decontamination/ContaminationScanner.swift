@@ -95,6 +95,18 @@ public struct ContaminationScanner: Sendable {
         text.withUnsafeBufferPointer { hits(in: $0) }
     }
 
+    /// Scans a few-shot group's header (its shared instruction) exactly as an example's text:
+    /// same n-grams, same normalization. The verdict is for the group: `drop` with reason
+    /// `contaminated-header` on any hit unless the action only reports (a header cannot be cut
+    /// into pieces: it is written whole beside every example). Feed it to
+    /// `GroupVerdicts.recordHeader` so every member falls with it.
+    public func scanHeader(_ header: [UInt8]) -> ScanResult {
+        let hits = self.hits(in: header)
+        guard !hits.isEmpty else { return ScanResult(verdict: .keep, hits: []) }
+        if case .reportOnly = parameters.action { return ScanResult(verdict: .keep, hits: hits) }
+        return ScanResult(verdict: .drop(reason: "contaminated-header"), hits: hits)
+    }
+
     /// Scans one document under the parameters' action. Group dropping is not applied here (it
     /// needs the whole group): pass the result through `GroupVerdicts.apply`.
     public func scan(_ document: Document) -> ScanResult {

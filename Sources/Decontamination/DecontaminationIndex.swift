@@ -80,9 +80,9 @@ public final class DecontaminationIndex: Sendable {
     private init(path: String, creating parameters: (Int, Normalization)?) throws {
         self.path = path
         var configuration = Configuration()
-        // Every task of a job array opens the index at once: wait for another process's lock
-        // instead of failing with "database is locked" (the reliability branch's busy timeout).
-        configuration.busyMode = .timeout(600)
+        // Builds (a distributed build's tasks, parallel test suites) may import the same test sets
+        // into one index at once: a second writer waits for the first instead of failing.
+        configuration.busyMode = .timeout(120)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
         }

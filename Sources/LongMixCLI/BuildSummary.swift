@@ -16,13 +16,16 @@ enum BuildSummary {
     static func table(_ m: PackManifest) -> String {
         var lines = [pad("source", 18) + pad("docs read", 11, left: true) + pad("tokens read", 13, left: true)
             + pad("available", 12, left: true) + pad("taken", 12, left: true) + pad("rate", 7, left: true)
-            + pad("target", 8, left: true) + pad("achieved", 9, left: true) + "  documents dropped"]
+            + pad("target", 8, left: true) + pad("achieved", 9, left: true) + pad("loss", 8, left: true)
+            + pad("padding (bound)", 20, left: true) + "  documents dropped"]
         for s in m.sources {
             lines.append(pad(s.name, 18) + pad("\(s.documentsRead)", 11, left: true) + pad("\(s.tokensRead)", 13, left: true)
                 + pad("\(s.tokensAvailable)", 12, left: true) + pad("\(s.tokensTaken)", 12, left: true)
                 + pad(String(format: "%.3f", s.samplingRate), 7, left: true)
                 + pad(String(format: "%.2f%%", s.targetShare * 100), 8, left: true)
-                + pad(String(format: "%.2f%%", s.achievedShare * 100), 9, left: true) + "  " + dropped(s.documentsDropped))
+                + pad(String(format: "%.2f%%", s.achievedShare * 100), 9, left: true)
+                + pad(String(format: "%.2f%%", s.lossShare * 100), 8, left: true)
+                + pad("\(s.packing_.paddingTokens) (\(s.packing_.paddingLowerBound))", 20, left: true) + "  " + dropped(s.documentsDropped))
         }
         let t = m.totals
         lines.append(String(format: "padding %d tokens (%.2f%%), truncated %d tokens (%.2f%% of taken), %d documents split across sequences",

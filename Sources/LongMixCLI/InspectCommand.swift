@@ -37,8 +37,10 @@ struct InspectCommand: ParsableCommand {
                 let name: String
                 switch s.kind {
                 case .padding: name = "padding"
-                case .header: name = "header (\(m.sources[Int(s.source)].name))"
-                case .document: name = "\(documents[Int(s.document)].source)/\(documents[Int(s.document)].id) from token \(s.documentOffset)"
+                case .header: name = "header (\(m.sources[Int(s.source)].name), group \(s.group))"
+                case .document:
+                    name = "\(documents[Int(s.document)].source)/\(documents[Int(s.document)].id) from token \(s.documentOffset)"
+                        + (s.group >= 0 ? ", group \(s.group)" : "")
                 }
                 let masked = mask[range].filter { $0 == 0 }.count
                 print("--- [\(s.start), \(s.start + s.length)) \(name); \(masked) tokens without loss")

@@ -39,6 +39,9 @@ public struct MixtureSource: Sendable {
     public var reader: ReaderOptions
     public var packing: PackingStrategy
     public var minDocumentTokens: Int
+    /// Few-shot only: a sequence's leftover space takes another group's examples under that
+    /// group's own header (`few_shot_fill`), instead of padding.
+    public var fewShotFill: Bool = false
 }
 
 /// The decontamination a mixture asks for.
@@ -67,7 +70,11 @@ public struct MixtureSpec: Sendable {
     public var packing: PackingStrategy
     public var addBOS: Bool
     public var addEOS: Bool
+    /// `special_tokens.pad`: the id padding is written with; nil means EOS (then padding and
+    /// document ends look alike in `tokens.bin`; segments and the loss mask still tell them apart).
     public var padID: UInt32?
+    /// Line of `special_tokens.pad` in the file, for errors found once the tokenizer is known.
+    public var padLine: Int?
     public var loss: LossPolicy
     public var decontamination: DecontaminationSpec?
     public var sources: [MixtureSource]
@@ -78,9 +85,20 @@ public struct MixtureSpec: Sendable {
     public var sha256: String
 
     static let topKeys: Set<String> = ["name", "description", "seed", "seq_len", "min_doc_tokens", "tokenizer", "data_root",
-                                       "budget", "packing", "special_tokens", "loss", "decontamination", "sources"]
+                                       "budget", "packing", "few_shot_fill", "special_tokens", "loss", "decontamination", "sources"]
     static let sourceKeys: Set<String> = ["name", "paths", "text", "template", "completion", "header", "id_field", "group_field",
-                                          "weight", "packing", "min_doc_tokens", "description"]
+                                          "weight", "packing", "few_shot_fill", "min_doc_tokens", "description"]
+
+    /// The id padding is written with: `special_tokens.pad`, else EOS (else 0). Refuses an id
+    /// outside the tokenizer's vocabulary, naming the key and line.
+    public func resolvedPadID(vocabularySize: Int, eosID: UInt32?) throws -> UInt32 {
+        guard let padID else { return eosID ?? 0 }
+        guard Int(padID) < vocabularySize else {
+            throw ConfigurationError(file: path, key: "special_tokens.pad", line: padLine,
+                                     "pad id \(padID) is outside the tokenizer's vocabulary of \(vocabularySize) ids")
+        }
+        return padID
+    }
 
     /// Loads and validates `path`; `dataRoot` and `tokenizer` override the file's values.
     public static func load(path: String, dataRoot: String? = nil, tokenizer: String? = nil) throws -> MixtureSpec {
@@ -116,6 +134,7 @@ public struct MixtureSpec: Sendable {
         if dataRoot == nil, let node = top["data_root"] { root_ = resolve(try node.string(), against: directory) }
         let packing = try top["packing"].map { try $0.oneOf(PackingStrategy.self) } ?? .concat
         let loss = try top["loss"].map { try $0.oneOf(LossPolicy.self) } ?? .all
+        let fewShotFill = try top["few_shot_fill"].map { try $0.bool() } ?? false
 
         var budget = TokenBudget.smallestSource
         if let b = top["budget"] {
@@ -129,11 +148,17 @@ public struct MixtureSpec: Sendable {
 
         var addBOS = true, addEOS = true
         var padID: UInt32?
+        var padLine: Int?
         if let special = top["special_tokens"] {
             let m = try special.mapping(allowed: ["bos", "eos", "pad"])
             addBOS = try m["bos"].map { try $0.bool() } ?? true
             addEOS = try m["eos"].map { try $0.bool() } ?? true
-            padID = try m["pad"].map { UInt32(try $0.int()) }
+            if let node = m["pad"] {
+                padLine = node.line
+                let id = try node.int()
+                guard (0...Int(UInt32.max)).contains(id) else { throw node.error("must be a token id (0 or more)") }
+                padID = UInt32(id)
+            }
         }
 
         var decontamination: DecontaminationSpec?
@@ -177,16 +202,21 @@ public struct MixtureSpec: Sendable {
             var reader = ReaderOptions(text: text, idField: try m["id_field"].map { FieldPath(try $0.string()) },
                                        groupField: groupField, completion: try template("completion"), header: try template("header"))
             reader.idRoot = root_
+            let fill = try m["few_shot_fill"].map { try $0.bool() }
+            if fill == true && sourcePacking != .fewShot {
+                throw m["few_shot_fill"]!.error("few_shot_fill needs packing: few-shot")
+            }
             sources.append(MixtureSource(
                 name: sourceName, paths: try pathsNode.strings().map { resolve($0, against: root_) }, weight: weight,
-                reader: reader, packing: sourcePacking, minDocumentTokens: try m["min_doc_tokens"].map { try $0.int() } ?? minTokens))
+                reader: reader, packing: sourcePacking, minDocumentTokens: try m["min_doc_tokens"].map { try $0.int() } ?? minTokens,
+                fewShotFill: sourcePacking == .fewShot && (fill ?? fewShotFill)))
         }
         let total = sources.reduce(0) { $0 + $1.weight }
         for i in sources.indices { sources[i].weight /= total }
 
         return MixtureSpec(path: path, name: name, seed: seed, seqLen: seqLen, minDocumentTokens: minTokens,
                            tokenizer: tokenizerPath, budget: budget, packing: packing, addBOS: addBOS, addEOS: addEOS,
-                           padID: padID, loss: loss, decontamination: decontamination, sources: sources,
+                           padID: padID, padLine: padLine, loss: loss, decontamination: decontamination, sources: sources,
                            dataRoot: root_, sha256: SHA256.hexDigest(SHA256.hash([UInt8](data))))
     }
 }

@@ -112,11 +112,14 @@ struct RoomTree {
 
 extension BestFitPlanner {
     /// A source's best-fit plan over `seqLen` sequences, with its counts (padding included).
+    /// Padding lower bound: `ceil(T / seqLen) * seqLen - T` for `T` tokens written (as if
+    /// documents could be cut anywhere; best-fit meets it only when the lengths allow).
     public static func plan(lengths: [Int], seqLen: Int) -> PackPlan {
         var plan = PackPlan()
         plan.sequences = bins(lengths: lengths, capacity: seqLen)
         plan.counts = PackingCounts.measure(plan.sequences, lengths: lengths, started: lengths.count)
         plan.counts.paddingTokens = plan.sequences.reduce(0) { $0 + seqLen - $1.used }
+        plan.counts.paddingLowerBound = PackingCounts.paddingOfFewestSequences(tokens: plan.counts.documentTokens, capacity: seqLen)
         return plan
     }
 }

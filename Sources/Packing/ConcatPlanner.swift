@@ -4,7 +4,8 @@
 /// Contract: every token of every item is planned. A last chunk shorter than `seqLen` is kept
 /// and padded when `padLastSequence` is set, else dropped (as OpenChatKit drops it) and its
 /// tokens counted as truncated. Callers that select exactly `k × seqLen` tokens get `k` full
-/// sequences either way.
+/// sequences either way. Padding lower bound: `ceil(T / seqLen) * seqLen - T` for `T` tokens
+/// written (only the last sequence may be short, so concat always meets it).
 public enum ConcatPlanner {
     public static func plan(lengths: [Int], seqLen: Int, padLastSequence: Bool) -> PackPlan {
         precondition(seqLen > 0)
@@ -28,6 +29,7 @@ public enum ConcatPlanner {
         if !current.pieces.isEmpty && padLastSequence { plan.sequences.append(current) }
         plan.counts = PackingCounts.measure(plan.sequences, lengths: lengths, started: lengths.count)
         plan.counts.paddingTokens = plan.sequences.reduce(0) { $0 + seqLen - $1.used }
+        plan.counts.paddingLowerBound = PackingCounts.paddingOfFewestSequences(tokens: plan.counts.documentTokens, capacity: seqLen)
         return plan
     }
 }

@@ -33,14 +33,20 @@ public struct AssemblySource: Sendable {
     public var name: String
     public var packing: Layout
     public var picks: [Pick]
-    /// Few-shot group headers (BOS included when the mixture adds it).
+    /// Few-shot group headers (BOS included when the mixture adds it), and the groups' names.
     public var headers: [[TokenID]]
+    public var groupNames: [String]
+    /// Few-shot only: leftover space takes other groups' blocks (`FewShotPlanner`'s `fill`).
+    public var fewShotFill: Bool
 
-    public init(name: String, packing: Layout, picks: [Pick], headers: [[TokenID]]) {
+    public init(name: String, packing: Layout, picks: [Pick], headers: [[TokenID]], groupNames: [String] = [],
+                fewShotFill: Bool = false) {
         self.name = name
         self.packing = packing
         self.picks = picks
         self.headers = headers
+        self.groupNames = groupNames
+        self.fewShotFill = fewShotFill
     }
 }
 
@@ -50,7 +56,10 @@ public struct AssemblySource: Sendable {
 ///
 /// Contract: the output depends only on the picks, headers and tokens, never on timing. Loss
 /// masks: 1 everywhere except prompt tokens and few-shot headers under `completionOnly`, and
-/// padding. Documents are registered in `documents.jsonl` in first-use order, source by source.
+/// padding. Documents are registered in `documents.jsonl` in first-use order, source by source,
+/// with their group, stream length, tokens written and whether some were left out (`cut`).
+/// Segments carry the group of headers and examples. Each plan's `lossTokens` is counted from
+/// the masks written.
 public enum PackAssembler {
     /// - Parameter tokens: the whole stream of pick `pick` of source `source`.
     /// - Returns: each source's plan with its counts (truncation of cut picks included).
@@ -66,13 +75,25 @@ public enum PackAssembler {
                 counted.counts.documentsTruncated += 1
             }
             plans.append(counted)
+            // Tokens placed per pick, then per document (a repeat under up-sampling is the same document).
+            var placed = [Int](repeating: 0, count: source.picks.count)
+            for sequence in plan.sequences {
+                for piece in sequence.pieces where piece.kind == .item { placed[piece.item] += piece.length }
+            }
+            var written: [Int: Int] = [:], cut: Set<Int> = []
+            for (i, pick) in source.picks.enumerated() {
+                written[pick.entry, default: 0] += placed[i]
+                if placed[i] < pick.length { cut.insert(pick.entry) }
+            }
             var refs: [Int: Int32] = [:]
             for sequence in plan.sequences {
                 for piece in sequence.pieces where piece.kind == .item {
                     let pick = source.picks[piece.item]
                     if refs[pick.entry] == nil {
                         refs[pick.entry] = Int32(writer.documentsWritten)
-                        try writer.addDocument(source: source.name, id: pick.id)
+                        try writer.addDocument(source: source.name, id: pick.id,
+                                               group: pick.group >= 0 && pick.group < source.groupNames.count ? source.groupNames[pick.group] : nil,
+                                               tokens: pick.length, written: written[pick.entry]!, cut: cut.contains(pick.entry))
                     }
                 }
             }
@@ -90,7 +111,9 @@ public enum PackAssembler {
                     let header = sources[s].headers[g]
                     let mask = [UInt8](repeating: completionOnly ? 0 : 1, count: header.count)
                     header.withUnsafeBufferPointer { ids in
-                        mask.withUnsafeBufferPointer { sequence.append(ids, mask: $0, document: -1, documentOffset: 0, kind: .header) }
+                        mask.withUnsafeBufferPointer {
+                            sequence.append(ids, mask: $0, document: -1, documentOffset: 0, group: Int32(g), kind: .header)
+                        }
                     }
                 case .item:
                     let pick = sources[s].picks[piece.item]
@@ -100,7 +123,8 @@ public enum PackAssembler {
                     let mask = range.map { UInt8($0 < prompt ? 0 : 1) }
                     stream[range].withUnsafeBufferPointer { ids in
                         mask.withUnsafeBufferPointer {
-                            sequence.append(ids, mask: $0, document: documentRefs[s][pick.entry]!, documentOffset: piece.offset, kind: .document)
+                            sequence.append(ids, mask: $0, document: documentRefs[s][pick.entry]!, documentOffset: piece.offset,
+                                            group: Int32(pick.group), kind: .document)
                         }
                     }
                 }
@@ -108,6 +132,7 @@ public enum PackAssembler {
             sequence.pad(to: seqLen, with: padID)
             try writer.write(sequence)
         }
+        for s in plans.indices where s < writer.lossTokensBySource.count { plans[s].counts.lossTokens = writer.lossTokensBySource[s] }
         return plans
     }
 
@@ -129,7 +154,7 @@ public enum PackAssembler {
             let groups = groupOrder.map {
                 FewShotPlanner.Group(headerLength: $0 >= 0 ? source.headers[$0].count : 0, items: groupItems[$0]!)
             }
-            var fewShot = FewShotPlanner.plan(groups: groups, lengths: lengths, seqLen: seqLen)
+            var fewShot = FewShotPlanner.plan(groups: groups, lengths: lengths, seqLen: seqLen, fill: source.fewShotFill)
             // Header pieces name positions in `groups`; map them back to header indices.
             for i in fewShot.sequences.indices {
                 for j in fewShot.sequences[i].pieces.indices {

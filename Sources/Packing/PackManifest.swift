@@ -1,3 +1,6 @@
+import Foundation
+import LongMixCore
+
 /// `manifest.json` of a pack: what it holds and how it was made, with every count a user needs
 /// to trust it (documents and tokens read, dropped by reason, taken; shares aimed at and achieved;
 /// padding and truncation).
@@ -18,9 +21,134 @@ public struct PackManifest: Codable, Sendable, Equatable {
     public struct MixtureInfo: Codable, Sendable, Equatable {
         public var name: String
         public var path: String
+        /// SHA-256 of the mixture file's bytes.
         public var sha256: String
-        public init(name: String, path: String, sha256: String) {
+        /// The mixture as the build used it: every path absolute, every default filled in.
+        public var resolved: ResolvedMixture?
+        /// SHA-256 of `resolved` as sorted-key JSON (`ResolvedMixture.canonicalJSON`): equal for
+        /// builds that asked for the same thing, whatever the file's spelling.
+        public var resolvedSha256: String?
+        public init(name: String, path: String, sha256: String, resolved: ResolvedMixture? = nil) {
             self.name = name
+            self.path = path
+            self.sha256 = sha256
+            self.resolved = resolved
+            self.resolvedSha256 = resolved.map { SHA256.hexDigest(SHA256.hash($0.canonicalJSON)) }
+        }
+    }
+
+    /// A mixture as resolved by the build (the manifest's own record; Packing does not depend
+    /// on Mixing): absolute paths, the data root, weights normalized to shares, every default.
+    public struct ResolvedMixture: Codable, Sendable, Equatable {
+        public struct SpecialTokens: Codable, Sendable, Equatable {
+            public var bos: Bool
+            public var eos: Bool
+            public var pad: UInt32
+            public init(bos: Bool, eos: Bool, pad: UInt32) {
+                self.bos = bos
+                self.eos = eos
+                self.pad = pad
+            }
+        }
+
+        public struct Decontamination: Codable, Sendable, Equatable {
+            public var index: String
+            public var testSets: [String]
+            public var protocolName: String
+            public var n: Int
+            public var normalization: String
+            public init(index: String, testSets: [String], protocolName: String, n: Int, normalization: String) {
+                self.index = index
+                self.testSets = testSets
+                self.protocolName = protocolName
+                self.n = n
+                self.normalization = normalization
+            }
+        }
+
+        public struct Source: Codable, Sendable, Equatable {
+            public var name: String
+            public var paths: [String]
+            /// Share of output tokens (weights normalized to sum to 1).
+            public var weight: Double
+            /// `field:<path>` or `template:<template>`.
+            public var text: String
+            public var completion: String?
+            public var header: String?
+            public var idField: String?
+            public var groupField: String?
+            public var packing: String
+            public var fewShotFill: Bool
+            public var minDocTokens: Int
+            public init(name: String, paths: [String], weight: Double, text: String, completion: String?, header: String?,
+                        idField: String?, groupField: String?, packing: String, fewShotFill: Bool, minDocTokens: Int) {
+                self.name = name
+                self.paths = paths
+                self.weight = weight
+                self.text = text
+                self.completion = completion
+                self.header = header
+                self.idField = idField
+                self.groupField = groupField
+                self.packing = packing
+                self.fewShotFill = fewShotFill
+                self.minDocTokens = minDocTokens
+            }
+        }
+
+        public var name: String
+        public var path: String
+        public var dataRoot: String
+        public var seed: UInt64
+        public var seqLen: Int
+        public var tokenizer: String
+        /// Output tokens, or nil for `smallest-source`.
+        public var budgetTokens: Int?
+        public var specialTokens: SpecialTokens
+        public var loss: String
+        public var decontamination: Decontamination?
+        public var sources: [Source]
+
+        public init(name: String, path: String, dataRoot: String, seed: UInt64, seqLen: Int, tokenizer: String, budgetTokens: Int?,
+                    specialTokens: SpecialTokens, loss: String, decontamination: Decontamination?, sources: [Source]) {
+            self.name = name
+            self.path = path
+            self.dataRoot = dataRoot
+            self.seed = seed
+            self.seqLen = seqLen
+            self.tokenizer = tokenizer
+            self.budgetTokens = budgetTokens
+            self.specialTokens = specialTokens
+            self.loss = loss
+            self.decontamination = decontamination
+            self.sources = sources
+        }
+
+        /// Sorted-key JSON without whitespace: the bytes `resolvedSha256` hashes.
+        public var canonicalJSON: [UInt8] {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return Array((try? encoder.encode(self)) ?? Data())
+        }
+    }
+
+    /// One input shard of a source, as the build found it.
+    public struct InputShard: Codable, Sendable, Equatable {
+        public var source: String
+        public var path: String
+        public var bytes: Int
+        public init(source: String, path: String, bytes: Int) {
+            self.source = source
+            self.path = path
+            self.bytes = bytes
+        }
+    }
+
+    /// A HELM export imported into the decontamination index, with its content hash.
+    public struct TestSetFile: Codable, Sendable, Equatable {
+        public var path: String
+        public var sha256: String
+        public init(path: String, sha256: String) {
             self.path = path
             self.sha256 = sha256
         }
@@ -43,12 +171,21 @@ public struct PackManifest: Codable, Sendable, Equatable {
         public var n: Int
         public var normalization: String
         public var indexNGrams: Int
-        public init(index: String, protocolName: String, n: Int, normalization: String, indexNGrams: Int) {
+        /// The test sets the mixture imported into the index before the build (empty when it
+        /// named a prebuilt index only).
+        public var testSets: [TestSetFile]
+        /// Few-shot groups dropped because their header (shared instruction) overlaps a test set,
+        /// by source.
+        public var groupsDroppedForHeader: [String: Int]
+        public init(index: String, protocolName: String, n: Int, normalization: String, indexNGrams: Int,
+                    testSets: [TestSetFile] = [], groupsDroppedForHeader: [String: Int] = [:]) {
             self.index = index
             self.protocolName = protocolName
             self.n = n
             self.normalization = normalization
             self.indexNGrams = indexNGrams
+            self.testSets = testSets
+            self.groupsDroppedForHeader = groupsDroppedForHeader
         }
     }
 
@@ -71,7 +208,12 @@ public struct PackManifest: Codable, Sendable, Equatable {
         /// Taken / available tokens: below 1 down-sampled, above 1 up-sampled (epochs).
         public var samplingRate: Double
         public var targetShare: Double
+        /// Share of document tokens written (BOS/EOS included; headers and padding excluded).
         public var achievedShare: Double
+        /// Tokens of this source with loss mask 1, and their share of all such tokens: what the
+        /// source weighs in training (under completion-only, prompts and headers carry none).
+        public var lossTokens: Int = 0
+        public var lossShare: Double = 0
         public var packing_: PackingCounts
         /// Documents scanned and tokenized (sample-first builds leave the rest untokenized).
         public var documentsTokenized: Int?
@@ -110,7 +252,7 @@ public struct PackManifest: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case name, weight, packing, documentsRead, tokensRead, documentsDropped, tokensDropped
             case documentsAvailable, tokensAvailable, documentsTaken, tokensTaken, samplingRate
-            case targetShare, achievedShare
+            case targetShare, achievedShare, lossTokens, lossShare
             case packing_ = "packed"
             case documentsTokenized, documentsNotTokenized, tokensAvailableEstimate, tokensAvailableErrorBound
         }
@@ -118,6 +260,12 @@ public struct PackManifest: Codable, Sendable, Equatable {
 
     public var format = "longmix-pack"
     public var version = PackFormat.version
+    /// Bytes per `segments.bin` record (24 since format version 2).
+    public var segmentRecordBytes = PackFormat.segmentRecordSize
+    /// The LongMix release that wrote the pack.
+    public var longmixVersion = LongMixVersion.current
+    /// Every shard read, with its size in bytes.
+    public var inputs: [InputShard] = []
     public var seqLen: Int
     public var sequences: Int
     public var tokenDtype: String

@@ -51,6 +51,11 @@ public struct PackingCounts: Sendable, Equatable, Codable {
     public var documentsTruncated = 0
     /// Items whose tokens span more than one sequence.
     public var documentsSplit = 0
+    /// The least padding any plan could have for the same written items under the same rules
+    /// (see each planner): `paddingTokens - paddingLowerBound` is what the packer lost.
+    public var paddingLowerBound = 0
+    /// Tokens with loss mask 1 (counted by `PackWriter` from the masks it writes).
+    public var lossTokens = 0
 
     public init() {}
 
@@ -63,5 +68,14 @@ public struct PackingCounts: Sendable, Equatable, Codable {
         truncatedTokens += o.truncatedTokens
         documentsTruncated += o.documentsTruncated
         documentsSplit += o.documentsSplit
+        paddingLowerBound += o.paddingLowerBound
+        lossTokens += o.lossTokens
+    }
+
+    /// Padding of the fewest `capacity`-token sequences that hold `tokens` tokens:
+    /// `ceil(tokens / capacity) * capacity - tokens`.
+    public static func paddingOfFewestSequences(tokens: Int, capacity: Int) -> Int {
+        guard tokens > 0, capacity > 0 else { return 0 }
+        return (tokens + capacity - 1) / capacity * capacity - tokens
     }
 }

@@ -20,13 +20,18 @@ public final class PackReader {
         guard let manifestData = try? Data(contentsOf: manifestURL) else {
             throw PackError("\(directory): no \(PackFormat.manifestFile); not a pack directory (or the build did not finish)")
         }
+        // The version first: an older pack's manifest lacks newer fields.
+        struct Version: Decodable { var version: Int }
+        if let found = try? JSONDecoder().decode(Version.self, from: manifestData), found.version != PackFormat.version {
+            throw PackError("\(directory): pack format version \(found.version); this longmix reads version \(PackFormat.version)")
+        }
         do {
             manifest = try JSONDecoder().decode(PackManifest.self, from: manifestData)
         } catch {
             throw PackError("\(manifestURL.path): unreadable manifest: \(error)")
         }
-        guard manifest.version == PackFormat.version else {
-            throw PackError("\(directory): pack format version \(manifest.version); this longmix reads version \(PackFormat.version)")
+        guard manifest.segmentRecordBytes == PackFormat.segmentRecordSize else {
+            throw PackError("\(directory): segment records of \(manifest.segmentRecordBytes) bytes; this longmix reads \(PackFormat.segmentRecordSize)")
         }
         tokenWidth = manifest.tokenDtype == "uint16" ? 2 : 4
         func map(_ name: String) throws -> Data {
@@ -37,7 +42,8 @@ public final class PackReader {
         segments = try map(PackFormat.segmentsFile)
         segmentIndex = try map(PackFormat.segmentIndexFile)
         let n = manifest.sequences, l = manifest.seqLen
-        guard tokens.count == n * l * tokenWidth, lossMask.count == n * l, segmentIndex.count == (n + 1) * 8 else {
+        guard tokens.count == n * l * tokenWidth, lossMask.count == n * l, segmentIndex.count == (n + 1) * 8,
+              segments.count % PackFormat.segmentRecordSize == 0 else {
             throw PackError("\(directory): file sizes do not match \(n) sequences of \(l) tokens (truncated or mixed files)")
         }
     }
@@ -70,7 +76,7 @@ public final class PackReader {
                     func u32(_ at: Int) -> UInt32 { raw.loadUnaligned(fromByteOffset: o + at, as: UInt32.self).littleEndian }
                     func u16(_ at: Int) -> UInt16 { raw.loadUnaligned(fromByteOffset: o + at, as: UInt16.self).littleEndian }
                     return Segment(start: u32(0), length: u32(4), document: Int32(bitPattern: u32(8)), documentOffset: u32(12),
-                                   source: u16(16), kind: SegmentKind(rawValue: u16(18)) ?? .padding)
+                                   group: Int32(bitPattern: u32(16)), source: u16(20), kind: SegmentKind(rawValue: u16(22)) ?? .padding)
                 }
             }
         }
@@ -86,18 +92,28 @@ public final class PackReader {
     }
 
     /// Checks every sequence: segments tile it, padding has mask 0, ids inside the vocabulary,
-    /// documents named exist, and the totals agree with the manifest. Returns problems found (empty: sound).
+    /// documents named exist, every few-shot example follows its own group's header (when the
+    /// sequence holds one), and the totals (padding, loss tokens per source) agree with the
+    /// manifest. Returns problems found (empty: sound).
     public func verify() throws -> [String] {
         var problems: [String] = []
         let documentCount = try documents().count
         var padding = 0
+        var loss = [Int](repeating: 0, count: manifest.sources.count)
         let vocabulary = manifest.tokenizer.vocabularySize
         for i in 0..<count {
             let segs = segments(of: i)
             let mask = lossMask(of: i)
             let ids = tokens(of: i)
             var expected: UInt32 = 0
+            let headed = Set(segs.filter { $0.kind == .header }.map(\.group))
+            var lastHeader: Int32?
+            if let first = segs.first, Int(first.source) < loss.count { loss[Int(first.source)] += mask.reduce(0) { $0 + Int($1) } }
             for s in segs {
+                if s.kind == .header { lastHeader = s.group }
+                if s.kind == .document && s.group >= 0 && headed.contains(s.group) && lastHeader != s.group {
+                    problems.append("sequence \(i): example of group \(s.group) at token \(s.start) is not under its group's header")
+                }
                 if s.start != expected { problems.append("sequence \(i): gap or overlap at token \(expected)"); break }
                 expected += s.length
                 if s.kind == .padding {
@@ -115,6 +131,11 @@ public final class PackReader {
         }
         if problems.isEmpty && padding != manifest.totals.paddingTokens {
             problems.append("padding tokens \(padding) differ from the manifest's \(manifest.totals.paddingTokens)")
+        }
+        if problems.isEmpty {
+            for (s, source) in manifest.sources.enumerated() where loss[s] != source.lossTokens {
+                problems.append("source \(source.name): \(loss[s]) tokens with loss, the manifest says \(source.lossTokens)")
+            }
         }
         return problems
     }

@@ -23,6 +23,8 @@ public final class PackWriter {
     private var scratch: [UInt8] = []
     public private(set) var sequences = 0
     public private(set) var documentsWritten = 0
+    /// Tokens with loss mask 1 written so far, by `PackedSequence.source`.
+    public private(set) var lossTokensBySource: [Int] = []
     private var committed = false
 
     public init(directory: String, seqLen: Int, vocabularySize: Int) throws {
@@ -47,13 +49,21 @@ public final class PackWriter {
         if !committed { try? FileManager.default.removeItem(atPath: staging) }
     }
 
-    /// Registers document `k` (k = 0, 1, ... in call order) with its provenance.
-    public func addDocument(source: String, id: String) throws {
+    /// Registers document `k` (k = 0, 1, ... in call order) with its provenance: its few-shot
+    /// group (name), its stream length `tokens` (BOS/EOS included as packed), the tokens of it
+    /// the pack holds (`written`, summed over uses when up-sampled), and whether some use left
+    /// tokens out (`cut`: concat's cut at the target, or a few-shot example too long for a sequence).
+    public func addDocument(source: String, id: String, group: String? = nil, tokens: Int? = nil, written: Int? = nil,
+                            cut: Bool? = nil) throws {
         var json = JSONOutput()
         json.raw("{")
         json.key("document"); json.integer(documentsWritten); json.raw(",")
         json.key("source"); json.string(source); json.raw(",")
         json.key("id"); json.string(id)
+        if let group { json.raw(","); json.key("group"); json.string(group) }
+        if let tokens { json.raw(","); json.key("tokens"); json.integer(tokens) }
+        if let written { json.raw(","); json.key("written"); json.integer(written) }
+        if let cut { json.raw(","); json.key("cut"); json.raw(cut ? "true" : "false") }
         json.raw("}")
         try documents.write(line: json.bytes)
         documentsWritten += 1
@@ -87,10 +97,15 @@ public final class PackWriter {
             scratch.append(contentsOf: s.length.littleEndianBytes)
             scratch.append(contentsOf: UInt32(bitPattern: s.document).littleEndianBytes)
             scratch.append(contentsOf: s.documentOffset.littleEndianBytes)
+            scratch.append(contentsOf: UInt32(bitPattern: s.group).littleEndianBytes)
             scratch.append(contentsOf: s.source.littleEndianBytes)
             scratch.append(contentsOf: s.kind.rawValue.littleEndianBytes)
         }
         try segments.write(scratch)
+        let loss = sequence.lossMask.reduce(0) { $0 + Int($1) }
+        let source = Int(sequence.source)
+        if lossTokensBySource.count <= source { lossTokensBySource += [Int](repeating: 0, count: source + 1 - lossTokensBySource.count) }
+        lossTokensBySource[source] += loss
         segmentCount += UInt64(sequence.segments.count)
         try segmentIndex.write(segmentCount.littleEndianBytes)
         sequences += 1

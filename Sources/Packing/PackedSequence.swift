@@ -12,22 +12,28 @@ public enum SegmentKind: UInt16, Sendable, Codable {
 
 /// One contiguous stretch of a sequence: its place in the sequence and where its tokens came from.
 ///
-/// `document` indexes the pack's `documents.jsonl` (-1 for padding); `documentOffset` is the
-/// token offset of this stretch inside that document's token stream (BOS/EOS included when the
-/// mixture adds them), so a document cut across sequences can be put back together.
+/// `document` indexes the pack's `documents.jsonl` (-1 for headers and padding);
+/// `documentOffset` is the token offset of this stretch inside that document's token stream
+/// (BOS/EOS included when the mixture adds them), so a document cut across sequences can be put
+/// back together. `group` is the few-shot group (an index per source, the same for a header and
+/// its examples; -1 for documents without a group and for padding): a header and the examples
+/// that follow it with the same `group` form one attention span.
 public struct Segment: Sendable, Equatable {
     public var start: UInt32
     public var length: UInt32
     public var document: Int32
     public var documentOffset: UInt32
+    public var group: Int32
     public var source: UInt16
     public var kind: SegmentKind
 
-    public init(start: UInt32, length: UInt32, document: Int32, documentOffset: UInt32, source: UInt16, kind: SegmentKind) {
+    public init(start: UInt32, length: UInt32, document: Int32, documentOffset: UInt32, group: Int32 = -1, source: UInt16,
+                kind: SegmentKind) {
         self.start = start
         self.length = length
         self.document = document
         self.documentOffset = documentOffset
+        self.group = group
         self.source = source
         self.kind = kind
     }
@@ -50,12 +56,12 @@ public struct PackedSequence: Sendable {
         lossMask.reserveCapacity(capacity)
     }
 
-    /// Appends `ids` as one segment.
+    /// Appends `ids` as one segment (`group`: the few-shot group of a header or example, else -1).
     public mutating func append(_ ids: UnsafeBufferPointer<TokenID>, mask: UnsafeBufferPointer<UInt8>?, document: Int32,
-                                documentOffset: Int, kind: SegmentKind) {
+                                documentOffset: Int, group: Int32 = -1, kind: SegmentKind) {
         guard !ids.isEmpty else { return }
         segments.append(Segment(start: UInt32(tokens.count), length: UInt32(ids.count), document: document,
-                                documentOffset: UInt32(documentOffset), source: source, kind: kind))
+                                documentOffset: UInt32(documentOffset), group: group, source: source, kind: kind))
         tokens.append(contentsOf: ids)
         if let mask { lossMask.append(contentsOf: mask) } else { lossMask.append(contentsOf: repeatElement(1, count: ids.count)) }
     }

@@ -8,17 +8,24 @@ import Tokenization
 /// after the per-document filters (0 when dropped; group drops are applied when the plan is made).
 public struct SampleDocument: Sendable, Codable, Equatable {
     public var key: UInt64
+    /// The order among equal keys (`SelectionKey.keys`: few-shot documents share their group's key).
+    public var within: UInt64
     public var bytes: Int
     public var tokens: Int
     public var group: String?
 }
 
-/// A few-shot group's header text as its first member (in global shard order) gives it.
+/// A few-shot group's header text as its first member (in global shard order) gives it, and
+/// its decontamination: the header is scanned like an example's text; a dirty header drops the
+/// whole group (`contaminated-header`), its report rows are kept here for the pack's report.
 public struct GroupHeader: Sendable, Codable, Equatable {
     public var group: String
     public var shard: Int
     public var line: Int
     public var text: String
+    public var contaminated = false
+    /// Report rows (JSON lines) of the header's overlaps.
+    public var report: [String] = []
 }
 
 /// What one task's counting pass found in one source.
@@ -32,6 +39,16 @@ public struct SourceCount: Sendable, Codable {
     /// every member of those is scanned).
     public var dirtyGroups: [String] = []
     public var headers: [GroupHeader] = []
+
+    /// Groups whose members are all dropped, with the reason: `contaminated-header` (the
+    /// header overlaps a test set) before `contaminated-group` (a member does).
+    public var groupDrops: [String: String] {
+        var drops: [String: String] = [:]
+        for g in dirtyGroups { drops[g] = "contaminated-group" }
+        for h in headers where h.contaminated { drops[h.group] = "contaminated-header" }
+        return drops
+    }
+
     /// The first bad records met in keep-going mode.
     public var errors: [String] = []
     /// This task's candidate documents (`s<s>.candidates` beside `count.json`): all its documents
@@ -46,7 +63,7 @@ public struct SourceCount: Sendable, Codable {
         reading.add(o.reading)
         documents += o.documents
         textBytes += o.textBytes
-        sample = Array((sample + o.sample).sorted { ($0.key, $0.bytes) < ($1.key, $1.bytes) }.prefix(sampleSize))
+        sample = Array((sample + o.sample).sorted { ($0.key, $0.within, $0.bytes) < ($1.key, $1.within, $1.bytes) }.prefix(sampleSize))
         dirtyGroups = Array(Set(dirtyGroups).union(o.dirtyGroups)).sorted()
         var first: [String: GroupHeader] = [:]
         for h in headers + o.headers {
@@ -116,7 +133,7 @@ final class CountStage {
         var dirty = Set<String>()
         var seenGroups = Set<String>()
         // Bottom-k by key: kept sorted, at most sampleSize.
-        var sample: [(key: UInt64, document: Document)] = []
+        var sample: [(key: UInt64, within: UInt64, document: Document)] = []
         var candidates = CandidateSet(budget: candidatePrefix == nil ? 0 : candidateBudgets[s])
         let batches = DocumentBatches(reader: reader)
         defer { batches.cancel() }
@@ -131,15 +148,19 @@ final class CountStage {
                 result.documents += 1
                 result.textBytes += document.text.count
                 if fewShot, let group = document.group, seenGroups.insert(group).inserted {
-                    result.headers.append(GroupHeader(group: group, shard: numbers[document.location.file] ?? 0,
-                                                      line: document.location.line,
-                                                      text: String(decoding: document.header ?? [], as: UTF8.self)))
+                    var header = GroupHeader(group: group, shard: numbers[document.location.file] ?? 0,
+                                             line: document.location.line,
+                                             text: String(decoding: document.header ?? [], as: UTF8.self))
+                    if let d = decontamination, let text = document.header {
+                        try scanHeader(text, of: document, into: &header, with: d)
+                    }
+                    result.headers.append(header)
                 }
-                let key = SelectionKey.key(seed: spec.seed, source: source.name, id: document.id)
+                let (key, within) = SelectionKey.keys(seed: spec.seed, source: source, id: document.id, group: document.group)
                 candidates.offer(document, key: key, shard: numbers[document.location.file] ?? 0)
-                if sample.count < sampleSize || key < sample[sample.count - 1].key {
-                    let at = sample.firstIndex { $0.key > key } ?? sample.count
-                    sample.insert((key, document), at: at)
+                if sample.count < sampleSize || (key, within) < (sample[sample.count - 1].key, sample[sample.count - 1].within) {
+                    let at = sample.firstIndex { ($0.key, $0.within) > (key, within) } ?? sample.count
+                    sample.insert((key, within, document), at: at)
                     if sample.count > sampleSize { sample.removeLast() }
                 }
             }
@@ -155,9 +176,22 @@ final class CountStage {
         for processor in processors { processor.addBOS = spec.addBOS && !fewShot }
         let processed = orderedParallelMap(sample, states: processors) { $1.process($0.document) }
         result.sample = zip(sample, processed).map { entry, p in
-            let tokens = p.items.filter { $0.contentTokens >= source.minDocumentTokens }.reduce(0) { $0 + $1.stream.count }
-            return SampleDocument(key: entry.key, bytes: entry.document.text.count, tokens: tokens, group: entry.document.group)
+            let tokens = p.items.filter { $0.stream.count >= source.minDocumentTokens }.reduce(0) { $0 + $1.stream.count }
+            return SampleDocument(key: entry.key, within: entry.within, bytes: entry.document.text.count, tokens: tokens, group: entry.document.group)
         }
         return result
+    }
+
+    /// Scans a group's header as an example's text would be; any hit under a dropping protocol
+    /// marks the group. Report rows name the header as document `header:<group>` at the line of
+    /// the group's first member.
+    private func scanHeader(_ text: [UInt8], of member: Document, into header: inout GroupHeader,
+                            with d: DecontaminationContext) throws {
+        let scan = d.scanner.scanHeader(text)
+        guard !scan.hits.isEmpty else { return }
+        if case .drop = scan.verdict { header.contaminated = true }
+        let document = Document(id: "header:\(header.group)", source: member.source, text: text, group: header.group,
+                                location: member.location)
+        header.report = try d.reportLines(document, scan).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -8,10 +8,9 @@ import Tokenization
 struct ProcessedDocument {
     struct Item {
         var idSuffix: String
-        /// The stream as packed: BOS/EOS framing as the source's packing asks.
+        /// The stream as packed: BOS/EOS framing as the source's packing asks. Its length is
+        /// what every count and the length filter measure.
         var stream: [TokenID]
-        /// Tokens of text only (no BOS/EOS), for the length filter.
-        var contentTokens: Int
         /// Leading stream tokens that are prompt (loss mask 0 under completion-only).
         var promptTokens: Int
     }
@@ -78,7 +77,6 @@ final class DocumentProcessor {
         if addBOS, let bos = encoder.bosID { stream.append(bos) }
         let framing = stream.count
         text.withUnsafeBufferPointer { encoder.encode($0, into: &stream) }
-        let content = stream.count - framing
         if addEOS, let eos = encoder.eosID { stream.append(eos) }
         var prompt = 0
         if let completionStart {
@@ -88,6 +86,6 @@ final class DocumentProcessor {
             text[..<completionStart].withUnsafeBufferPointer { encoder.encode($0, into: &ids) }
             prompt = min(framing + ids.count, stream.count)
         }
-        return ProcessedDocument.Item(idSuffix: suffix, stream: stream, contentTokens: content, promptTokens: prompt)
+        return ProcessedDocument.Item(idSuffix: suffix, stream: stream, promptTokens: prompt)
     }
 }

@@ -91,7 +91,7 @@ final class MergeStage {
     }
 
     private func runRange(_ r: Int, _ ranges: [KeyRange?]) throws {
-        let dirty = plan.sources.map { Set($0.count.dirtyGroups) }
+        let dirty = plan.sources.map(\.count.groupDrops)
         try BuildDirectory.publish(directory.tokenizeSlot(.single, range: r)) { temporary in
             try tokenize.run(task: .single, ranges: ranges, dirtyGroups: dirty, candidates: candidates, to: temporary)
         }
@@ -170,6 +170,7 @@ final class MergeStage {
             let source = spec.sources[s]
             var headerIndex: [String: Int] = [:]
             var headers: [[TokenID]] = []
+            var groupNames: [String] = []
             let texts = Dictionary(uniqueKeysWithValues: plan.sources[s].count.headers.map { ($0.group, $0.text) })
             var assembly: [AssemblySource.Pick] = []
             for pick in picks[s] {
@@ -185,6 +186,7 @@ final class MergeStage {
                         group = headers.count
                         headerIndex[name] = group
                         headers.append(header)
+                        groupNames.append(name)
                     }
                 }
                 assembly.append(.init(entry: pick.entry, id: entry.id, limit: pick.limit, length: entry.length,
@@ -195,9 +197,11 @@ final class MergeStage {
             case .bestFit: .bestFit
             case .fewShot: .fewShot
             }
-            sources.append(AssemblySource(name: source.name, packing: layout, picks: assembly, headers: headers))
+            sources.append(AssemblySource(name: source.name, packing: layout, picks: assembly, headers: headers,
+                                          groupNames: groupNames, fewShotFill: source.fewShotFill))
         }
-        let plans = try PackAssembler.assemble(sources, seqLen: spec.seqLen, padID: spec.padID ?? tokenizer.eosID ?? 0,
+        let padID = try spec.resolvedPadID(vocabularySize: tokenizer.vocabularySize, eosID: tokenizer.eosID)
+        let plans = try PackAssembler.assemble(sources, seqLen: spec.seqLen, padID: padID,
                                                completionOnly: spec.loss == .completionOnly, writer: writer) { s, pick in
             stores[s].tokens(pick.entry)
         }
@@ -216,8 +220,16 @@ final class MergeStage {
     /// The decontamination rows of every part, source by source in reading order.
     private func writeReport(to path: String) throws {
         let writer = try JSONLWriter(path: path)
-        for store in stores {
+        for (s, store) in stores.enumerated() {
             var rows: [(shard: Int, line: Int, order: Int, row: ArraySlice<UInt8>)] = []
+            // Header rows first at their group's first member.
+            var headerRow = Int.min / 2
+            for header in plan.sources[s].count.headers {
+                for line in header.report {
+                    rows.append((header.shard, header.line, headerRow, Array(line.utf8)[...]))
+                    headerRow += 1
+                }
+            }
             for file in store.reportFiles {
                 let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
                 for line in data.split(separator: 0x0A) {

@@ -121,6 +121,7 @@ public final class MixtureBuild {
         self.spec = spec
         self.options = options
         tokenizer = try Tokenizer.load(path: spec.tokenizer)
+        _ = try spec.resolvedPadID(vocabularySize: tokenizer.vocabularySize, eosID: tokenizer.eosID)
         decontamination = try DecontaminationContext.open(spec)
         layout = try ShardLayout(spec: spec)
         workingDirectory = options.buildDirectory
@@ -290,7 +291,7 @@ public final class MixtureBuild {
     public func tokenize(task: BuildTask) throws -> Bool {
         let directory = try directory
         let plan = try samplingPlan()
-        let dirty = plan.sources.map { Set($0.count.dirtyGroups) }
+        let dirty = plan.sources.map(\.count.groupDrops)
         let candidates = try candidateFiles(for: task)
         return try BuildDirectory.publish(directory.tokenizeSlot(task, range: 0)) { temporary in
             try tokenizeStage.run(task: task, ranges: MergeStage.firstRanges(plan), dirtyGroups: dirty, candidates: candidates, to: temporary)
@@ -307,8 +308,8 @@ public final class MixtureBuild {
                                candidates: try candidateFiles(for: .single), tuning: options.tuning)
         try merge.load()
         let (targets, picks) = try merge.select()
-        var manifest = BuildManifest.make(spec: spec, tokenizer: tokenizer, plan: plan, stores: merge.stores, targets: targets,
-                                          decontamination: decontamination)
+        var manifest = try BuildManifest.make(spec: spec, tokenizer: tokenizer, plan: plan, stores: merge.stores, targets: targets,
+                                              decontamination: decontamination, layout: layout)
         if let output {
             try merge.pack(output: output, targets: targets, picks: picks, manifest: &manifest, reportRows: decontamination != nil)
             if let megatron = options.megatronDirectory { try merge.exportMegatron(to: megatron) }

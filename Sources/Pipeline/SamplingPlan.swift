@@ -47,10 +47,10 @@ public struct SamplingPlan: Sendable, Codable {
                             tuning: Tuning = Tuning()) -> SamplingPlan {
         var sources: [Source] = []
         for (s, count) in counts.enumerated() {
-            let dirty = Set(count.dirtyGroups)
+            let dirty = count.groupDrops
             let sample = count.sample.map { d -> SampleDocument in
                 var d = d
-                if let g = d.group, dirty.contains(g) { d.tokens = 0 }
+                if let g = d.group, dirty[g] != nil { d.tokens = 0 }
                 return d
             }
             let n = sample.count

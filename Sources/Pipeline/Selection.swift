@@ -4,9 +4,14 @@ import Mixing
 /// The selection stage for one source: documents in key order, up to the target.
 ///
 /// The rule (unchanged from the full pass): key order of (seed, source, id); when up-sampled,
-/// further passes each in a fresh key order; stop at the target. Concat cuts the last document
-/// to hit the target exactly; best-fit and few-shot take whole documents only, passing over any
-/// that would overshoot.
+/// further passes each in a fresh key order; stop at the target. Few-shot sources sample by
+/// group (`SelectionKey.keys`): groups in key order of (seed, source, group), each group's
+/// examples in key order of (seed, source, id); up-sampling passes reshuffle both levels. Concat
+/// cuts the last document to hit the target exactly; best-fit takes whole documents only,
+/// passing over any that would overshoot; few-shot takes whole examples and stops at the first
+/// one that would overshoot (passing over it would pull single examples of ever more groups into
+/// the tail, each costing a sequence of padding under its own header), so it ends within one
+/// example of the target with at most one group taken in part.
 ///
 /// Sample first: the store may hold only the documents of keys below a threshold. The walk is
 /// exact when it finishes inside them: concat once the target is reached; whole-document
@@ -29,9 +34,10 @@ enum Selection {
         var chosen: [Pick] = []
         var total = 0
         let order = store.keyOrder()
+        var stopped = false
         func finished() -> Bool {
             let remaining = target - total
-            return remaining <= 0 || (packing != .concat && remaining < max(1, minimumLength))
+            return stopped || remaining <= 0 || (packing != .concat && remaining < max(1, minimumLength))
         }
         for k in order {
             if finished() { break }
@@ -41,15 +47,20 @@ enum Selection {
         guard store.isWhole else { return .short(found: total) }
         guard !order.isEmpty else { return .done(chosen) }
         var epoch = 1
-        while total < target {
-            let keys = order.map { SelectionKey.epochKey(seed: seed, source: store.name, id: store.entries[$0].id, epoch: epoch) }
+        while total < target && !stopped {
+            let keys = order.map { k -> (UInt64, UInt64) in
+                let entry = store.entries[k]
+                let own = SelectionKey.epochKey(seed: seed, source: store.name, id: entry.id, epoch: epoch)
+                guard packing == .fewShot, let group = entry.group else { return (own, 0) }
+                return (SelectionKey.groupKey(seed: seed, source: store.name, group: group, epoch: epoch), own)
+            }
             let shuffled = order.indices.sorted {
                 let a = store.entries[order[$0]], b = store.entries[order[$1]]
-                return (keys[$0], a.shard, a.line, a.piece) < (keys[$1], b.shard, b.line, b.piece)
+                return (keys[$0].0, keys[$0].1, a.shard, a.line, a.piece) < (keys[$1].0, keys[$1].1, b.shard, b.line, b.piece)
             }.map { order[$0] }
             let before = total
             for k in shuffled {
-                if target - total <= 0 { break }
+                if target - total <= 0 || stopped { break }
                 take(k)
             }
             // Whole documents only: stop when nothing left fits the gap.
@@ -68,6 +79,8 @@ enum Selection {
             } else if length <= remaining {
                 chosen.append(Pick(entry: k, limit: length))
                 total += length
+            } else if packing == .fewShot {
+                stopped = true
             }
         }
     }

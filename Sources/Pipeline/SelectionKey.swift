@@ -1,4 +1,5 @@
 import LongMixCore
+import Mixing
 
 /// The selection key of a document (or cut piece): `hash(seed, source, id)`. Selection takes a
 /// source's documents in increasing key order, so a document's fate depends on its own id only,
@@ -11,6 +12,24 @@ enum SelectionKey {
     /// The key order of up-sampling pass `epoch` (1, 2, ...): a fresh order per pass.
     static func epochKey(seed: UInt64, source: String, id: String, epoch: Int) -> UInt64 {
         StableHash.hash(keys: [source, id, "epoch-\(epoch)"], seed: seed)
+    }
+
+    /// The key of a few-shot group, `hash(seed, source, "group", group)` (the tag keeps it apart
+    /// from any document id's key).
+    static func groupKey(seed: UInt64, source: String, group: String, epoch: Int = 0) -> UInt64 {
+        epoch == 0 ? StableHash.hash(keys: [source, "group", group], seed: seed)
+            : StableHash.hash(keys: [source, "group", group, "epoch-\(epoch)"], seed: seed)
+    }
+
+    /// A document's selection keys: `key` (the one sample-first thresholds cut on) and `within`
+    /// (the order among equal keys). Few-shot sources sample whole groups: `key` is the group's
+    /// key and `within` the document's own, so selection walks groups in key order and each
+    /// group's examples in theirs, and a threshold takes or leaves a group whole. Other sources:
+    /// `key` is the document's own and `within` 0.
+    static func keys(seed: UInt64, source: MixtureSource, id: String, group: String?) -> (key: UInt64, within: UInt64) {
+        let own = key(seed: seed, source: source.name, id: id)
+        guard source.packing == .fewShot, let group else { return (own, 0) }
+        return (groupKey(seed: seed, source: source.name, group: group), own)
     }
 }
 

@@ -59,7 +59,7 @@ final class SourceStore {
     func keyOrder() -> [Int] {
         entries.indices.sorted {
             let a = entries[$0], b = entries[$1]
-            return (a.key, a.shard, a.line, a.piece) < (b.key, b.shard, b.line, b.piece)
+            return (a.key, a.within, a.shard, a.line, a.piece) < (b.key, b.within, b.shard, b.line, b.piece)
         }
     }
 

@@ -9,7 +9,9 @@ import Tokenization
 /// where it sits in the global reading order (`shard`, `line`, `piece`).
 public struct PartEntry: Sendable, Codable {
     public var id: String
+    /// Selection keys (`SelectionKey.keys`): few-shot entries carry their group's key and their own as `within`.
     public var key: UInt64
+    public var within: UInt64
     /// Stream tokens (BOS/EOS included as the mixture adds them).
     public var length: Int
     public var promptTokens: Int
@@ -33,7 +35,8 @@ struct CandidateFile {
 
 /// One task's tokenize counts for one source and key range. `counts.documentsRead` counts the
 /// documents whose key is in the range: each is kept or dropped by reason (members of dirty
-/// groups are dropped as `contaminated-group` without being tokenized); tokens are those of the
+/// groups are dropped as `contaminated-group`, or `contaminated-header` when the group's header
+/// overlaps, without being tokenized); tokens are those of the
 /// documents tokenized.
 public struct TokenizeCounts: Sendable, Codable {
     public var counts = StageCounts()
@@ -69,9 +72,10 @@ final class TokenizeStage {
 
     /// Writes the part of `task` for `ranges` (one per source; nil: source not tokenized in this
     /// range) into the directory `to`.
+    /// `groupDrops`: per source, the groups dropped whole and why (`SourceCount.groupDrops`).
     /// `candidates`: per source, the counting pass's candidate file for the same task (same
     /// partition), used instead of the shards when it covers the range.
-    func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [Set<String>], candidates: [CandidateFile?], to directory: String) throws {
+    func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [[String: String]], candidates: [CandidateFile?], to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var counts: [TokenizeCounts] = []
         let reread = spec.sources.indices.filter { s in ranges[s].map { r in !(candidates[s]?.covers(r) ?? false) } ?? false }
@@ -83,7 +87,7 @@ final class TokenizeStage {
         try PartJSON.encode(counts).write(to: URL(fileURLWithPath: directory + "/counts.json"))
     }
 
-    private func tokenize(source s: Int, task: BuildTask, range: KeyRange?, dirty: Set<String>, candidates: [CandidateFile?],
+    private func tokenize(source s: Int, task: BuildTask, range: KeyRange?, dirty: [String: String], candidates: [CandidateFile?],
                           prefix: String) throws -> TokenizeCounts {
         let source = spec.sources[s]
         let spill = try IndexedDatasetWriter(prefix: prefix, vocabularySize: vocabularySize)
@@ -93,15 +97,14 @@ final class TokenizeStage {
         let shards = range == nil ? [] : layout.shards(of: s, for: task)
         if let range, !shards.isEmpty {
             let numbers = Dictionary(uniqueKeysWithValues: shards.map { ($0.path, $0.number) })
-            let dropGroups = decontamination?.dropsWholeGroups(source) ?? false
             for processor in processors { processor.addBOS = spec.addBOS && source.packing != .fewShot }
             func handle(_ batch: [(document: Document, shard: Int)]) throws {
                 var chosen: [(document: Document, shard: Int)] = []
                 var dropped: [(document: Document, shard: Int)] = []
                 for item in batch {
-                    guard range.contains(SelectionKey.key(seed: spec.seed, source: source.name, id: item.document.id)) else { continue }
-                    if dropGroups, let g = item.document.group, dirty.contains(g) {
-                        result.counts.drop(units: 0, reason: "contaminated-group")
+                    guard range.contains(SelectionKey.keys(seed: spec.seed, source: source, id: item.document.id, group: item.document.group).key) else { continue }
+                    if let g = item.document.group, let reason = dirty[g] {
+                        result.counts.drop(units: 0, reason: reason)
                         dropped.append(item)
                     } else {
                         chosen.append(item)
@@ -125,7 +128,7 @@ final class TokenizeStage {
                     }
                     result.documentsTokenized += 1
                     record(item.document, p, source: source, shard: item.shard, into: &result.counts, entries: &entries)
-                    for piece in p.items where piece.contentTokens >= source.minDocumentTokens { try spill.append(piece.stream) }
+                    for piece in p.items where piece.stream.count >= source.minDocumentTokens { try spill.append(piece.stream) }
                 }
             }
             if let file = candidates[s], file.covers(range) {
@@ -165,14 +168,15 @@ final class TokenizeStage {
         if result.tokensCut > 0 { counts.unitsDropped["contaminated-cut", default: 0] += result.tokensCut }
         var keptAny = false
         for (piece, item) in result.items.enumerated() {
-            if item.contentTokens < source.minDocumentTokens {
+            if item.stream.count < source.minDocumentTokens {
                 counts.unitsDropped["too-short", default: 0] += item.stream.count
                 continue
             }
             keptAny = true
             counts.unitsKept += item.stream.count
             let id = document.id + item.idSuffix
-            entries.append(PartEntry(id: id, key: SelectionKey.key(seed: spec.seed, source: source.name, id: id), length: item.stream.count,
+            let keys = SelectionKey.keys(seed: spec.seed, source: source, id: id, group: document.group)
+            entries.append(PartEntry(id: id, key: keys.key, within: keys.within, length: item.stream.count,
                                      promptTokens: item.promptTokens, group: document.group, shard: shard,
                                      line: document.location.line, piece: piece))
         }

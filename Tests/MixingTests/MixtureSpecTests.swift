@@ -39,6 +39,28 @@ import TestSupport
         #expect(error(base + "    packing: few-shot\n")?.key == "sources[0].group_field")
         #expect(error(base + "packing: zigzag\n")?.description.contains("concat, best-fit, few-shot") == true)
         #expect(error(base + "    template: \"no fields\"\n")?.key == "sources[0].template")
+        let fill = error(base + "    few_shot_fill: true\n")
+        #expect(fill?.key == "sources[0].few_shot_fill" && fill?.line == 6 && fill?.message.contains("few-shot") == true)
+        let pad = error(base + "special_tokens: {pad: -1}\n")
+        #expect(pad?.key == "special_tokens.pad" && pad?.line == 6)
+    }
+
+    @Test func fewShotFillAndThePadIDResolve() throws {
+        let yaml = "name: m\ntokenizer: t.model\nfew_shot_fill: true\nspecial_tokens: {pad: 0}\nsources:\n"
+            + "  - name: a\n    paths: [x]\n    packing: few-shot\n    group_field: g\n"
+            + "  - name: b\n    paths: [y]\n    packing: few-shot\n    group_field: g\n    few_shot_fill: false\n"
+            + "  - name: c\n    paths: [z]\n"
+        let spec = try load(yaml)
+        #expect(spec.sources.map(\.fewShotFill) == [true, false, false])
+        #expect(try spec.resolvedPadID(vocabularySize: 32000, eosID: 2) == 0)
+        do {
+            _ = try spec.resolvedPadID(vocabularySize: 0, eosID: 2)
+            Issue.record("a pad id outside the vocabulary resolved")
+        } catch let e as ConfigurationError {
+            #expect(e.key == "special_tokens.pad" && e.line == 4)
+        }
+        let defaulted = try load("name: m\ntokenizer: t.model\nsources:\n  - name: a\n    paths: [x]\n")
+        #expect(try defaulted.resolvedPadID(vocabularySize: 32000, eosID: 2) == 2)
     }
 }
 

@@ -16,11 +16,22 @@ n, seq_len = meta["sequences"], meta["seqLen"]
 tokens = np.memmap(f"{pack}/tokens.bin", dtype=meta["tokenDtype"], mode="r").reshape(n, seq_len)
 loss_mask = np.memmap(f"{pack}/loss_mask.bin", dtype=np.uint8, mode="r").reshape(n, seq_len)
 segments = np.fromfile(f"{pack}/segments.bin", dtype=[("start", "<u4"), ("length", "<u4"), ("document", "<i4"),
-                                                     ("document_offset", "<u4"), ("source", "<u2"), ("kind", "<u2")])
+                                                     ("document_offset", "<u4"), ("group", "<i4"),
+                                                     ("source", "<u2"), ("kind", "<u2")])
+assert segments.itemsize == meta["segmentRecordBytes"]
 index = np.fromfile(f"{pack}/segment_index.bin", dtype="<u8")
-def cu_seqlens(i):
+
+def document_spans(i):
+    """cu_seqlens with one span per segment: each document (or piece of one), header and padding alone."""
     s = segments[index[i]:index[i + 1]]
     return np.append(s["start"], seq_len).astype(np.int32)
+
+def few_shot_spans(i):
+    """cu_seqlens with a few-shot header and the examples after it (same group) as one span;
+    elsewhere the same as document_spans."""
+    s = segments[index[i]:index[i + 1]]
+    joins = (s["kind"][1:] == 0) & (s["group"][1:] >= 0) & (s["group"][1:] == s["group"][:-1])
+    return np.append(s["start"][np.concatenate([[True], ~joins])], seq_len).astype(np.int32)
 # -------------------------------------------------------------------------------------------
 
 out = {
@@ -28,10 +39,40 @@ out = {
     "token_sum": int(tokens.astype(np.int64).sum()),
     "mask_sum": int(loss_mask.astype(np.int64).sum()),
     "segments": int(len(segments)),
-    "cu_seqlens_0": cu_seqlens(0).tolist(),
+    "cu_seqlens_0": document_spans(0).tolist(),
     "padding": int(segments["length"][segments["kind"] == 2].sum()),
     "first_tokens": tokens[0, :16].tolist(),
 }
+# Few-shot spans: every span holding examples starts at a header of the same group, and every
+# example lies inside a span whose first segment is its own group's header.
+checked = {"sequences": 0, "spans": 0, "spans_starting_at_header": 0, "examples": 0, "examples_under_own_header": 0}
+for i in range(n):
+    s = segments[index[i]:index[i + 1]]
+    if not (s["kind"] == 1).any():
+        continue
+    checked["sequences"] += 1
+    spans = few_shot_spans(i)
+    starts = {int(x): k for k, x in enumerate(s["start"])}
+    for a, b in zip(spans[:-1], spans[1:]):
+        first = s[starts[int(a)]]
+        inside = s[(s["start"] >= a) & (s["start"] < b)]
+        if first["kind"] == 2:
+            continue
+        checked["spans"] += 1
+        checked["spans_starting_at_header"] += int(first["kind"] == 1)
+        for e in inside[inside["kind"] == 0]:
+            checked["examples"] += 1
+            checked["examples_under_own_header"] += int(first["kind"] == 1 and first["group"] == e["group"])
+out["few_shot"] = checked
+# Loss tokens per source, from the masks (each sequence belongs to one source).
+first_source = segments["source"][index[:-1].astype(np.int64)]
+per_sequence = loss_mask.astype(np.int64).sum(axis=1)
+loss = {str(k): int(per_sequence[first_source == k].sum()) for k in range(len(meta["sources"]))}
+total = sum(loss.values())
+out["loss_tokens"] = loss
+out["loss_share"] = {k: (v / total if total else 0.0) for k, v in loss.items()}
+out["pad_tokens_equal_pad_id"] = int(sum((tokens[i, int(x["start"]):int(x["start"] + x["length"])] == meta["specialTokens"]["pad"]).sum()
+                                        for i in range(n) for x in segments[index[i]:index[i + 1]] if x["kind"] == 2))
 megatron = {}
 for prefix in sys.argv[2:]:
     idx = open(prefix + ".idx", "rb").read()

@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import Tokenization
 @testable import Packing
 
 @Suite struct PlannerTests {
@@ -51,6 +53,87 @@ import Testing
         #expect(plan.sequences.allSatisfy { $0.used <= 10 })
         #expect(plan.counts.truncatedTokens == 20 && plan.counts.documentsTruncated == 1)
         #expect(plan.counts.headerTokens == 3 + 3 + 2)
+    }
+
+    /// Fill: blocks of header + examples are packed together; every example follows its own
+    /// group's header in its sequence, nothing is cut, the bounds hold, and fill never uses more
+    /// sequences than packing groups apart.
+    @Test func fewShotFillKeepsEveryExampleUnderItsOwnHeader() {
+        var seed: UInt64 = 11
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int(seed >> 33) % n
+        }
+        for round in 0..<200 {
+            let seqLen = 50 + round % 60
+            var lengths: [Int] = []
+            var groups: [FewShotPlanner.Group] = []
+            for _ in 0..<(1 + next(8)) {
+                let items = (0..<(1 + next(10))).map { _ -> Int in lengths.append(1 + next(seqLen / 2)); return lengths.count - 1 }
+                groups.append(.init(headerLength: next(seqLen / 4), items: items))
+            }
+            let separate = FewShotPlanner.plan(groups: groups, lengths: lengths, seqLen: seqLen)
+            let filled = FewShotPlanner.plan(groups: groups, lengths: lengths, seqLen: seqLen, fill: true)
+            #expect(filled.sequences.count <= separate.sequences.count)
+            #expect(filled.counts.documentTokens == separate.counts.documentTokens && filled.counts.truncatedTokens == 0)
+            for plan in [separate, filled] {
+                #expect(plan.counts.paddingTokens >= plan.counts.paddingLowerBound)
+                #expect(plan.counts.paddingTokens == plan.sequences.count * seqLen - plan.counts.documentTokens - plan.counts.headerTokens)
+            }
+            var groupOf: [Int: Int] = [:]
+            for (g, group) in groups.enumerated() { for item in group.items { groupOf[item] = g } }
+            var seen = Set<Int>()
+            for sequence in filled.sequences {
+                #expect(sequence.used <= seqLen)
+                var current: Int?
+                for piece in sequence.pieces {
+                    if case .header(let g) = piece.kind { current = g; continue }
+                    #expect(piece.offset == 0 && piece.length == lengths[piece.item])
+                    let g = groupOf[piece.item]!
+                    // Under its own header (a group without header tokens opens no header piece).
+                    if groups[g].headerLength > 0 { #expect(current == g) }
+                    seen.insert(piece.item)
+                }
+            }
+            #expect(seen.count == lengths.count)
+        }
+    }
+
+    @Test func segmentsKeepTheirGroupThroughTheWriterAndReader() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("segments-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let writer = try PackWriter(directory: dir, seqLen: 8, vocabularySize: 100)
+        try writer.addDocument(source: "s", id: "a", group: "task", tokens: 3, written: 3, cut: false)
+        var sequence = PackedSequence(source: 0, capacity: 8)
+        let header: [TokenID] = [1, 5], example: [TokenID] = [7, 8, 9]
+        header.withUnsafeBufferPointer { sequence.append($0, mask: nil, document: -1, documentOffset: 0, group: 4, kind: .header) }
+        example.withUnsafeBufferPointer { sequence.append($0, mask: nil, document: 0, documentOffset: 0, group: 4, kind: .document) }
+        sequence.pad(to: 8, with: 0)
+        try writer.write(sequence)
+        #expect(writer.lossTokensBySource == [5])
+        var manifest = PackManifest(seqLen: 8, sequences: 1, tokenDtype: "uint16",
+                                    tokenizer: .init(path: "t", sha256: "", format: "sentencepiece", vocabularySize: 100),
+                                    mixture: .init(name: "m", path: "m.yaml", sha256: ""), seed: 0,
+                                    specialTokens: .init(bos: 1, eos: 2, pad: 0), loss: "all", decontamination: nil, sources: [],
+                                    totals: PackingCounts(), paddingRate: 0, truncationRate: 0, recordsRead: 0, recordsSkipped: [:])
+        manifest.totals.paddingTokens = 3
+        try writer.commit(manifest: try JSONEncoder().encode(manifest))
+        let reader = try PackReader(directory: dir)
+        #expect(reader.segments(of: 0).map(\.group) == [4, 4, -1])
+        #expect(reader.segments(of: 0).map(\.kind) == [.header, .document, .padding])
+        #expect(try reader.verify().isEmpty)
+        let row = try String(contentsOfFile: dir + "/documents.jsonl", encoding: .utf8)
+        #expect(row == "{\"document\":0,\"source\":\"s\",\"id\":\"a\",\"group\":\"task\",\"tokens\":3,\"written\":3,\"cut\":false}\n")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/segments.bin")).count == 3 * 24)
+        // A version-1 pack (20-byte segments) is refused by version, not misread.
+        manifest.version = 1
+        try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: dir + "/manifest.json"))
+        do {
+            _ = try PackReader(directory: dir)
+            Issue.record("a version-1 pack was read")
+        } catch let error as PackError {
+            #expect(error.description.contains("pack format version 1"))
+        }
     }
 
     @Test func blendingFollowsTheShares() {
