@@ -16,6 +16,7 @@ public struct LongMix: ParsableCommand {
             CountCommand.self,
             MergeCommand.self,
             StatusCommand.self,
+            SlurmCommand.self,
             InspectCommand.self,
             TasksCommand.self,
             ScoreCommand.self,

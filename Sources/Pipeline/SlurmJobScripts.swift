@@ -1,0 +1,258 @@
+import Foundation
+import LongMixCore
+
+/// The sbatch scripts and submission lines that run a staged build on a Slurm cluster: the counting
+/// stage as a job array of N tasks, the tokenizing stage as a job array depending (`afterok`) on every
+/// counting job, and one merge job depending on every tokenizing job. Slurm is the scheduler; the
+/// scripts only call the same `longmix` binary, by absolute path, with `--task-index I --task-count N`.
+///
+/// Rendering is pure: the same configuration always gives the same text. Writing (``write()``) puts
+/// the scripts under `<build dir>/slurm/`, creates `<build dir>/logs/` (Slurm does not create the
+/// directory of `--output`; a job whose log directory is missing fails without a trace) and never
+/// replaces a file it did not write.
+///
+/// Arrays larger than the cluster's `MaxArraySize` (Slurm's default is 1001, the largest index being
+/// MaxArraySize - 1) are split into chunks of at most that many tasks, as datatrove's
+/// SlurmPipelineExecutor does: each chunk is the array `0-(size-1)` submitted with
+/// `LONGMIX_TASK_OFFSET` set to its first task, and the task index is the offset plus
+/// `SLURM_ARRAY_TASK_ID`. The chunks of a stage run side by side; the next stage waits for all of them.
+/// The task count is always passed explicitly, because `SLURM_ARRAY_TASK_COUNT` is a chunk's size.
+public struct SlurmJobScripts: Sendable, Equatable {
+    /// A build stage run on the cluster.
+    public enum Stage: String, Sendable, CaseIterable {
+        case count, build, merge
+    }
+
+    /// What the scripts run and the resources they ask for.
+    public struct Configuration: Sendable, Equatable {
+        /// Absolute path of the `longmix` executable the tasks run.
+        public var executable: String
+        /// Absolute path of the mixture file.
+        public var mixture: String
+        /// Absolute path of the build directory (parts, markers, scripts, logs).
+        public var buildDirectory: String
+        /// Absolute path of the pack directory the merge job writes.
+        public var output: String
+        /// Number of tasks (N) of the counting and tokenizing stages.
+        public var tasks: Int
+        /// The cluster's MaxArraySize: at most this many tasks per array job.
+        public var maxArraySize: Int
+        public var partition: String?
+        public var time: String?
+        public var cpusPerTask: Int?
+        public var memory: String?
+        /// Further arguments for the count and build commands (for example `--data-root DIR`).
+        public var stageArguments: [String]
+
+        public init(executable: String, mixture: String, buildDirectory: String, output: String, tasks: Int,
+                    maxArraySize: Int = SlurmJobScripts.defaultMaxArraySize, partition: String? = nil,
+                    time: String? = nil, cpusPerTask: Int? = nil, memory: String? = nil,
+                    stageArguments: [String] = []) {
+            self.executable = executable
+            self.mixture = mixture
+            self.buildDirectory = buildDirectory
+            self.output = output
+            self.tasks = tasks
+            self.maxArraySize = maxArraySize
+            self.partition = partition
+            self.time = time
+            self.cpusPerTask = cpusPerTask
+            self.memory = memory
+            self.stageArguments = stageArguments
+        }
+    }
+
+    /// One `sbatch` call: a stage's script, as an array chunk or (merge) a single job.
+    public struct Submission: Sendable, Equatable {
+        public var stage: Stage
+        /// The shell variable the printed lines keep this job's id in (`count_0`, `build_1`, `merge`).
+        public var variable: String
+        public var script: String
+        /// The chunk's first task and its number of tasks; `nil` for the merge job.
+        public var chunk: (offset: Int, size: Int)?
+
+        /// sbatch's arguments, given the job ids this submission waits for.
+        public func arguments(dependingOn jobIDs: [String]) -> [String] {
+            var arguments = ["--parsable"]
+            if let chunk {
+                arguments += ["--array=0-\(chunk.size - 1)", "--export=ALL,LONGMIX_TASK_OFFSET=\(chunk.offset)"]
+            }
+            if !jobIDs.isEmpty { arguments.append("--dependency=afterok:" + jobIDs.joined(separator: ":")) }
+            arguments.append(script)
+            return arguments
+        }
+
+        public static func == (a: Submission, b: Submission) -> Bool {
+            a.stage == b.stage && a.variable == b.variable && a.script == b.script
+                && a.chunk?.offset == b.chunk?.offset && a.chunk?.size == b.chunk?.size
+        }
+    }
+
+    /// Slurm's default MaxArraySize.
+    public static let defaultMaxArraySize = 1001
+    /// The first line after the shebang of every script written here; a file without it is not replaced.
+    public static let marker = "# Written by `longmix slurm`; safe to edit, rewritten by the next `longmix slurm`."
+
+    public let configuration: Configuration
+    /// Script path -> text, one per stage.
+    public let scripts: [Stage: String]
+    /// The sbatch calls, in submission order: count chunks, build chunks, merge.
+    public let submissions: [Submission]
+
+    public var slurmDirectory: String { configuration.buildDirectory + "/slurm" }
+    public var logDirectory: String { configuration.buildDirectory + "/logs" }
+    public func scriptPath(_ stage: Stage) -> String { slurmDirectory + "/\(stage.rawValue).sbatch" }
+    /// The shell file holding ``submissionLines`` (what `--submit` does, for running by hand).
+    public var submitScriptPath: String { slurmDirectory + "/submit.sh" }
+    /// The job ids of the last `--submit`, one per line in submission order.
+    public var jobsFile: String { slurmDirectory + "/jobs" }
+
+    /// Checks the configuration (a clear error naming the option) and renders everything.
+    public init(_ configuration: Configuration) throws {
+        let c = configuration
+        guard c.tasks >= 1 else { throw ConfigurationError(key: "--tasks", "must be at least 1 (got \(c.tasks))") }
+        guard c.maxArraySize >= 1 else {
+            throw ConfigurationError(key: "MaxArraySize", "must be at least 1 (got \(c.maxArraySize))")
+        }
+        if let cpus = c.cpusPerTask, cpus < 1 {
+            throw ConfigurationError(key: "--cpus-per-task", "must be at least 1 (got \(cpus))")
+        }
+        for (key, value) in [("--partition", c.partition), ("--time", c.time), ("--mem", c.memory)] {
+            if let value, value.isEmpty || value.contains(where: { $0.isWhitespace || $0 == "'" || $0 == "\"" }) {
+                throw ConfigurationError(key: key, "'\(value)' is not a single word")
+            }
+        }
+        for (key, path) in [("longmix", c.executable), ("MIXTURE", c.mixture), ("--build-dir", c.buildDirectory),
+                            ("--output", c.output)] where !path.hasPrefix("/") {
+            throw ConfigurationError(key: key, "'\(path)' must be an absolute path (tasks run in another directory)")
+        }
+        self.configuration = c
+
+        var scripts: [Stage: String] = [:]
+        for stage in Stage.allCases { scripts[stage] = Self.render(stage, c, logDirectory: c.buildDirectory + "/logs") }
+        self.scripts = scripts
+
+        let chunkSize = min(c.tasks, c.maxArraySize)
+        let chunks = stride(from: 0, to: c.tasks, by: chunkSize).map { (offset: $0, size: min(chunkSize, c.tasks - $0)) }
+        var submissions: [Submission] = []
+        for stage in [Stage.count, .build] {
+            for (i, chunk) in chunks.enumerated() {
+                submissions.append(Submission(stage: stage, variable: "\(stage.rawValue)_\(i)",
+                                              script: c.buildDirectory + "/slurm/\(stage.rawValue).sbatch", chunk: chunk))
+            }
+        }
+        submissions.append(Submission(stage: .merge, variable: "merge", script: c.buildDirectory + "/slurm/merge.sbatch",
+                                      chunk: nil))
+        self.submissions = submissions
+    }
+
+    /// The submissions a stage waits for: every chunk of the stage before it.
+    public func dependencies(of submission: Submission) -> [Submission] {
+        let before: Stage? = switch submission.stage {
+        case .count: nil
+        case .build: .count
+        case .merge: .build
+        }
+        return submissions.filter { $0.stage == before }
+    }
+
+    /// The shell lines that submit the chain by hand, one per sbatch call, each keeping its job id in
+    /// a variable the later lines depend on (`--parsable` prints `id` or `id;cluster`).
+    public var submissionLines: [String] {
+        submissions.map { submission in
+            let waits = dependencies(of: submission).map { "${\($0.variable)%%;*}" }
+            let line = (["sbatch"] + submission.arguments(dependingOn: waits).dropLast() + [Self.quoted(submission.script)])
+                .joined(separator: " ")
+            return "\(submission.variable)=$(\(line))"
+        }
+    }
+
+    /// Writes the three scripts and submit.sh under `<build dir>/slurm/` (creating it and `logs/`).
+    /// Refuses to replace a file that does not carry ``marker``: it belongs to someone else.
+    public func write() throws {
+        let fm = FileManager.default
+        for directory in [slurmDirectory, logDirectory] {
+            do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+                throw InputError.file(directory, reason: "unwritable-directory", "cannot create directory: \(error.localizedDescription)")
+            }
+        }
+        var files = Stage.allCases.map { (scriptPath($0), scripts[$0]!) }
+        files.append((submitScriptPath, submitScript))
+        for (path, _) in files where fm.fileExists(atPath: path) {
+            let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            guard existing.split(separator: "\n", maxSplits: 2).dropFirst().first.map(String.init) == Self.marker else {
+                throw InputError.file(path, reason: "would-overwrite",
+                                      "exists and was not written by `longmix slurm`; move it away or choose another --build-dir")
+            }
+        }
+        for (path, text) in files {
+            let temporary = path + ".tmp-\(getpid())"
+            guard fm.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o755]) else {
+                throw InputError.file(path, reason: "unwritable-file", "cannot write \(temporary)")
+            }
+            guard rename(temporary, path) == 0 else {
+                unlink(temporary)
+                throw InputError.file(path, reason: "unwritable-file", "cannot rename \(temporary) into place")
+            }
+        }
+    }
+
+    /// submit.sh: the submission lines, then the job ids.
+    public var submitScript: String {
+        (["#!/bin/bash", Self.marker, "# Submits count -> build -> merge; prints the job ids.", "set -euo pipefail"]
+            + submissionLines
+            + ["echo \"count: " + submissions.filter { $0.stage == .count }.map { "${\($0.variable)%%;*}" }.joined(separator: " ")
+               + " build: " + submissions.filter { $0.stage == .build }.map { "${\($0.variable)%%;*}" }.joined(separator: " ")
+               + " merge: ${merge%%;*}\""]).joined(separator: "\n") + "\n"
+    }
+
+    /// The job id in `sbatch --parsable` output (`id` or `id;cluster`), or nil when there is none.
+    public static func jobID(fromParsable output: String) -> String? {
+        let id = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
+        return !id.isEmpty && id.allSatisfy(\.isNumber) ? id : nil
+    }
+
+    /// MaxArraySize from `scontrol show config` output (`MaxArraySize            = 1001`), if present.
+    public static func maxArraySize(fromShowConfig output: String) -> Int? {
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "MaxArraySize" {
+                return Int(parts[1].trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return nil
+    }
+
+    /// A word quoted for the shell: single quotes, with embedded single quotes as `'\''`.
+    public static func quoted(_ word: String) -> String {
+        let plain = !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-=+:,@%".contains($0)) }
+        return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    private static func render(_ stage: Stage, _ c: Configuration, logDirectory: String) -> String {
+        var lines = ["#!/bin/bash", marker,
+                     "#SBATCH --job-name=longmix-\(stage.rawValue)",
+                     "#SBATCH --output=\(logDirectory)/\(stage.rawValue)-\(stage == .merge ? "%j" : "%A_%a").out"]
+        if let partition = c.partition { lines.append("#SBATCH --partition=\(partition)") }
+        if let time = c.time { lines.append("#SBATCH --time=\(time)") }
+        if let cpus = c.cpusPerTask { lines.append("#SBATCH --cpus-per-task=\(cpus)") }
+        if let memory = c.memory { lines.append("#SBATCH --mem=\(memory)") }
+        lines.append("set -euo pipefail")
+        var command: [String]
+        switch stage {
+        case .count, .build:
+            lines.append("# Task I of N: the array task's index plus its chunk's first task (set at submission).")
+            lines.append("task=$(( ${LONGMIX_TASK_OFFSET:-0} + SLURM_ARRAY_TASK_ID ))")
+            lines.append("echo \"longmix \(stage.rawValue): task $task of \(c.tasks) on $(hostname -s), job ${SLURM_JOB_ID:-?}\" >&2")
+            command = [c.executable, stage.rawValue, c.mixture, "--build-dir", c.buildDirectory].map(quoted)
+                + ["--task-index", "\"$task\"", "--task-count", String(c.tasks)]
+            if let cpus = c.cpusPerTask { command += ["--threads", String(cpus)] }
+            command += c.stageArguments.map(quoted)
+        case .merge:
+            command = [c.executable, "merge", c.buildDirectory, "-o", c.output].map(quoted)
+            if let cpus = c.cpusPerTask { command += ["--threads", String(cpus)] }
+        }
+        lines.append("exec " + command.joined(separator: " "))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
