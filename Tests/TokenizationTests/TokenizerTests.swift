@@ -111,8 +111,9 @@ import TestSupport
             let reader = DocumentReader(paths: [inputPath], source: "test", options: ReaderOptions(
                 text: .field("body"), idField: FieldPath("id")))
             var lines: [[UInt8]] = []
-            let job = DocumentTokenization(tokenizer: tokenizer, threads: threads, includeID: true, batchBytes: 4096)
-            let summary = try job.run(reader: reader) { lines.append($0) }
+            let job = DocumentTokenization(tokenizer: tokenizer, threads: threads, batchBytes: 4096)
+            let sink = JSONLTokenSink(includeID: true, writeLine: { lines.append($0) }, finish: {})
+            let summary = try job.run(reader: reader, into: sink)
             #expect(summary.documents == texts.count)
             #expect(summary.textBytes == texts.reduce(0) { $0 + $1.utf8.count })
             outputs.append(lines)
