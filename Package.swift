@@ -63,7 +63,8 @@ let package = Package(
         .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "LongMixCLITests", dependencies: [
-            "LongMixCLI", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LongMixCLI", "LongMixCore", "ShardIO", "Tokenization", "Mixing", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     ]
 )
