@@ -17,7 +17,7 @@ import ShardIO
         try command.run()
     }
 
-    @Test(.enabled(if: TestEnvironment.python != nil, "needs the oracle venv (.venv/bin/python; run scripts/setup.sh)"))
+    @Test(.needsPython)
     func npyAndMegatronHoldTheJSONLIds() throws {
         let scratch = try TestEnvironment.temporaryDirectory("tokenize-out")
         defer { try? FileManager.default.removeItem(at: scratch) }

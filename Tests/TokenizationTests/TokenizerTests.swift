@@ -30,8 +30,7 @@ import TestSupport
         #expect(model.proto.normalizerName == "identity")
     }
 
-    @Test func sha256OfTheFileMatchesHashlib() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func sha256OfTheFileMatchesHashlib() throws {
         let expected = String(decoding: try Oracle.run("tokenizer_sha256.py", arguments: ["--file", Self.fixturePath]), as: UTF8.self)
         #expect(try Tokenizer.load(path: Self.fixturePath).sha256 == expected.trimmingCharacters(in: .whitespacesAndNewlines))
     }
