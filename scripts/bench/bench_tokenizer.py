@@ -123,6 +123,11 @@ def main():
     print(f"  longmix encoder, 2 threads            : {lm2_med:8.2f}   vs 1 thread      {lm2_med / lm1_med:5.2f}x")
     print(f"  longmix whole process -o .npy, 1 thread : {w1_med:6.2f}   vs sentencepiece {w1_med / sp_med:5.1f}x")
     print(f"  longmix whole process -o .npy, 2 threads: {w2_med:6.2f}   vs 1 thread      {w2_med / w1_med:5.2f}x")
+    ratio = lambda a, b: statistics.median(x / y for x, y in zip(a, b))
+    print("medians of the per-repeat ratios (each repeat's runs side by side):")
+    print(f"  encoder 1 thread / sentencepiece {ratio(lm1_rates, sp_rates):5.1f}x, whole process 1 thread / sentencepiece "
+          f"{ratio(whole1_rates, sp_rates):5.1f}x, 2 / 1 threads: encoder {ratio(lm2_rates, lm1_rates):4.2f}x, "
+          f"whole process {ratio(whole2_rates, whole1_rates):4.2f}x")
     print(f"model load: sentencepiece {sp_load_ms:.1f} ms, longmix median {statistics.median(lm_loads):.1f} ms")
     print(f"id mismatches vs sentencepiece: {mismatches} of {len(sp_ids)} documents; .npy equals them back to back: {npy_ok}")
     print(f"1-thread and 2-thread .npy outputs byte-identical: {identical}")
