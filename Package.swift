@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Tasks", targets: ["Tasks"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Model", targets: ["Model"]),
         .library(name: "LongMixCLI", targets: ["LongMixCLI"]),
     ],
     dependencies: [
@@ -29,6 +30,7 @@ let package = Package(
         // System libraries, found through pkg-config (apt: libzstd-dev, zlib1g-dev).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "LongMixCore"),
         .target(name: "ShardIO", dependencies: ["LongMixCore", "CZstd", "CZlib"]),
@@ -36,17 +38,19 @@ let package = Package(
         .target(name: "Decontamination", dependencies: [
             "LongMixCore", "ShardIO", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Evaluation", dependencies: ["LongMixCore", "ShardIO"]),
+        .target(name: "Evaluation", dependencies: ["LongMixCore", "ShardIO", "Tokenization", "Model"]),
         .target(name: "Tasks", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
         .target(name: "Mixing", dependencies: ["LongMixCore", "ShardIO", "Yams"]),
         .target(name: "Packing", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
         .target(name: "Pipeline", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing",
         ]),
+        // The reference LLaMA trainer: float32 forward/backward over flat buffers, sgemm via OpenBLAS.
+        .target(name: "Model", dependencies: ["LongMixCore", "Packing", "COpenBLAS"]),
         // The command tree (parsing and printing only), a library so tests can parse README lines.
         .target(name: "LongMixCLI", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing", "Pipeline",
-            "Tasks", "Evaluation",
+            "Tasks", "Evaluation", "Model",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "longmix", dependencies: ["LongMixCLI"]),
@@ -57,11 +61,12 @@ let package = Package(
         .testTarget(name: "ShardIOTests", dependencies: ["ShardIO", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "TestSupport"]),
         .testTarget(name: "DecontaminationTests", dependencies: ["Decontamination", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Model", "ShardIO", "Tokenization", "TestSupport"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing", "TestSupport"]),
         .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Packing", "Mixing", "Pipeline", "TestSupport"]),
         .testTarget(name: "LongMixCLITests", dependencies: [
             "LongMixCLI", "LongMixCore", "ShardIO", "Tokenization", "Mixing", "TestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
