@@ -31,8 +31,9 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Windows evaluated together.")
     var batch = 1
 
-    @Option(help: "Threads for OpenBLAS and the attention and element-wise loops.")
-    var threads = 2
+    /// --threads: OpenBLAS and the attention and element-wise loops.
+    @OptionGroup var threadOptions: ThreadOptions
+    var threads: Int { threadOptions.threads }
 
     @Option(help: "Also write the gradient of the mean loss for every parameter (HF names) to this new safetensors file.")
     var gradients: String?

@@ -35,8 +35,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Total optimizer steps.")
     var steps: Int
 
-    @Option(help: "Output directory (new, or the one holding the --resume checkpoint).")
-    var out: String
+    /// -o/--output: the run directory (new, or the one holding the --resume checkpoint).
+    @OptionGroup var output: RequiredOutputOption
+    var out: String { output.output }
 
     @Option(help: "Windows per micro-batch.")
     var batch = 1
@@ -74,8 +75,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write a checkpoint every N steps (0: only at the end).")
     var saveEvery = 0
 
-    @Option(help: "Threads for OpenBLAS and the attention and element-wise loops.")
-    var threads = 2
+    /// --threads: OpenBLAS and the attention and element-wise loops.
+    @OptionGroup var threadOptions: ThreadOptions
+    var threads: Int { threadOptions.threads }
 
     @Flag(help: "No progress line.")
     var quiet = false
@@ -87,7 +89,6 @@ struct TrainCommand: ParsableCommand {
         let starts = [model, initCheckpoint, resume].compactMap { $0 }.count
         guard starts == 1 else { throw ValidationError("give exactly one of --model, --init and --resume") }
         if ropeFactor != nil && initCheckpoint == nil { throw ValidationError("--rope-factor goes with --init") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
