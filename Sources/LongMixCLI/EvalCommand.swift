@@ -4,7 +4,7 @@ import ArgumentParser
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate checkpoints: perplexity per byte across contexts.",
-        subcommands: [EvalPerplexityCommand.self]
+        abstract: "Evaluate checkpoints: perplexity per byte across contexts; generated task answers, scored.",
+        subcommands: [EvalPerplexityCommand.self, EvalTasksCommand.self]
     )
 }

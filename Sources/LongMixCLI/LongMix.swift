@@ -19,6 +19,7 @@ public struct LongMix: ParsableCommand {
             TrainCommand.self,
             LossCommand.self,
             EvalCommand.self,
+            GenerateCommand.self,
         ]
     )
 
