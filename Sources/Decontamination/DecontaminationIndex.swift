@@ -80,6 +80,9 @@ public final class DecontaminationIndex: Sendable {
     private init(path: String, creating parameters: (Int, Normalization)?) throws {
         self.path = path
         var configuration = Configuration()
+        // Two builds importing test sets into one index wait for each other instead of failing
+        // with "database is locked".
+        configuration.busyMode = .timeout(60)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
         }
