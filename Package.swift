@@ -68,7 +68,8 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Packing", "Mixing", "Pipeline", "TestSupport"]),
         .testTarget(name: "LongMixCLITests", dependencies: [
-            "LongMixCLI", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LongMixCLI", "LongMixCore", "ShardIO", "Tokenization", "Mixing", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     ]
 )

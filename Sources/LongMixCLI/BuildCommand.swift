@@ -21,8 +21,11 @@ struct MixtureOptions: ParsableArguments {
     @OptionGroup var keepGoing: KeepGoingOption
     @OptionGroup var progress: ProgressOptions
 
+    /// The mixture, with its tokenizer checked to exist (a clear error naming the key otherwise).
     func load() throws -> MixtureSpec {
-        try MixtureSpec.load(path: mixture, dataRoot: dataRoot, tokenizer: tokenizer)
+        let spec = try MixtureSpec.load(path: mixture, dataRoot: dataRoot, tokenizer: tokenizer)
+        try spec.requireTokenizer()
+        return spec
     }
 
     /// The meter over every source's shard files, labelled `label`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Packing
 import ShardIO
 import Tokenization
 
@@ -10,9 +11,13 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Encode documents (or one string) with a SentencePiece tokenizer.model or a tokenizer.json.",
         discussion: """
             Reads JSON Lines shards (.jsonl, .jsonl.zst, .jsonl.gz; files, directories or globs) and \
-            writes one line {"ids": [...]} per document, in input order whatever --threads is. With \
-            --id-field each line also carries "id". With --text, encodes that one string instead. \
-            A summary (documents, bytes, tokens, encoding speed) goes to stderr.
+            writes every document's ids in input order, whatever --threads is, in the format -o/--output's \
+            extension names: .npy (one 1-D array of all ids, uint16 when the vocabulary has at most \
+            65,536 ids, else uint32; use --bos/--eos to mark documents), .bin (a Megatron-LM indexed \
+            dataset, FILE.bin + FILE.idx, one sequence per document), .jsonl or .jsonl.zst (a line \
+            {"ids": [...]} per document, with "id" when --id-field is given). Without -o, JSON lines go \
+            to stdout. With --text, encodes that one string instead. A summary (documents, bytes, \
+            tokens, encoding speed) goes to stderr.
             """)
 
     @Option(name: .long, help: "A SentencePiece tokenizer.model or a Hugging Face tokenizer.json.")
@@ -54,34 +59,44 @@ struct TokenizeCommand: ParsableCommand {
         let loadMilliseconds = Double(loadTime.components.seconds) * 1e3 + Double(loadTime.components.attoseconds) * 1e-15
         if bos && loaded.bosID == nil { throw ValidationError("the tokenizer defines no BOS token") }
         if eos && loaded.eosID == nil { throw ValidationError("the tokenizer defines no EOS token") }
-        let sink = try LineSink(path: output)
+        let sink = try makeSink(vocabularySize: loaded.vocabularySize)
         if let text {
-            var line = JSONOutput()
-            line.raw("{")
-            line.key("ids")
-            line.integers(loaded.encode(Array(text.utf8), addBOS: bos, addEOS: eos))
-            line.raw("}")
-            try sink.write(line.bytes)
+            try sink.append(loaded.encode(Array(text.utf8), addBOS: bos, addEOS: eos), documentID: "text")
             try sink.finish()
             return
         }
         let paths = try ShardPaths.expand(inputs)
         let meter = progress.meter("tokenize", totalBytes: ShardPaths.totalBytes(paths))
         let reader = DocumentReader(paths: paths, source: "input", options: try reading.readerOptions(progress: meter))
-        let job = DocumentTokenization(tokenizer: loaded, threads: threads, addBOS: bos, addEOS: eos,
-                                       includeID: reading.text.idField != nil)
-        let summary = try job.run(reader: reader, writeLine: sink.write)
+        let job = DocumentTokenization(tokenizer: loaded, threads: threads, addBOS: bos, addEOS: eos)
+        let summary = try job.run(reader: reader, into: sink)
         try sink.finish()
         meter?.finish()
         var err = StandardError()
         printSkipped(reader, to: &err)
         let rate = String(format: "%.1f", summary.encodeMegabytesPerSecond)
         let seconds = String(format: "%.3f", summary.encodeSeconds)
-        FileHandle.standardError.write(Data((
-            "tokenize: \(summary.documents) documents, \(summary.textBytes) bytes of text, \(summary.tokens) tokens; "
-            + "encoding \(seconds) s (\(rate) MB/s, \(threads) thread\(threads == 1 ? "" : "s")); "
-            + "tokenizer \(loaded.format.rawValue) sha256 \(loaded.sha256) loaded in "
-            + String(format: "%.1f", loadMilliseconds) + " ms\n").utf8))
+        print("tokenize: \(summary.documents) documents, \(summary.textBytes) bytes of text, \(summary.tokens) tokens; "
+              + "encoding \(seconds) s (\(rate) MB/s, \(threads) thread\(threads == 1 ? "" : "s")); "
+              + "tokenizer \(loaded.format.rawValue) sha256 \(loaded.sha256) loaded in "
+              + String(format: "%.1f", loadMilliseconds) + " ms", to: &err)
+    }
+
+    /// The output format, chosen by the extension of -o/--output.
+    private func makeSink(vocabularySize: Int) throws -> TokenSink {
+        guard let output else {
+            let stdout = LineSink()
+            return JSONLTokenSink(includeID: reading.text.idField != nil, writeLine: stdout.write, finish: stdout.finish)
+        }
+        if output.hasSuffix(".npy") { return try NumpyTokenWriter(path: output, vocabularySize: vocabularySize) }
+        if output.hasSuffix(".bin") {
+            return try IndexedDatasetWriter(prefix: String(output.dropLast(4)), vocabularySize: vocabularySize)
+        }
+        if output.hasSuffix(".jsonl") || output.hasSuffix(".jsonl.zst") {
+            let file = try LineSink(path: output)
+            return JSONLTokenSink(includeID: reading.text.idField != nil, writeLine: file.write, finish: file.finish)
+        }
+        throw ValidationError("-o/--output must end in .npy, .bin (Megatron .bin + .idx), .jsonl or .jsonl.zst: \(output)")
     }
 }
 
@@ -93,6 +108,9 @@ final class LineSink {
     init(path: String?) throws {
         writer = try path.map { try JSONLWriter(path: $0) }
     }
+
+    /// Buffered standard output.
+    init() { writer = nil }
 
     func write(_ line: [UInt8]) throws {
         if let writer {

@@ -11,7 +11,8 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         Start from a model config (--model Models/tiny-fixture.json), from a checkpoint's weights \
         (--init CKPT, optionally with --rope-factor F: Position Interpolation to F times the context), \
-        or continue a run exactly (--resume OUT/step-NNNNNN). Each pack sequence is cut into windows of \
+        or continue a run exactly (--resume OUT/step-NNNNNN). OUT is -o/--output: a new directory, or \
+        the one holding the --resume checkpoint. Each pack sequence is cut into windows of \
         --context tokens; the loss counts next-token predictions whose target has loss mask 1. \
         Writes OUT/train.jsonl (one line per step) and checkpoints OUT/step-NNNNNN (safetensors + \
         Hugging Face config.json, optimizer state, data position). Losses are bit-for-bit reproducible \
@@ -37,8 +38,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Total optimizer steps.")
     var steps: Int
 
-    @Option(help: "Output directory (new, or the one holding the --resume checkpoint).")
-    var out: String
+    /// -o/--output: the run directory (new, or the one holding the --resume checkpoint).
+    @OptionGroup var output: RequiredOutputOption
+    var out: String { output.output }
 
     @Option(help: "Windows per micro-batch.")
     var batch = 1

@@ -83,6 +83,8 @@ public struct MixtureSpec: Sendable {
     public var dataRoot: String
     /// SHA-256 of the file's bytes, recorded in the pack manifest.
     public var sha256: String
+    /// The line of the file's `tokenizer:` key; nil when the tokenizer was given as an override.
+    public var tokenizerLine: Int?
 
     static let topKeys: Set<String> = ["name", "description", "seed", "seq_len", "min_doc_tokens", "tokenizer", "data_root",
                                        "budget", "packing", "few_shot_fill", "special_tokens", "loss", "decontamination", "sources"]
@@ -217,6 +219,19 @@ public struct MixtureSpec: Sendable {
         return MixtureSpec(path: path, name: name, seed: seed, seqLen: seqLen, minDocumentTokens: minTokens,
                            tokenizer: tokenizerPath, budget: budget, packing: packing, addBOS: addBOS, addEOS: addEOS,
                            padID: padID, padLine: padLine, loss: loss, decontamination: decontamination, sources: sources,
-                           dataRoot: root_, sha256: SHA256.hexDigest(SHA256.hash([UInt8](data))))
+                           dataRoot: root_, sha256: SHA256.hexDigest(SHA256.hash([UInt8](data))),
+                           tokenizerLine: tokenizer == nil ? top["tokenizer"]?.line : nil)
+    }
+
+    /// Checks that the tokenizer file exists, else a `ConfigurationError` naming the `tokenizer`
+    /// key and its line (or the override) and saying how to pass another one.
+    public func requireTokenizer() throws {
+        guard !FileManager.default.fileExists(atPath: tokenizer) else { return }
+        let how = "pass --tokenizer /path/to/tokenizer.model (or tokenizer.json) to `longmix build` / `longmix plan`, "
+            + "or edit the key (LLaMA-2's tokenizer.model: see README, \"Tokenizers\")"
+        if let tokenizerLine {
+            throw ConfigurationError(file: path, key: "tokenizer", line: tokenizerLine, "no tokenizer file at \(tokenizer); " + how)
+        }
+        throw ConfigurationError(key: "--tokenizer", "no tokenizer file at \(tokenizer)")
     }
 }

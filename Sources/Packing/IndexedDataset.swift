@@ -116,3 +116,8 @@ enum TokenEncoding {
         return try wide.withUnsafeBytes(body)
     }
 }
+
+/// `longmix tokenize -o FILE.bin` writes `FILE.bin` + `FILE.idx`, one sequence per document.
+extension IndexedDatasetWriter: TokenSink {
+    public func append(_ ids: [TokenID], documentID: String) throws { try append(ids) }
+}

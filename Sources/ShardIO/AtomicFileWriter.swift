@@ -50,6 +50,24 @@ public final class AtomicFileWriter {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
+    /// Replaces bytes already written at `offset` (for a header whose counts are known only at
+    /// the end); the file keeps its length.
+    public func rewrite(at offset: Int, _ bytes: [UInt8]) throws {
+        precondition(offset >= 0 && offset + bytes.count <= bytesWritten, "rewrite past the end of the file")
+        try flush()
+        try bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("write")
+                }
+                done += n
+            }
+        }
+    }
+
     /// Flushes, closes and renames the file into place.
     public func commit() throws {
         try flush()

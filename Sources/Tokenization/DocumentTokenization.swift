@@ -1,11 +1,12 @@
 import LongMixCore
 import ShardIO
 
-/// Tokenizes a stream of documents into JSON Lines `{"id": ..., "ids": [...]}`, one line per
-/// document in input order, encoding batches of documents in parallel.
+/// Tokenizes a stream of documents into a `TokenSink` (JSON Lines, `.npy`, Megatron `.bin/.idx`),
+/// one entry per document in input order. Reading, decompression and JSON parsing run on a
+/// background thread a batch ahead (`DocumentBatches`); each batch is encoded on `threads` workers.
 ///
-/// Memory is bounded by one batch (`batchBytes` of text plus its ids). Output order and content do
-/// not depend on the thread count.
+/// Memory is bounded by a few batches (`batchBytes` of text each, plus their ids). Output order and
+/// content do not depend on the thread count.
 public struct DocumentTokenization {
     public struct Summary: Sendable {
         public var documents = 0
@@ -21,65 +22,42 @@ public struct DocumentTokenization {
     public var threads: Int
     public var addBOS: Bool
     public var addEOS: Bool
-    /// Writes the document id as `"id"` on each line.
-    public var includeID: Bool
     public var batchBytes: Int
 
     public init(tokenizer: Tokenizer, threads: Int, addBOS: Bool = false, addEOS: Bool = false,
-                includeID: Bool = false, batchBytes: Int = 8 << 20) {
+                batchBytes: Int = 4 << 20) {
         self.tokenizer = tokenizer
         self.threads = threads
         self.addBOS = addBOS
         self.addEOS = addEOS
-        self.includeID = includeID
         self.batchBytes = batchBytes
     }
 
-    /// Reads every document of `reader`, writing one JSON line (without newline) per document
-    /// through `writeLine`.
-    public func run(reader: DocumentReader, writeLine: ([UInt8]) throws -> Void) throws -> Summary {
+    /// Reads every document of `reader` and appends its ids to `sink` (the caller finishes the
+    /// sink). The reader's counts are final when this returns.
+    public func run(reader: DocumentReader, into sink: TokenSink) throws -> Summary {
         var summary = Summary()
-        var ids: [String] = []
-        var texts: [[UInt8]] = []
-        var pendingBytes = 0
-        var line = JSONOutput()
         let clock = ContinuousClock()
         let pool = EncoderPool(tokenizer: tokenizer, threads: threads)
-
-        func flush() throws {
-            guard !texts.isEmpty else { return }
+        let batches = DocumentBatches(reader: reader, batchBytes: batchBytes, maxDocuments: 4096)
+        defer { batches.cancel() }
+        var texts: [[UInt8]] = []
+        while let batch = try batches.next() {
+            texts.removeAll(keepingCapacity: true)
+            for document in batch {
+                texts.append(document.text)
+                summary.textBytes += document.text.count
+            }
             let start = clock.now
             let encoded = tokenizer.encodeBatch(texts, pool: pool, addBOS: addBOS, addEOS: addEOS)
             let elapsed = clock.now - start
             summary.encodeSeconds += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            for (index, documentIDs) in encoded.enumerated() {
-                line.clear()
-                line.raw("{")
-                if includeID {
-                    line.key("id")
-                    line.string(ids[index])
-                    line.raw(",")
-                }
-                line.key("ids")
-                line.integers(documentIDs)
-                line.raw("}")
-                try writeLine(line.bytes)
-                summary.tokens += documentIDs.count
+            for (document, ids) in zip(batch, encoded) {
+                try sink.append(ids, documentID: document.id)
+                summary.tokens += ids.count
             }
-            texts.removeAll(keepingCapacity: true)
-            ids.removeAll(keepingCapacity: true)
-            pendingBytes = 0
+            summary.documents += batch.count
         }
-
-        while let document = try reader.next() {
-            summary.documents += 1
-            summary.textBytes += document.text.count
-            pendingBytes += document.text.count
-            texts.append(document.text)
-            if includeID { ids.append(document.id) }
-            if pendingBytes >= batchBytes { try flush() }
-        }
-        try flush()
         return summary
     }
 }

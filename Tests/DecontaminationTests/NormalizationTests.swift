@@ -27,9 +27,8 @@ import TestSupport
         #expect(String(decoding: text[words[1].range], as: UTF8.self) == "wörld")
     }
 
-    @Test(arguments: Normalization.allCases)
+    @Test(.needsPython, arguments: Normalization.allCases)
     func matchesThePythonOracleOnGeneratedText(_ normalization: Normalization) throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
         var generator = TestText(seed: 0xDEC0 &+ UInt64(normalization.rawValue.count))
         var cases: [String] = []
         for k in 0..<400 { cases.append(generator.string(words: 1 + k % 40)) }

@@ -55,8 +55,7 @@ import TestSupport
         #expect(clean(s, "no contamination here at all").verdict == "keep")
     }
 
-    @Test func matchesThePythonOracleUnderGPT3Parameters() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func matchesThePythonOracleUnderGPT3Parameters() throws {
         var generator = TestText(seed: 7)
         let contaminants = (0..<6).map { _ in generator.string(words: 80) }
         var documents: [String] = []

@@ -18,8 +18,7 @@ import TestSupport
     }
 
     /// Every generated suffix variant and (when installed) every GCIDE headword, against NLTK.
-    @Test func matchesNLTKOnEnglishVocabulary() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func matchesNLTKOnEnglishVocabulary() throws {
         if TextGenerator.dictionaryWords == nil {
             print("NOTE \(#function): /usr/share/dictd/gcide.index absent (apt install dict-gcide); "
                 + "checking the \(TextGenerator.suffixVariants.count) generated suffix variants only")

@@ -25,8 +25,7 @@ import TestSupport
         #expect(QAMetrics.bestSubspanEM(prediction: "anything", answers: []) == 0)
     }
 
-    @Test func matchesIndependentPythonImplementation() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func matchesIndependentPythonImplementation() throws {
         var generator = TextGenerator(seed: 3)
         var cases: [(String, [String])] = []
         for _ in 0..<3000 {
@@ -79,8 +78,7 @@ import TestSupport
     /// combining marks, digits and other numerals, punctuation inside and outside ASCII, every
     /// kind of space, case-special letters), mixed with the articles, against Python's own
     /// lower / string.punctuation / re `\b` / split.
-    @Test func normalizationMatchesPythonOnMixedUnicode() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func normalizationMatchesPythonOnMixedUnicode() throws {
         let ranges: [ClosedRange<UInt32>] = [
             0x20...0x7E, 0xA0...0x17F, 0x300...0x36F, 0x370...0x3FF, 0x400...0x45F, 0x5D0...0x5EA, 0x660...0x669,
             0x900...0x97F, 0x1C...0x1F, 0x9...0xD, 0x2000...0x206F, 0x2150...0x218B, 0x2460...0x24FF, 0x3000...0x3003,

@@ -37,9 +37,8 @@ import TestSupport
         #expect(best[.ngram(2)]?.fmeasure == scorer.score(target: "a b c d", prediction: "a b c e")[.ngram(2)]?.fmeasure)
     }
 
-    @Test(arguments: [false, true])
+    @Test(.needsPython, arguments: [false, true])
     func matchesRougeScoreOnGeneratedPairs(useStemmer: Bool) throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
         var generator = TextGenerator(seed: useStemmer ? 11 : 7)
         var pairs: [(String, String)] = []
         for i in 0..<3000 {

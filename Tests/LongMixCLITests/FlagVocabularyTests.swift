@@ -19,17 +19,23 @@ import Testing
         ("plan", ["plan", "m.yaml"]),
         ("tasks mqa", ["tasks", "mqa", "-k", "20", "in.jsonl", "-o", "out.jsonl"]),
         ("tasks booksum", ["tasks", "booksum", "in.jsonl", "-o", "out.jsonl"]),
+        ("eval ppl", ["eval", "ppl", "--checkpoint", "run/step-1", "--contexts", "128", "--tokenizer", "t.model", "docs.jsonl"]),
+    ]
+    /// Commands that read a pack (not shard records), with threads and output.
+    static let packReaders: [(name: String, words: [String])] = [
+        ("train", ["train", "--pack", "p", "--model", "m.json", "--steps", "1", "-o", "run"]),
+        ("loss", ["loss", "--checkpoint", "c", "--pack", "p"]),
     ]
     /// Commands that turn shard records into documents (text, template, id fields).
-    static let documentReaders = ["stats", "cat", "tokenize", "decontam scan"]
+    static let documentReaders = ["stats", "cat", "tokenize", "decontam scan", "eval ppl"]
     /// Commands with worker threads.
-    static let threaded = ["tokenize", "build", "plan"]
+    static let threaded = ["tokenize", "build", "plan", "train", "loss", "eval ppl"]
     /// Long commands with progress reporting.
     static let long = ["tokenize", "decontam index", "decontam scan", "build", "plan"]
     /// Commands that write a file named by -o/--output.
-    static let writers = ["tokenize", "detokenize", "decontam scan", "score", "build", "tasks mqa", "tasks booksum"]
+    static let writers = ["tokenize", "detokenize", "decontam scan", "score", "build", "tasks mqa", "tasks booksum", "train"]
 
-    static func words(_ name: String) -> [String] { readers.first { $0.name == name }!.words }
+    static func words(_ name: String) -> [String] { (readers + packReaders).first { $0.name == name }!.words }
 
     static func parses(_ words: [String]) -> String? {
         do { _ = try LongMix.parseAsRoot(words); return nil } catch { return LongMix.message(for: error) }
@@ -54,6 +60,7 @@ import Testing
             case let c as CatCommand: c.shards.reading
             case let c as TokenizeCommand: c.reading
             case let c as DecontamScanCommand: c.reading
+            case let c as EvalPerplexityCommand: c.shardOptions.reading
             default: nil
             }
             #expect(reading?.text.template.map(TextOptions.unescape) == "{a}\n\t{b}\\n", "\(name): template escapes differ")
@@ -68,6 +75,9 @@ import Testing
             case let c as TokenizeCommand: c.threads
             case let c as BuildCommand: c.mixture.threads.threads
             case let c as PlanCommand: c.mixture.threads.threads
+            case let c as TrainCommand: c.threads
+            case let c as LossCommand: c.threads
+            case let c as EvalPerplexityCommand: c.threadOptions.threads
             default: nil
             }
             #expect(threads == ProcessInfo.processInfo.activeProcessorCount, "\(name): default --threads")

@@ -12,8 +12,7 @@ import TestSupport
 
     /// Lengths around the 64-byte block and 56-byte padding boundaries, and a multi-megabyte input,
     /// against Python's hashlib; also incremental updates in odd-sized pieces.
-    @Test func matchesHashlib() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func matchesHashlib() throws {
         var inputs: [[UInt8]] = []
         var state: UInt64 = 12345
         func nextByte() -> UInt8 {

@@ -151,8 +151,7 @@ final class FixturePacks: @unchecked Sendable {
         #expect(checkedFewShot > 5)
     }
 
-    @Test func numpyReadsThePackAsTheREADMEShows() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func numpyReadsThePackAsTheREADMEShows() throws {
         let (dir, spec, _) = try FixturePacks.shared.pack("pretrain-32k", megatron: true)
         let reader = try PackReader(directory: dir)
         let prefixes = spec.sources.map { dir + "-megatron/" + $0.name }

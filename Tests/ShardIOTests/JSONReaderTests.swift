@@ -6,8 +6,7 @@ import TestSupport
 @Suite struct JSONReaderTests {
     /// Differential test against Python's json on generated tricky records: every record Python
     /// rejects is rejected, and every record it accepts gives the same `text` bytes.
-    @Test func agreesWithPythonJSONOnGeneratedRecords() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func agreesWithPythonJSONOnGeneratedRecords() throws {
         let output = try Oracle.run("shardio_json_cases.py", arguments: ["20231", "20000"])
         let extractor = FieldExtractor(paths: [FieldPath("text")])
         var values: [FieldValue?] = []

@@ -32,8 +32,7 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
 }
 
 @Suite struct ShardReadingTests {
-    @Test func readsMultiFrameZstdAndMultiMemberGzipWrittenByPython() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func readsMultiFrameZstdAndMultiMemberGzipWrittenByPython() throws {
         let dir = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (lines, texts) = sampleRecords(600)
@@ -50,8 +49,7 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
         }
     }
 
-    @Test func writerOutputIsReadByPythonAndPublishedAtomically() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func writerOutputIsReadByPythonAndPublishedAtomically() throws {
         let dir = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (lines, _) = sampleRecords(300, seed: 9)

@@ -119,7 +119,7 @@ import TestSupport
 
     /// Whole fixture files through the file builder, against an independent Python rendering of the
     /// published procedure: every prompt and completion byte-identical.
-    @Test(arguments: [
+    @Test(.needsPython, arguments: [
         ("nq-synthetic.jsonl", 20, "every", "answer"),
         ("nq-synthetic.jsonl", 10, "3", "long-data-collections"),
         ("nq-synthetic-120.jsonl.zst", 30, "0", "answer"),
@@ -127,7 +127,6 @@ import TestSupport
         ("nq-synthetic-120.jsonl.zst", 100, "99", "long-data-collections"),
     ])
     func fixtureFilesMatchPythonRendering(file: String, k: Int, position: String, style: String) throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
         let path = Self.fixtures.appendingPathComponent(file).path
         let out = try TestEnvironment.temporaryDirectory("mqa")
         defer { try? FileManager.default.removeItem(at: out) }

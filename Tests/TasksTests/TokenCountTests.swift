@@ -7,8 +7,7 @@ import Tokenization
 @Suite struct TokenCountTests {
     /// token_count of every written example equals sentencepiece's count of its text, with the
     /// fixture tokenizer and (when ../shared is present) the real LLaMA-2 tokenizer.
-    @Test func tokenCountsMatchSentencePiece() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func tokenCountsMatchSentencePiece() throws {
         var models = [TestEnvironment.fixtures.appendingPathComponent("tokenizer/fixture-bpe.model").path]
         if let llama = TestEnvironment.llama2Model { models.append(llama.path) } else { print("NOTE \(#function): LLaMA-2 model absent; fixture tokenizer only") }
         let out = try TestEnvironment.temporaryDirectory("tasks-tokens")

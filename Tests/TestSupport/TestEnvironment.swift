@@ -1,10 +1,12 @@
 import Foundation
+import Testing
 
 /// Paths and tools the test suites share: the repository root, the fixtures, `../shared` (CI and
 /// developers have it; a user's clone may not) and the Python venv with the oracle packages.
 ///
-/// Tests that need something absent call `skipReason(...)` and return early, printing why, so a
-/// user's clone still runs every test it can.
+/// Tests that need something absent carry the `.needsPython` / `.needsLlama2` traits: the test
+/// runner then reports them as skipped, with the reason, and a user's clone still runs every
+/// test it can.
 public enum TestEnvironment {
     /// The repository root, found from this file's location (Tests/TestSupport/ -> ../..).
     public static let repoRoot: URL = {
@@ -35,22 +37,6 @@ public enum TestEnvironment {
         let env = ProcessInfo.processInfo.environment["LONGMIX_PYTHON"]
         let url = env.map { URL(fileURLWithPath: $0) } ?? repoRoot.appendingPathComponent(".venv/bin/python")
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
-    }
-
-    /// Prints and returns a reason when a requirement is missing; `nil` when everything is there.
-    public static func skipReason(needsPython: Bool = false, needsLlama2: Bool = false,
-                                  test: String = #function) -> String? {
-        var missing: [String] = []
-        if needsPython && python == nil {
-            missing.append("the oracle venv (.venv/bin/python; run scripts/setup.sh or set LONGMIX_PYTHON)")
-        }
-        if needsLlama2 && llama2Model == nil {
-            missing.append("../shared/tokenizers/llama2.model (set LONGMIX_SHARED to the shared folder)")
-        }
-        guard !missing.isEmpty else { return nil }
-        let reason = "SKIPPED \(test): needs " + missing.joined(separator: " and ")
-        print(reason)
-        return reason
     }
 
     /// A fresh temporary directory, removed by the caller (or left for inspection on failure).
@@ -96,5 +82,19 @@ public enum Oracle {
                 + (String(data: errData, encoding: .utf8) ?? ""))
         }
         return out
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs the test only when the oracle venv is there; otherwise the runner reports it skipped.
+    public static var needsPython: Self {
+        .enabled(if: TestEnvironment.python != nil,
+                 "needs the oracle venv (.venv/bin/python; run scripts/setup.sh or set LONGMIX_PYTHON)")
+    }
+
+    /// Runs the test only when the real LLaMA-2 tokenizer is there; otherwise reported skipped.
+    public static var needsLlama2: Self {
+        .enabled(if: TestEnvironment.llama2Model != nil,
+                 "needs ../shared/tokenizers/llama2.model (set LONGMIX_SHARED to the shared folder)")
     }
 }

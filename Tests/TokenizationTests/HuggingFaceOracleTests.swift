@@ -47,15 +47,13 @@ import TestSupport
         #expect(decodeMismatches == 0)
     }
 
-    @Test(arguments: ["legacy", "metaspace"])
+    @Test(.needsPython, .needsLlama2, arguments: ["legacy", "metaspace"])
     func llama2TokenizerJSONMatchesTokenizers(form: String) throws {
-        if TestEnvironment.skipReason(needsPython: true, needsLlama2: true) != nil { return }
         try compare(model: TestEnvironment.llama2Model!, form: form, count: 100_000, seed: 11, real: 3000, decodeCases: 10_000)
     }
 
-    @Test(arguments: ["legacy", "metaspace"])
+    @Test(.needsPython, arguments: ["legacy", "metaspace"])
     func fixtureTokenizerJSONMatchesTokenizers(form: String) throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
         let model = TestEnvironment.fixtures.appendingPathComponent("tokenizer/fixture-bpe.model")
         try compare(model: model, form: form, count: 10_000, seed: 12, real: 1000, decodeCases: 2000)
     }

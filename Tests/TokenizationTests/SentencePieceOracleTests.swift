@@ -65,22 +65,19 @@ import TestSupport
         #expect(roundTrips >= minimumRoundTrips)
     }
 
-    @Test func llama2MatchesSentencepieceOnGeneratedAndRealText() throws {
-        if TestEnvironment.skipReason(needsPython: true, needsLlama2: true) != nil { return }
+    @Test(.needsPython, .needsLlama2) func llama2MatchesSentencepieceOnGeneratedAndRealText() throws {
         try compare(model: TestEnvironment.llama2Model!, count: 100_000, seed: 1, real: 3000, decodeCases: 20_000, minimumRoundTrips: 40_000)
     }
 
-    @Test func fixtureModelMatchesSentencepiece() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func fixtureModelMatchesSentencepiece() throws {
         let model = TestEnvironment.fixtures.appendingPathComponent("tokenizer/fixture-bpe.model")
         try compare(model: model, count: 20_000, seed: 2, real: 3000, decodeCases: 5000, minimumRoundTrips: 10_000)
     }
 
     /// Normalizer and byte-fallback options LLaMA-2 does not use, on rewritten copies of the fixture.
-    @Test(arguments: [("no-byte-fallback", 1000), ("remove-extra-whitespaces", 1500), ("no-dummy-prefix", 2500),
+    @Test(.needsPython, arguments: [("no-byte-fallback", 1000), ("remove-extra-whitespaces", 1500), ("no-dummy-prefix", 2500),
                       ("no-escape-whitespaces", 0)])
     func fixtureVariantsMatchSentencepiece(variant: String, minimumRoundTrips: Int) throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
         let model = TestEnvironment.fixtures.appendingPathComponent("tokenizer/fixture-bpe.model")
         try compare(model: model, variant: variant, count: 5000, seed: 3, real: 500, decodeCases: 2000,
                     minimumRoundTrips: minimumRoundTrips)

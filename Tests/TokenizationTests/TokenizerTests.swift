@@ -30,8 +30,7 @@ import TestSupport
         #expect(model.proto.normalizerName == "identity")
     }
 
-    @Test func sha256OfTheFileMatchesHashlib() throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
+    @Test(.needsPython) func sha256OfTheFileMatchesHashlib() throws {
         let expected = String(decoding: try Oracle.run("tokenizer_sha256.py", arguments: ["--file", Self.fixturePath]), as: UTF8.self)
         #expect(try Tokenizer.load(path: Self.fixturePath).sha256 == expected.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -111,8 +110,9 @@ import TestSupport
             let reader = DocumentReader(paths: [inputPath], source: "test", options: ReaderOptions(
                 text: .field("body"), idField: FieldPath("id")))
             var lines: [[UInt8]] = []
-            let job = DocumentTokenization(tokenizer: tokenizer, threads: threads, includeID: true, batchBytes: 4096)
-            let summary = try job.run(reader: reader) { lines.append($0) }
+            let job = DocumentTokenization(tokenizer: tokenizer, threads: threads, batchBytes: 4096)
+            let sink = JSONLTokenSink(includeID: true, writeLine: { lines.append($0) }, finish: {})
+            let summary = try job.run(reader: reader, into: sink)
             #expect(summary.documents == texts.count)
             #expect(summary.textBytes == texts.reduce(0) { $0 + $1.utf8.count })
             outputs.append(lines)
@@ -136,5 +136,27 @@ import TestSupport
             #expect(record["id"]?.stringValue == "doc-\(i)")
             #expect(record["text"]?.stringValue.map { Array($0.utf8) } == Array(texts[i].utf8))
         }
+    }
+
+    /// `detokenize --keep-going`: lines that are not `{"ids": [...]}` or hold ids outside the
+    /// vocabulary are skipped and counted; the others decode in order.
+    @Test func detokenizeKeepGoingCountsBadLines() throws {
+        let tokenizer = try Tokenizer.load(path: TestEnvironment.fixtures.appendingPathComponent("tokenizer/fixture-bpe.model").path)
+        let scratch = try TestEnvironment.temporaryDirectory("detokenize")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let good = tokenizer.encode(Array("hello world".utf8))
+        let path = scratch.appendingPathComponent("ids.jsonl").path
+        try ("{\"ids\": \(good)}\n{\"ids\": [\(tokenizer.vocabularySize)]}\nnot json\n\n{\"id\": 7, \"ids\": \(good)}\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        var strict = RecordLedger(skipBadRecords: false)
+        #expect(throws: InputError.self) { try IDLinesDecoding(tokenizer: tokenizer).run(paths: [path], ledger: &strict) { _ in } }
+        var ledger = RecordLedger(skipBadRecords: true)
+        var lines: [String] = []
+        let written = try IDLinesDecoding(tokenizer: tokenizer).run(paths: [path], ledger: &ledger) {
+            lines.append(String(decoding: $0, as: UTF8.self))
+        }
+        #expect(written == 2 && lines == [#"{"text":"hello world"}"#, #"{"id":7,"text":"hello world"}"#])
+        #expect(ledger.counts.records == 4 && ledger.counts.isBalanced)
+        #expect(ledger.counts.skipped == ["bad-token-id": 1, "malformed-json": 1])
     }
 }

@@ -5,11 +5,14 @@ usage: scripts/bench/bench_tokenizer.py [--corpus DIR] [--model PATH] [--longmix
                                         [--repeats N] [--field text]
 
 For each repeat it times, in turn, sentencepiece encoding every document on one thread (the
-documents already in memory; `sp.encode(text)` per document) and `longmix tokenize` on the same
-shards with 1 and 2 threads (LongMix reports its encoding time apart from reading and writing).
-Prints medians in MB of text (10^6 UTF-8 bytes) per second and the ratios. Then it checks every
-document's ids from LongMix against sentencepiece's and prints the mismatch count, checks that the
-1- and 2-thread outputs are byte-identical, and times model loading in both.
+documents already in memory; `sp.encode(text)` per document) and `longmix tokenize -o ids.npy` on
+the same shards with 1 and 2 threads. For LongMix it records both its encoding time (reported
+apart from reading and writing) and the whole process's wall time (start to exit: model load,
+reading and decompressing the shards, JSON parsing, encoding, writing the .npy). Prints medians in
+MB of text (10^6 UTF-8 bytes) per second and the ratios. Then it checks every document's ids from
+LongMix (a JSONL run) against sentencepiece's and prints the mismatch count, checks that the .npy
+holds the same ids back to back, that the 1- and 2-thread outputs are byte-identical, and times
+model loading in both. Run it under the machine-wide lock: flock /tmp/longmix-bench.lock ...
 Build first: swift build -c release --product longmix.
 """
 import argparse
@@ -23,6 +26,7 @@ import sys
 import tempfile
 import time
 
+import numpy as np
 import sentencepiece as spm
 import zstandard
 
@@ -43,13 +47,16 @@ def read_corpus(corpus, field):
 
 
 def run_longmix(binary, model, corpus, threads, output):
-    result = subprocess.run([binary, "tokenize", "--tokenizer", model, "--threads", str(threads),
+    """Returns (encoding seconds, whole-process wall seconds, model load ms)."""
+    t0 = time.perf_counter()
+    result = subprocess.run([binary, "tokenize", "--tokenizer", model, "--threads", str(threads), "--quiet",
                              corpus, "-o", output], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
     if result.returncode != 0:
         sys.exit(f"longmix tokenize failed: {result.stderr}")
     m = re.search(r"encoding ([0-9.]+) s", result.stderr)
     load = re.search(r"loaded in ([0-9.]+) ms", result.stderr)
-    return float(m.group(1)), float(load.group(1)) if load else float("nan")
+    return float(m.group(1)), wall, float(load.group(1)) if load else float("nan")
 
 
 def main():
@@ -70,28 +77,36 @@ def main():
     sp_load_ms = (time.perf_counter() - t0) * 1e3
 
     sp_rates, lm1_rates, lm2_rates, lm_loads = [], [], [], []
+    whole1_rates, whole2_rates = [], []
     sp_ids = None
     with tempfile.TemporaryDirectory() as scratch:
-        out1 = os.path.join(scratch, "t1.jsonl")
-        out2 = os.path.join(scratch, "t2.jsonl")
+        out1 = os.path.join(scratch, "t1.npy")
+        out2 = os.path.join(scratch, "t2.npy")
         for r in range(args.repeats):
             t0 = time.perf_counter()
             ids = [sp.encode(t) for t in texts]
             sp_rates.append(total_bytes / (time.perf_counter() - t0) / 1e6)
             sp_ids = ids
-            seconds, load_ms = run_longmix(args.longmix, args.model, args.corpus, 1, out1)
+            seconds, wall, load_ms = run_longmix(args.longmix, args.model, args.corpus, 1, out1)
             lm1_rates.append(total_bytes / seconds / 1e6)
+            whole1_rates.append(total_bytes / wall / 1e6)
             lm_loads.append(load_ms)
-            seconds, load_ms = run_longmix(args.longmix, args.model, args.corpus, 2, out2)
+            seconds, wall, load_ms = run_longmix(args.longmix, args.model, args.corpus, 2, out2)
             lm2_rates.append(total_bytes / seconds / 1e6)
+            whole2_rates.append(total_bytes / wall / 1e6)
             lm_loads.append(load_ms)
-            print(f"repeat {r + 1}: sentencepiece {sp_rates[-1]:.2f} MB/s, longmix 1 thread "
-                  f"{lm1_rates[-1]:.1f} MB/s, 2 threads {lm2_rates[-1]:.1f} MB/s", flush=True)
+            print(f"repeat {r + 1}: sentencepiece {sp_rates[-1]:.2f} MB/s; longmix encoder 1 thread "
+                  f"{lm1_rates[-1]:.1f}, 2 threads {lm2_rates[-1]:.1f} MB/s; whole process 1 thread "
+                  f"{whole1_rates[-1]:.1f}, 2 threads {whole2_rates[-1]:.1f} MB/s", flush=True)
 
         with open(out1, "rb") as f1, open(out2, "rb") as f2:
             identical = f1.read() == f2.read()
+        flat = np.load(out1)
+        npy_ok = flat.tolist() == [i for doc in sp_ids for i in doc]
+        jsonl = os.path.join(scratch, "t.jsonl")
+        run_longmix(args.longmix, args.model, args.corpus, 2, jsonl)
         mismatches = 0
-        with open(out1) as f:
+        with open(jsonl) as f:
             lines = f.read().splitlines()
         if len(lines) != len(sp_ids):
             mismatches = abs(len(lines) - len(sp_ids))
@@ -99,16 +114,24 @@ def main():
             if json.loads(line)["ids"] != ids:
                 mismatches += 1
 
-    sp_med, lm1_med, lm2_med = (statistics.median(x) for x in (sp_rates, lm1_rates, lm2_rates))
+    sp_med, lm1_med, lm2_med, w1_med, w2_med = (statistics.median(x) for x in
+                                                 (sp_rates, lm1_rates, lm2_rates, whole1_rates, whole2_rates))
     print()
-    print(f"medians over {args.repeats} runs (MB of text per second, encoding only):")
-    print(f"  python sentencepiece, 1 thread : {sp_med:8.2f}")
-    print(f"  longmix, 1 thread              : {lm1_med:8.2f}   ratio vs sentencepiece {lm1_med / sp_med:5.1f}x")
-    print(f"  longmix, 2 threads             : {lm2_med:8.2f}   ratio vs 1 thread      {lm2_med / lm1_med:5.2f}x")
+    print(f"medians over {args.repeats} runs (MB of text per second; sentencepiece: encoding documents in memory):")
+    print(f"  python sentencepiece, 1 thread        : {sp_med:8.2f}")
+    print(f"  longmix encoder, 1 thread             : {lm1_med:8.2f}   vs sentencepiece {lm1_med / sp_med:5.1f}x")
+    print(f"  longmix encoder, 2 threads            : {lm2_med:8.2f}   vs 1 thread      {lm2_med / lm1_med:5.2f}x")
+    print(f"  longmix whole process -o .npy, 1 thread : {w1_med:6.2f}   vs sentencepiece {w1_med / sp_med:5.1f}x")
+    print(f"  longmix whole process -o .npy, 2 threads: {w2_med:6.2f}   vs 1 thread      {w2_med / w1_med:5.2f}x")
+    ratio = lambda a, b: statistics.median(x / y for x, y in zip(a, b))
+    print("medians of the per-repeat ratios (each repeat's runs side by side):")
+    print(f"  encoder 1 thread / sentencepiece {ratio(lm1_rates, sp_rates):5.1f}x, whole process 1 thread / sentencepiece "
+          f"{ratio(whole1_rates, sp_rates):5.1f}x, 2 / 1 threads: encoder {ratio(lm2_rates, lm1_rates):4.2f}x, "
+          f"whole process {ratio(whole2_rates, whole1_rates):4.2f}x")
     print(f"model load: sentencepiece {sp_load_ms:.1f} ms, longmix median {statistics.median(lm_loads):.1f} ms")
-    print(f"id mismatches vs sentencepiece: {mismatches} of {len(sp_ids)} documents")
-    print(f"1-thread and 2-thread outputs byte-identical: {identical}")
-    if mismatches or not identical:
+    print(f"id mismatches vs sentencepiece: {mismatches} of {len(sp_ids)} documents; .npy equals them back to back: {npy_ok}")
+    print(f"1-thread and 2-thread .npy outputs byte-identical: {identical}")
+    if mismatches or not identical or not npy_ok:
         sys.exit(1)
 
 

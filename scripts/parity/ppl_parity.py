@@ -120,7 +120,7 @@ def main():
                    capture_output=True)
     run = os.path.join(work, "run")
     subprocess.run([args.longmix, "train", "--pack", pack, "--model", "Models/tiny-fixture.json", "--steps", "20",
-                    "--context", "128", "--batch", "2", "--lr", "3e-3", "--out", run, "--threads", str(args.threads),
+                    "--context", "128", "--batch", "2", "--lr", "3e-3", "--output", run, "--threads", str(args.threads),
                     "--quiet"], check=True, capture_output=True)
     checkpoint = os.path.join(run, "step-000020")
 

@@ -1,6 +1,5 @@
 import Foundation
 import LongMixCore
-import ShardIO
 
 /// Reads a source's documents on a background thread, a batch or two ahead of the workers, so
 /// reading, decompression and JSON parsing overlap with tokenizing and scanning.
@@ -9,17 +8,17 @@ import ShardIO
 /// `maxDocuments` documents), then nil; a reader error is rethrown by `next()` after the
 /// batches before it. The reader belongs to the background thread until `next()` has returned
 /// nil or thrown; only then may the caller look at its counts.
-final class DocumentBatches: @unchecked Sendable {
+public final class DocumentBatches: @unchecked Sendable {
     private let condition = NSCondition()
     private var ready: [[Document]] = []
     private var finished = false
     private var failure: Error?
     private var cancelled = false
 
-    init(reader: DocumentReader, batchBytes: Int = 4 << 20, maxDocuments: Int = 1024, depth: Int = 2) {
-        let box = UnsafeSendableBox(reader)
+    public init(reader: DocumentReader, batchBytes: Int = 4 << 20, maxDocuments: Int = 1024, depth: Int = 2) {
+        let box = ReaderHandOff(reader: reader)
         let thread = Thread { [self] in
-            let reader = box.value
+            let reader = box.reader
             var batch: [Document] = []
             var bytes = 0
             do {
@@ -48,7 +47,7 @@ final class DocumentBatches: @unchecked Sendable {
     }
 
     /// Stops the background thread at its next batch (for a build that failed elsewhere).
-    func cancel() {
+    public func cancel() {
         condition.lock()
         cancelled = true
         condition.broadcast()
@@ -65,7 +64,7 @@ final class DocumentBatches: @unchecked Sendable {
         return true
     }
 
-    func next() throws -> [Document]? {
+    public func next() throws -> [Document]? {
         condition.lock()
         defer { condition.unlock() }
         while ready.isEmpty && !finished { condition.wait() }
@@ -76,4 +75,9 @@ final class DocumentBatches: @unchecked Sendable {
         if let failure { throw failure }
         return nil
     }
+}
+
+/// Moves the reader to the background thread, which alone uses it until the batches end.
+private struct ReaderHandOff: @unchecked Sendable {
+    let reader: DocumentReader
 }
