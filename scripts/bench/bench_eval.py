@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""`longmix eval ppl` beside transformers on the same checkpoint, text and context, in one run, and
+the peak memory of a 32K-context evaluation.
+
+1. A randomly initialised LlamaForCausalLM of Models/small-fixture.json (15.7M parameters) saved by
+   transformers; both sides score the same fixture documents at --context tokens with
+   non-overlapping windows and --threads threads. Reported: scored tokens per second of each
+   (LongMix's from its per-cell line, transformers' from its scoring loop; model loading excluded
+   on both sides) and their ratio, and the two perplexities per byte.
+2. `longmix eval ppl` of the same model on one 32,768-token document at context 32768: its peak
+   RSS (getrusage of the child).
+
+Needs torch and transformers (not in CI): without them it prints SKIPPED and exits 0. Usage:
+    python scripts/bench/bench_eval.py --longmix .build/release/longmix [--context 2048] [--threads 2]
+"""
+import argparse
+import json
+import math
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import sentencepiece as spm
+    import torch
+    import transformers
+except ImportError as e:
+    print(f"SKIPPED bench_eval: needs torch, transformers, sentencepiece ({e.name} missing)")
+    sys.exit(0)
+
+
+def fixture_texts():
+    for root, _, names in sorted(os.walk("Fixtures/redpajama")):
+        for name in sorted(names):
+            if name.endswith(".jsonl"):
+                for line in open(os.path.join(root, name), encoding="utf-8"):
+                    if line.strip():
+                        yield json.loads(line)["text"]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--longmix", default=".build/release/longmix")
+    p.add_argument("--context", type=int, default=2048)
+    p.add_argument("--documents", type=int, default=4)
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    work = tempfile.mkdtemp(prefix="bench-eval-")
+    config = transformers.LlamaConfig(**{k: v for k, v in json.load(open("Models/small-fixture.json")).items()
+                                         if k not in ("architectures", "torch_dtype")})
+    torch.manual_seed(0)
+    model = transformers.LlamaForCausalLM(config).float().eval()
+    checkpoint = os.path.join(work, "small")
+    model.save_pretrained(checkpoint, safe_serialization=True)
+    sp = spm.SentencePieceProcessor(model_file="Fixtures/tokenizer/fixture-bpe.model")
+
+    # One shard of documents long enough for the context, made by joining fixture texts.
+    texts, current = [], ""
+    for text in fixture_texts():
+        current += text + "\n\n"
+        if len(sp.encode(current)) + 1 >= args.context:
+            texts.append(current)
+            current = ""
+            if len(texts) == args.documents:
+                break
+    shard = os.path.join(work, "docs.jsonl")
+    with open(shard, "w", encoding="utf-8") as f:
+        for t in texts:
+            f.write(json.dumps({"text": t}) + "\n")
+
+    cmd = [args.longmix, "eval", "ppl", "--checkpoint", checkpoint, "--contexts", str(args.context), "--tokenizer",
+           "Fixtures/tokenizer/fixture-bpe.model", shard, "--threads", str(args.threads)]
+    run = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    m = re.search(r"perplexity per byte ([0-9.]+) \((\d+) tokens, ([0-9.]+) s, (\d+) tokens/s\)", run.stderr)
+    ours_ppl, ours_tokens, ours_seconds = float(m.group(1)), int(m.group(2)), float(m.group(3))
+
+    nll, scored, bytes_ = 0.0, 0, 0
+    started = time.perf_counter()
+    with torch.no_grad():
+        for t in texts:
+            ids = ([sp.bos_id()] + sp.encode(t))[: args.context]
+            logits = model(input_ids=torch.tensor([ids])).logits[0].double()
+            logp = torch.log_softmax(logits[:-1], dim=-1)
+            nll -= logp.gather(1, torch.tensor(ids[1:]).unsqueeze(1)).sum().item()
+            scored += len(ids) - 1
+            bytes_ += len(sp.decode(ids[1:]).encode("utf-8"))
+    theirs_seconds = time.perf_counter() - started
+    theirs_ppl = math.exp(nll / bytes_)
+    print(f"context {args.context}, {len(texts)} documents, {args.threads} threads, small-fixture (15.7M parameters)")
+    print(f"  LongMix      {ours_tokens / ours_seconds:9.0f} scored tokens/s  (perplexity per byte {ours_ppl:.6f})")
+    print(f"  transformers {scored / theirs_seconds:9.0f} scored tokens/s  (perplexity per byte {theirs_ppl:.6f})")
+    print(f"  ratio LongMix / transformers: {(ours_tokens / ours_seconds) / (scored / theirs_seconds):.2f}x")
+
+    # Peak memory at 32K: one document of 32,768 stream tokens.
+    long_text = ""
+    for text in fixture_texts():
+        long_text += text + "\n\n"
+    while len(sp.encode(long_text)) + 1 < 32768:
+        long_text += long_text
+    shard32 = os.path.join(work, "long.jsonl")
+    with open(shard32, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"text": long_text}) + "\n")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run([args.longmix, "eval", "ppl", "--checkpoint", checkpoint, "--contexts", "32768", "--tokenizer",
+                    "Fixtures/tokenizer/fixture-bpe.model", shard32, "--threads", str(args.threads), "--quiet"],
+                   check=True, capture_output=True)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"32K-context evaluation of small-fixture: peak RSS {peak / 1024:.0f} MB (largest of this script's children; "
+          f"the 2K run before it peaked under {before / 1024:.0f} MB) "
+          f"({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
