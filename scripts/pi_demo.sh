@@ -76,7 +76,7 @@ sed -e "s/\"vocab_size\": [0-9]*/\"vocab_size\": $vocab/" -e "s/\"max_position_e
 train() { # name, steps, extra arguments...
   local name=$1 steps=$2; shift 2
   local final=$out/$name/$(printf 'step-%06d' "$steps")
-  [ -d "$final" ] || $longmix train --steps "$steps" --out "$out/$name" --threads "$THREADS" --quiet "$@"
+  [ -d "$final" ] || $longmix train --steps "$steps" -o "$out/$name" --threads "$THREADS" --quiet "$@" >&2  # stdout carries the path
   echo "$final"
 }
 base=$(train base "$BASE_STEPS" --pack "$out/pack-$L" --model "$out/model.json" --context "$L" --batch "$BATCH" --lr 3e-3 --warmup 50)

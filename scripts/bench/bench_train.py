@@ -37,7 +37,7 @@ config = json.load(open(args.model))
 out = os.path.join(work, "longmix")
 run = subprocess.run([args.longmix, "train", "--pack", args.pack, "--model", args.model, "--steps", str(args.steps),
                       "--context", str(args.context), "--batch", "1", "--threads", str(args.threads), "--lr", "1e-3",
-                      "--quiet", "--measure-sgemm", "--out", out], check=True, capture_output=True, text=True)
+                      "--quiet", "--measure-sgemm", "--output", out], check=True, capture_output=True, text=True)
 peak = float(re.search(r"sgemm peak: ([0-9.]+) GFLOPS", run.stderr).group(1))
 log = [json.loads(l) for l in open(os.path.join(out, "train.jsonl"))]
 lm_tps = statistics.median(r["tokens_per_second"] for r in log[1:])
@@ -81,7 +81,7 @@ if args.memory:
     out = os.path.join(work, "memory")
     run = subprocess.run([args.longmix, "train", "--pack", args.pack, "--model", args.memory_model, "--steps", "1",
                           "--context", "32768", "--batch", "1", "--threads", str(args.threads), "--recompute", "--quiet",
-                          "--out", out], check=True, capture_output=True, text=True)
+                          "--output", out], check=True, capture_output=True, text=True)
     rss = float(re.search(r"peak RSS ([0-9.]+) MB", run.stdout).group(1))
     step = json.loads(open(os.path.join(out, "train.jsonl")).readline())
     print(f"32K-token forward+backward+AdamW step of {args.memory_model} with --recompute: peak RSS {rss:.0f} MB, "

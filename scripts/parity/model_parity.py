@@ -128,7 +128,7 @@ def main():
     # A checkpoint written by longmix train, loaded by transformers.
     out = os.path.join(work, "trained")
     subprocess.run([args.longmix, "train", "--pack", args.pack, "--model", "Models/tiny-fixture.json", "--steps", "3",
-                    "--context", str(args.context), "--out", out, "--lr", "3e-3", "--threads", str(args.threads), "--quiet"],
+                    "--context", str(args.context), "--output", out, "--lr", "3e-3", "--threads", str(args.threads), "--quiet"],
                    check=True, capture_output=True)
     ckpt = os.path.join(out, "step-000003")
     model = transformers.LlamaForCausalLM.from_pretrained(ckpt, torch_dtype=torch.float32, attn_implementation="eager")
