@@ -75,8 +75,8 @@ import Testing
             case let c as TokenizeCommand: c.threads
             case let c as BuildCommand: c.mixture.threads.threads
             case let c as PlanCommand: c.mixture.threads.threads
-            case let c as TrainCommand: c.threads
-            case let c as LossCommand: c.threads
+            case let c as TrainCommand: c.threadOptions.threads
+            case let c as LossCommand: c.threadOptions.threads
             case let c as EvalPerplexityCommand: c.threadOptions.threads
             default: nil
             }

@@ -226,7 +226,7 @@ import Tokenization
     /// (at 2K tokens per sequence; see below), less than without fill at every length, every
     /// example inside a span that opens with its own group's header, and the numpy oracle agrees
     /// on spans and loss shares.
-    @Test(arguments: [32768, 4096, 2048])
+    @Test(.needsPython, arguments: [32768, 4096, 2048])
     func fewShotFillKeepsPaddingLowAndEveryExampleUnderItsHeader(_ seqLen: Int) throws {
         var spec = try Self.fixtureInstructMix()
         spec.seqLen = seqLen
@@ -269,7 +269,6 @@ import Tokenization
     /// The numpy recipe (README) on a few-shot pack: spans start at the header and hold its
     /// examples; loss tokens per source counted from `loss_mask.bin` equal the manifest's.
     static func checkWithNumpy(_ dir: String, manifest: PackManifest, examples: Int) throws {
-        if TestEnvironment.skipReason(needsPython: true) != nil { return }
         let out = try JSONValue.parse([UInt8](try Oracle.run("pack_numpy_loader.py", arguments: [dir])))
         let fewShot = try #require(out["few_shot"])
         #expect(fewShot["examples"]?.intValue == examples)
@@ -284,7 +283,7 @@ import Tokenization
         #expect(out["pad_tokens_equal_pad_id"]?.intValue == manifest.totals.paddingTokens)
     }
 
-    @Test func numpySpansOfTheInstructPackStartAtTheHeaderAndLossSharesMatch() throws {
+    @Test(.needsPython) func numpySpansOfTheInstructPackStartAtTheHeaderAndLossSharesMatch() throws {
         let (dir, _, result) = try FixturePacks.shared.pack("instruct-32k")
         let reader = try PackReader(directory: dir)
         var examples = 0
