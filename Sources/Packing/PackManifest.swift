@@ -73,6 +73,8 @@ public struct PackManifest: Codable, Sendable, Equatable {
         public var targetShare: Double
         public var achievedShare: Double
         public var packing_: PackingCounts
+        /// Files of this source not read to the end, by reason (see `PackManifest.filesUnreadable`).
+        public var filesUnreadable: [String: Int] = [:]
 
         public init(name: String, weight: Double, packing: String, documentsRead: Int, tokensRead: Int, documentsDropped: [String: Int], tokensDropped: [String: Int], documentsAvailable: Int, tokensAvailable: Int, documentsTaken: Int, tokensTaken: Int, samplingRate: Double, targetShare: Double, achievedShare: Double, packing_: PackingCounts) {
             self.name = name
@@ -95,8 +97,18 @@ public struct PackManifest: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case name, weight, packing, documentsRead, tokensRead, documentsDropped, tokensDropped
             case documentsAvailable, tokensAvailable, documentsTaken, tokensTaken, samplingRate
-            case targetShare, achievedShare
+            case targetShare, achievedShare, filesUnreadable
             case packing_ = "packed"
+        }
+    }
+
+    /// Size and SHA-256 of one file of the pack, as written.
+    public struct FileDigest: Codable, Sendable, Equatable {
+        public var bytes: Int
+        public var sha256: String
+        public init(bytes: Int, sha256: String) {
+            self.bytes = bytes
+            self.sha256 = sha256
         }
     }
 
@@ -120,6 +132,13 @@ public struct PackManifest: Codable, Sendable, Equatable {
     /// What the shard readers saw, summed over sources.
     public var recordsRead: Int
     public var recordsSkipped: [String: Int]
+    /// Files that could not be read to the end, by reason (`truncated-zstd`, `corrupt-gzip`,
+    /// `empty-file`, ...), summed over sources; their records before the failure are in
+    /// `recordsRead`, what followed is unknown.
+    public var filesUnreadable: [String: Int] = [:]
+    /// File name -> size and SHA-256, for every file of the pack but the manifest itself
+    /// (filled by `PackWriter.commit`, checked by `PackReader.verify`).
+    public var files: [String: FileDigest] = [:]
 
     public init(seqLen: Int, sequences: Int, tokenDtype: String, tokenizer: TokenizerInfo, mixture: MixtureInfo, seed: UInt64, specialTokens: SpecialTokens, loss: String, decontamination: Decontamination?, sources: [Source], totals: PackingCounts, paddingRate: Double, truncationRate: Double, recordsRead: Int, recordsSkipped: [String: Int]) {
         self.seqLen = seqLen

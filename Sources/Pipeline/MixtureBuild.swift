@@ -59,19 +59,25 @@ public final class MixtureBuild {
         self.spec = spec
         self.options = options
         tokenizer = try Tokenizer.load(path: spec.tokenizer)
+        if let pad = spec.padID, Int(pad) >= tokenizer.vocabularySize {
+            throw ConfigurationError(file: spec.path, key: "special_tokens.pad",
+                                     "id \(pad) is outside the tokenizer's vocabulary of \(tokenizer.vocabularySize) ids")
+        }
     }
 
     public func run() throws -> Result {
         let start = Date()
+        // Outputs are checked (and staged) before any work, against every input: a refusal costs nothing.
+        for source in spec.sources { _ = try ShardPaths.expand(source.paths) }
+        let packTarget = try options.output.map { try OutputTarget(directory: $0, kind: .pack) }
+        let megatronTarget = try options.megatronDirectory.map { try OutputTarget(directory: $0, kind: .megatron) }
         try openDecontamination()
-        let work = options.output.map { URL(fileURLWithPath: $0).deletingLastPathComponent()
-            .appendingPathComponent(".\(URL(fileURLWithPath: $0).lastPathComponent).work-\(getpid())").path }
+        let work = packTarget.map { $0.staging + "/.work" }
         if let work { try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true) }
-        defer { if let work { try? FileManager.default.removeItem(atPath: work) } }
 
         var reportWriter: JSONLWriter?
-        if let output = options.output, index != nil {
-            reportWriter = try JSONLWriter(path: output + ".decontamination-report.jsonl")
+        if let packTarget, index != nil {
+            reportWriter = try JSONLWriter(path: packTarget.staging + "/" + Self.reportFile, hashing: true)
         }
         processors = (0..<max(1, options.threads)).map { _ in
             DocumentProcessor(encoder: tokenizer.makeEncoder(), scanner: scanner, addBOS: spec.addBOS, addEOS: spec.addEOS)
@@ -88,14 +94,22 @@ public final class MixtureBuild {
         let supplies = zip(spec.sources, stores).map {
             SourceSupply(name: $0.name, weight: $0.weight, tokens: $1.availableTokens, packing: $0.packing)
         }
-        let targets = try MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen)
+        let targets = try MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen, maxEpochs: spec.maxEpochs)
         var manifest = makeManifest(stores: stores, targets: targets)
-        if let output = options.output {
-            try pack(stores: stores, targets: targets, output: output, manifest: &manifest)
-            if let megatron = options.megatronDirectory { try exportMegatron(stores: stores, to: megatron) }
+        if let packTarget, let work {
+            let writer = try pack(stores: stores, targets: targets, target: packTarget, manifest: &manifest)
+            if let megatronTarget { try exportMegatron(stores: stores, to: megatronTarget) }
+            try FileManager.default.removeItem(atPath: work)
+            var extra: [String: PackManifest.FileDigest] = [:]
+            if let reportWriter { extra[Self.reportFile] = .init(bytes: reportWriter.bytesWritten, sha256: reportWriter.sha256Hex!) }
+            try writer.commit(manifest: &manifest, extraFiles: extra)
+            try megatronTarget?.publish()
         }
         return Result(manifest: manifest, targets: targets, seconds: Date().timeIntervalSince(start), textBytes: textBytes)
     }
+
+    /// The decontamination report's name inside the pack directory.
+    static let reportFile = "decontamination-report.jsonl"
 
     // MARK: Decontamination
 
@@ -117,15 +131,11 @@ public final class MixtureBuild {
             throw ConfigurationError(file: spec.path, key: "decontamination.protocol",
                                      "the gpt3 protocol's document-frequency pre-pass is not part of the mixture build yet; run `longmix decontam scan --protocol gpt3` on the shards first and build from its cleaned output")
         }
-        let index: DecontaminationIndex
-        if d.testSets.isEmpty {
-            index = try DecontaminationIndex.open(path: d.index)
-        } else {
-            index = try DecontaminationIndex.openOrCreate(path: d.index, n: p.n, normalization: p.normalization)
-            for file in try ShardPaths.expand(d.testSets) {
-                _ = try index.add(try TestSetReader.read(path: file), splits: ["valid", "test"])
-            }
+        if !d.testSets.isEmpty {
+            try DecontaminationIndex.openOrCreate(path: d.index, n: p.n, normalization: p.normalization)
+                .importFiles(try ShardPaths.expand(d.testSets), splits: ["valid", "test"])
         }
+        let index = try DecontaminationIndex.open(path: d.index)
         try index.require(n: p.n, normalization: p.normalization)
         let ngrams = try index.loadNGramSet()
         indexNGrams = ngrams.count
@@ -270,8 +280,10 @@ public final class MixtureBuild {
         return chosen
     }
 
-    private func pack(stores: [SourceStore], targets: [SourceTarget], output: String, manifest: inout PackManifest) throws {
-        let writer = try PackWriter(directory: output, seqLen: spec.seqLen, vocabularySize: tokenizer.vocabularySize)
+    /// Packs the selected documents into `target`'s staging directory; the caller commits.
+    private func pack(stores: [SourceStore], targets: [SourceTarget], target: OutputTarget,
+                      manifest: inout PackManifest) throws -> PackWriter {
+        let writer = try PackWriter(target: target, seqLen: spec.seqLen, vocabularySize: tokenizer.vocabularySize)
         var plans: [PackPlan] = []
         var selections: [[(entry: Int, limit: Int)]] = []
         var documentRefs: [[Int: Int32]] = []
@@ -345,11 +357,11 @@ public final class MixtureBuild {
                     }
                 case .item:
                     let entry = selections[s][piece.item].entry
-                    let stream = stores[s].tokens!.document(entry)
                     let range = piece.offset..<(piece.offset + piece.length)
+                    let ids = stores[s].tokens!.document(entry, range: range)
                     let prompt = spec.loss == .completionOnly ? stores[s].promptTokens[entry] : 0
                     let mask = range.map { UInt8($0 < prompt ? 0 : 1) }
-                    stream[range].withUnsafeBufferPointer { ids in
+                    ids.withUnsafeBufferPointer { ids in
                         mask.withUnsafeBufferPointer {
                             sequence.append(ids, mask: $0, document: documentRefs[s][entry]!, documentOffset: piece.offset, kind: .document)
                         }
@@ -360,27 +372,23 @@ public final class MixtureBuild {
             try writer.write(sequence)
         }
         fillPacking(&manifest, stores: stores, plans: plans)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writer.commit(manifest: try encoder.encode(manifest))
-        if index != nil {
-            let report = output + ".decontamination-report.jsonl"
-            try? FileManager.default.removeItem(atPath: output + "/decontamination-report.jsonl")
-            try FileManager.default.moveItem(atPath: report, toPath: output + "/decontamination-report.jsonl")
-        }
+        return writer
     }
 
-    private func exportMegatron(stores: [SourceStore], to directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    /// Writes every source's datasets into `target`'s staging directory (published by the
+    /// caller in one rename, so each `.bin`/`.idx` pair appears together); `data_path.txt` names
+    /// the final paths.
+    private func exportMegatron(stores: [SourceStore], to target: OutputTarget) throws {
         var dataPath: [String] = []
         for (s, store) in stores.enumerated() {
-            let prefix = "\(directory)/\(store.name)"
-            let writer = try IndexedDatasetWriter(prefix: prefix, vocabularySize: tokenizer.vocabularySize)
+            let writer = try IndexedDatasetWriter(prefix: "\(target.staging)/\(store.name)", vocabularySize: tokenizer.vocabularySize)
             for k in store.ids.indices where !store.excluded[k] { try writer.append(store.tokens!.document(k)) }
             try writer.finish()
-            dataPath.append(String(format: "%.6g %@", spec.sources[s].weight, prefix))
+            dataPath.append(String(format: "%.6g %@", spec.sources[s].weight, "\(target.path)/\(store.name)"))
         }
-        try (dataPath.joined(separator: " ") + "\n").write(toFile: "\(directory)/data_path.txt", atomically: true, encoding: .utf8)
+        let file = try AtomicFileWriter(path: "\(target.staging)/data_path.txt")
+        try file.write(Array((dataPath.joined(separator: " ") + "\n").utf8))
+        try file.commit()
     }
 
     // MARK: Manifest

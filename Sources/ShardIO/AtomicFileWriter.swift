@@ -10,6 +10,9 @@ import LongMixCore
 /// looks finished. Released without `commit()`, it removes the temporary file.
 ///
 /// Output is buffered (1 MiB); `write` copies bytes, so callers may reuse their buffers.
+/// The destination must pass `OutputTarget.checkFile` (absent or a regular file, no input of the
+/// run); the temporary is named `<path>.tmp-<host>-<pid>` and removed on SIGINT/SIGTERM
+/// (`TemporaryFiles`). With `hashing`, the SHA-256 of everything written is kept (`sha256Hex`).
 public final class AtomicFileWriter {
     public let path: String
     public let temporaryPath: String
@@ -18,10 +21,17 @@ public final class AtomicFileWriter {
     private let bufferLimit = 1 << 20
     private var committed = false
     public private(set) var bytesWritten = 0
+    private var hasher: SHA256?
+    private var token: Int?
+    /// The SHA-256 of the bytes written (64 hex digits), after `commit()` when hashing.
+    public private(set) var sha256Hex: String?
 
-    public init(path: String) throws {
+    public init(path: String, hashing: Bool = false) throws {
         self.path = path
-        temporaryPath = path + ".tmp-\(getpid())"
+        try OutputTarget.checkFile(path)
+        temporaryPath = path + TemporaryFiles.suffix("tmp")
+        hasher = hashing ? SHA256() : nil
+        token = TemporaryFiles.register(temporaryPath)
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
             throw InputError.file(path, reason: "unwritable-file", "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
@@ -34,10 +44,12 @@ public final class AtomicFileWriter {
             if fd >= 0 { close(fd) }
             unlink(temporaryPath)
         }
+        if let token { TemporaryFiles.unregister(token) }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         bytesWritten += bytes.count
+        hasher?.update(bytes)
         if buffer.count + bytes.count > bufferLimit { try flush() }
         if bytes.count >= bufferLimit {
             try writeAll(bytes)
@@ -58,6 +70,7 @@ public final class AtomicFileWriter {
         fd = -1
         guard rename(temporaryPath, path) == 0 else { throw failure("rename") }
         committed = true
+        if var hasher { sha256Hex = SHA256.hex(hasher.finalize()) }
     }
 
     private func flush() throws {

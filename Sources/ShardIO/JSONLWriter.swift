@@ -12,9 +12,9 @@ public final class JSONLWriter {
     private let compressor: ZstdStreamCompressor?
     public private(set) var lines = 0
 
-    public init(path: String, zstdLevel: Int32 = 3) throws {
+    public init(path: String, zstdLevel: Int32 = 3, hashing: Bool = false) throws {
         self.path = path
-        file = try AtomicFileWriter(path: path)
+        file = try AtomicFileWriter(path: path, hashing: hashing)
         compressor = ShardCompression(path: path) == .zstd ? try ZstdStreamCompressor(level: zstdLevel, path: path) : nil
         if ShardCompression(path: path) == .gzip {
             throw ConfigurationError(file: path, "writing .gz is not supported; use .jsonl or .jsonl.zst")
@@ -40,6 +40,11 @@ public final class JSONLWriter {
         try compressor?.end(to: file)
         try file.commit()
     }
+
+    /// Bytes written to the file (compressed size for `.zst`).
+    public var bytesWritten: Int { file.bytesWritten }
+    /// SHA-256 of the file's bytes, after `finish()` when made with `hashing`.
+    public var sha256Hex: String? { file.sha256Hex }
 }
 
 /// Streaming zstd compression (`ZSTD_compressStream2`) into an `AtomicFileWriter`.

@@ -16,6 +16,8 @@ public enum ShardPaths {
     /// below it (recursively); a pattern with `*`, `?` or `[` for its glob(3) matches. Each
     /// pattern's files are sorted by path (byte order); duplicates after the first are dropped.
     /// A pattern that matches nothing is an error, so a typo never builds from less data silently.
+    /// The patterns that exist and the files found are registered as inputs (`InputFiles`), so no
+    /// output of the run may overlap them.
     public static func expand(_ patterns: [String]) throws -> [String] {
         var result: [String] = []
         var seen = Set<String>()
@@ -37,7 +39,9 @@ public enum ShardPaths {
             where seen.insert(path).inserted {
                 result.append(path)
             }
+            if FileManager.default.fileExists(atPath: pattern) { InputFiles.register([pattern]) }
         }
+        InputFiles.register(result)
         return result
     }
 

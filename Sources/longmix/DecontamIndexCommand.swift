@@ -35,15 +35,7 @@ struct DecontamIndexCommand: ParsableCommand {
                                                              normalization: parameters.normalization)
         let clock = ContinuousClock()
         let start = clock.now
-        var total = ImportCounts()
-        for file in files {
-            let counts = try database.add(try TestSetReader.read(path: file), splits: splitSet)
-            total.instancesRead += counts.instancesRead
-            total.instancesSkippedSplit += counts.instancesSkippedSplit
-            total.instancesAdded += counts.instancesAdded
-            total.partsTooShort += counts.partsTooShort
-            total.ngramsAdded += counts.ngramsAdded
-        }
+        let total = try database.importFiles(files, splits: splitSet)
         try database.checkpoint()
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
