@@ -51,7 +51,7 @@ public struct GroupVerdicts: Sendable {
         guard isDirty(document) else { return result }
         switch result.verdict {
         case .drop: return result
-        case .keep, .cleaned: return ScanResult(verdict: .drop(reason: "contaminated-group"), hits: result.hits)
+        case .keep, .cleaned: return ScanResult(verdict: .drop(reason: .contaminatedGroup), hits: result.hits)
         }
     }
 }

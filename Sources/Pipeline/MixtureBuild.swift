@@ -199,11 +199,12 @@ public final class MixtureBuild {
         store.counts.documentsRead += 1
         store.counts.unitsRead += result.tokensRead
         if case .drop(let reason)? = result.scan?.verdict {
-            store.counts.documentsDropped[reason, default: 0] += 1
-            store.counts.unitsDropped[reason, default: 0] += result.tokensRead
+            store.counts.documentsRead -= 1
+            store.counts.unitsRead -= result.tokensRead
+            store.counts.drop(units: result.tokensRead, reason: reason)
             return
         }
-        if result.tokensCut > 0 { store.counts.unitsDropped["contaminated-cut", default: 0] += result.tokensCut }
+        if result.tokensCut > 0 { store.counts.dropUnits(result.tokensCut, reason: .contaminatedCut) }
         var group: Int32 = -1
         if let name = document.group {
             if let g = store.groupIndex[name] {
@@ -221,7 +222,7 @@ public final class MixtureBuild {
         var keptAny = false
         for item in result.items {
             if item.contentTokens < source.minDocumentTokens {
-                store.counts.unitsDropped["too-short", default: 0] += item.stream.count
+                store.counts.dropUnits(item.stream.count, reason: .tooShort)
                 continue
             }
             keptAny = true
@@ -233,7 +234,7 @@ public final class MixtureBuild {
         if keptAny {
             store.counts.documentsKept += 1
         } else {
-            store.counts.documentsDropped[result.items.isEmpty ? "contaminated" : "too-short", default: 0] += 1
+            store.counts.documentsDropped[(result.items.isEmpty ? DropReason.contaminated : .tooShort).rawValue, default: 0] += 1
         }
     }
 
@@ -395,11 +396,13 @@ public final class MixtureBuild {
 
     private func makeManifest(stores: [SourceStore], targets: [SourceTarget]) -> PackManifest {
         var recordsSkipped: [String: Int] = [:]
+        var filesUnreadable: [String: Int] = [:]
         var records = 0
         var sources: [PackManifest.Source] = []
         for (s, store) in stores.enumerated() {
             records += store.reading.records
             for (k, v) in store.reading.skipped { recordsSkipped[k, default: 0] += v }
+            for (k, v) in store.reading.failedFiles { filesUnreadable[k, default: 0] += v }
             var dropped = store.counts.documentsDropped
             for (k, v) in store.reading.skipped { dropped["unreadable-" + k, default: 0] += v }
             sources.append(PackManifest.Source(
@@ -414,7 +417,8 @@ public final class MixtureBuild {
             PackManifest.Decontamination(index: $0.index, protocolName: $0.protocolName, n: parameters?.n ?? 0,
                                          normalization: parameters?.normalization.rawValue ?? "", indexNGrams: indexNGrams)
         }
-        return PackManifest(
+        for s in sources.indices { sources[s].filesUnreadable = stores[s].reading.failedFiles }
+        var manifest = PackManifest(
             seqLen: spec.seqLen, sequences: 0,
             tokenDtype: PackFormat.dtypeName(tokenWidth: PackFormat.tokenWidth(vocabularySize: tokenizer.vocabularySize)),
             tokenizer: .init(path: tokenizer.path, sha256: tokenizer.sha256, format: tokenizer.format.rawValue,
@@ -424,6 +428,8 @@ public final class MixtureBuild {
                                  pad: spec.padID ?? tokenizer.eosID ?? 0),
             loss: spec.loss.rawValue, decontamination: d, sources: sources, totals: PackingCounts(),
             paddingRate: 0, truncationRate: 0, recordsRead: records, recordsSkipped: recordsSkipped)
+        manifest.filesUnreadable = filesUnreadable
+        return manifest
     }
 
     private func fillPacking(_ manifest: inout PackManifest, stores: [SourceStore], plans: [PackPlan]) {

@@ -54,11 +54,7 @@ final class SourceStore {
         guard !dirty.isEmpty else { return }
         for k in ids.indices where groups[k] >= 0 && dirty.contains(groupNames[Int(groups[k])]) {
             excluded[k] = true
-            let n = lengths[k]
-            counts.documentsKept -= 1
-            counts.unitsKept -= n
-            counts.documentsDropped["contaminated-group", default: 0] += 1
-            counts.unitsDropped["contaminated-group", default: 0] += n
+            counts.reclassify(documents: 1, units: lengths[k], as: .contaminatedGroup)
         }
     }
 

@@ -34,7 +34,7 @@ public final class AtomicFileWriter {
         token = TemporaryFiles.register(temporaryPath)
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
-            throw InputError.file(path, reason: "unwritable-file", "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
+            throw InputError.file(path, reason: .unwritableFile, "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
         }
         buffer.reserveCapacity(bufferLimit)
     }
@@ -92,6 +92,6 @@ public final class AtomicFileWriter {
     }
 
     private func failure(_ operation: String) -> InputError {
-        InputError.file(path, reason: "unwritable-file", "\(operation) failed: \(String(cString: strerror(errno)))")
+        InputError.file(path, reason: .unwritableFile, "\(operation) failed: \(String(cString: strerror(errno)))")
     }
 }

@@ -23,7 +23,7 @@ public final class FileByteSource: ByteSource {
         self.path = path
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
-            throw InputError.file(path, reason: "unreadable-file", "cannot open: \(String(cString: strerror(errno)))")
+            throw InputError.file(path, reason: .unreadableFile, "cannot open: \(String(cString: strerror(errno)))")
         }
         self.fd = fd
     }
@@ -35,7 +35,7 @@ public final class FileByteSource: ByteSource {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
             if errno == EINTR { continue }
-            throw InputError.file(path, reason: "unreadable-file", "read failed: \(String(cString: strerror(errno)))")
+            throw InputError.file(path, reason: .unreadableFile, "read failed: \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -56,7 +56,7 @@ final class ZstdStreamCompressor {
     init(level: Int32, path: String) throws {
         self.path = path
         guard let context = ZSTD_createCCtx() else {
-            throw InputError.file(path, reason: "unwritable-file", "cannot allocate a zstd compression context")
+            throw InputError.file(path, reason: .unwritableFile, "cannot allocate a zstd compression context")
         }
         self.context = context
         _ = ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
@@ -82,7 +82,7 @@ final class ZstdStreamCompressor {
             var out = ZSTD_outBuffer(dst: raw.baseAddress, size: raw.count, pos: 0)
             let remaining = ZSTD_compressStream2(context, &out, &input, mode)
             if ZSTD_isError(remaining) != 0 {
-                throw InputError.file(path, reason: "unwritable-file", "zstd: \(String(cString: ZSTD_getErrorName(remaining)))")
+                throw InputError.file(path, reason: .unwritableFile, "zstd: \(String(cString: ZSTD_getErrorName(remaining)))")
             }
             try file.write(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<out.pos]))
             return remaining

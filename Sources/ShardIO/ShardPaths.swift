@@ -30,7 +30,7 @@ public enum ShardPaths {
                 matches = glob(pattern)
             }
             guard !matches.isEmpty else {
-                throw InputError.file(pattern, reason: "no-shards",
+                throw InputError.file(pattern, reason: .noShards,
                                       FileManager.default.fileExists(atPath: pattern)
                                           ? "directory holds no shard files (\(shardSuffixes.joined(separator: ", ")))"
                                           : "no such file, and no file matches it as a pattern")
@@ -71,7 +71,7 @@ public enum ShardPaths {
 
     private static func shardsBelow(_ directory: String) throws -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else {
-            throw InputError.file(directory, reason: "unreadable-file", "cannot list directory")
+            throw InputError.file(directory, reason: .unreadableFile, "cannot list directory")
         }
         var files: [String] = []
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ShardIO
 
 @main
 struct LongMix: ParsableCommand {
@@ -18,4 +19,15 @@ struct LongMix: ParsableCommand {
             ScoreCommand.self,
         ]
     )
+
+    /// Installs the SIGINT/SIGTERM cleanup of temporaries, then runs the command.
+    static func main() {
+        TemporaryFiles.installSignalCleanup()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

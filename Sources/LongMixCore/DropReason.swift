@@ -1,0 +1,41 @@
+/// Why a record, document, file or run of tokens was dropped, skipped or refused: the one
+/// vocabulary of every count by reason (`StageCounts`, `ReadCounts`, manifests, summaries) and of
+/// `InputError.reason`. The raw value is the stable key written into manifests and reports.
+public enum DropReason: String, Sendable, Codable, CaseIterable, Comparable {
+    case badTokenId = "bad-token-id"
+    case contaminated = "contaminated"
+    case contaminatedCut = "contaminated-cut"
+    case contaminatedGroup = "contaminated-group"
+    case contaminatedNoCleanPiece = "contaminated-no-clean-piece"
+    case contaminatedTooManyPieces = "contaminated-too-many-pieces"
+    case corruptGzip = "corrupt-gzip"
+    case corruptZstd = "corrupt-zstd"
+    case countMismatch = "count-mismatch"
+    case duplicateId = "duplicate-id"
+    case emptyField = "empty-field"
+    case emptyFile = "empty-file"
+    case inUnreadableFile = "in-unreadable-file"
+    case invalidUTF8 = "invalid-utf8"
+    case lineTooLong = "line-too-long"
+    case loneSurrogate = "lone-surrogate"
+    case malformedJSON = "malformed-json"
+    case malformedReportRow = "malformed-report-row"
+    case missingAnswers = "missing-answers"
+    case missingField = "missing-field"
+    case noGoldPassage = "no-gold-passage"
+    case noShards = "no-shards"
+    case nonStringField = "non-string-field"
+    case notAnObject = "not-an-object"
+    case tooFewDistractors = "too-few-distractors"
+    case tooShort = "too-short"
+    case truncatedGzip = "truncated-gzip"
+    case truncatedZstd = "truncated-zstd"
+    case unknownFormat = "unknown-format"
+    case unknownId = "unknown-id"
+    case unreadableFile = "unreadable-file"
+    case unwritableFile = "unwritable-file"
+    case wrongType = "wrong-type"
+    case wrongValue = "wrong-value"
+
+    public static func < (a: DropReason, b: DropReason) -> Bool { a.rawValue < b.rawValue }
+}
