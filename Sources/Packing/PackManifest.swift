@@ -1,3 +1,6 @@
+import Foundation
+import LongMixCore
+
 /// `manifest.json` of a pack: what it holds and how it was made, with every count a user needs
 /// to trust it (documents and tokens read, dropped by reason, taken; shares aimed at and achieved;
 /// padding and truncation).
@@ -139,6 +142,46 @@ public struct PackManifest: Codable, Sendable, Equatable {
     /// File name -> size and SHA-256, for every file of the pack but the manifest itself
     /// (filled by `PackWriter.commit`, checked by `PackReader.verify`).
     public var files: [String: FileDigest] = [:]
+    /// SHA-256 of `manifest.json`'s own bytes with this value written as 64 zeros: any edit of
+    /// the manifest is detected (`PackManifest.sealed`, `PackReader.verify`).
+    public var checksum = PackManifest.unsealed
+
+    public static let unsealed = String(repeating: "0", count: 64)
+
+    /// The manifest as written: pretty-printed, sorted keys, its checksum filled in.
+    public func sealed() throws -> [UInt8] {
+        var copy = self
+        copy.checksum = Self.unsealed
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var bytes = [UInt8](try encoder.encode(copy))
+        guard let range = Self.checksumRange(bytes) else { throw PackError("manifest: checksum field not found when sealing") }
+        bytes.replaceSubrange(range, with: Array(SHA256.hexDigest(bytes).utf8))
+        return bytes
+    }
+
+    /// Whether `bytes` (a manifest file) carry the checksum of their own content.
+    public static func isSealed(_ bytes: [UInt8]) -> Bool {
+        guard let range = checksumRange(bytes) else { return false }
+        var zeroed = bytes
+        let recorded = String(decoding: bytes[range], as: UTF8.self)
+        zeroed.replaceSubrange(range, with: Array(unsealed.utf8))
+        return SHA256.hexDigest(zeroed) == recorded
+    }
+
+    /// Where the 64 hex digits of `"checksum" : "..."` are in `bytes`.
+    static func checksumRange(_ bytes: [UInt8]) -> Range<Int>? {
+        let key = Array("\"checksum\" : \"".utf8)
+        var i = 0
+        while i + key.count + 65 <= bytes.count {
+            if bytes[i] == key[0] && bytes[i..<(i + key.count)].elementsEqual(key) {
+                let start = i + key.count
+                return bytes[start + 64] == UInt8(ascii: "\"") ? start..<(start + 64) : nil
+            }
+            i += 1
+        }
+        return nil
+    }
 
     public init(seqLen: Int, sequences: Int, tokenDtype: String, tokenizer: TokenizerInfo, mixture: MixtureInfo, seed: UInt64, specialTokens: SpecialTokens, loss: String, decontamination: Decontamination?, sources: [Source], totals: PackingCounts, paddingRate: Double, truncationRate: Double, recordsRead: Int, recordsSkipped: [String: Int]) {
         self.seqLen = seqLen

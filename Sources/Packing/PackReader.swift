@@ -13,6 +13,7 @@ public final class PackReader {
     private let lossMask: Data
     private let segments: Data
     private let segmentIndex: Data
+    private let manifestBytes: [UInt8]
 
     public init(directory: String) throws {
         self.directory = directory
@@ -20,6 +21,7 @@ public final class PackReader {
         guard let manifestData = try? Data(contentsOf: manifestURL) else {
             throw PackError("\(directory): no \(PackFormat.manifestFile); not a pack directory (or the build did not finish)")
         }
+        manifestBytes = [UInt8](manifestData)
         do {
             manifest = try JSONDecoder().decode(PackManifest.self, from: manifestData)
         } catch {
@@ -196,6 +198,13 @@ public final class PackReader {
     /// Size and SHA-256 of every file the manifest lists; files of the pack it does not list.
     func verifyFiles() -> [String] {
         var problems: [String] = []
+        if !PackManifest.isSealed(manifestBytes) {
+            problems.append("\(PackFormat.manifestFile): its checksum does not match its content (edited or corrupted)")
+        }
+        let marker = try? String(contentsOfFile: directory + "/" + OutputTarget.markerFile, encoding: .utf8)
+        if marker != OutputTarget.marker(.pack) {
+            problems.append("\(OutputTarget.markerFile): \(marker == nil ? "missing" : "not the pack marker")")
+        }
         if manifest.files.isEmpty { problems.append("\(PackFormat.manifestFile) records no file sizes and digests") }
         for (name, digest) in manifest.files.sorted(by: { $0.key < $1.key }) {
             guard !name.contains("/") else { problems.append("\(PackFormat.manifestFile) lists '\(name)', not a file of the pack"); continue }

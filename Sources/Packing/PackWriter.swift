@@ -109,10 +109,10 @@ public final class PackWriter {
         }
         files[PackFormat.documentsFile] = .init(bytes: documents.bytesWritten, sha256: documents.sha256Hex!)
         manifest.files = files
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let sealed = try manifest.sealed()
+        manifest = try JSONDecoder().decode(PackManifest.self, from: Data(sealed))
         let manifestFile = try AtomicFileWriter(path: target.staging + "/" + PackFormat.manifestFile)
-        try manifestFile.write([UInt8](try encoder.encode(manifest)))
+        try manifestFile.write(sealed)
         try manifestFile.commit()
         try target.publish()
     }

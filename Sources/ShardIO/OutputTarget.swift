@@ -70,8 +70,7 @@ public final class OutputTarget {
     /// Writes the marker and renames the staging directory to `path`, replacing the previous
     /// output of the same kind (checked again now: it may have changed during the run).
     public func publish() throws {
-        let marker = "{\"kind\": \"\(kind.rawValue)\", \"format\": 1}\n"
-        try marker.write(toFile: staging + "/" + Self.markerFile, atomically: false, encoding: .utf8)
+        try Self.marker(kind).write(toFile: staging + "/" + Self.markerFile, atomically: false, encoding: .utf8)
         try Self.checkDirectory(path, kind: kind)
         let fm = FileManager.default
         var old: String?
@@ -92,6 +91,9 @@ public final class OutputTarget {
         token = nil
         if let old { try? fm.removeItem(atPath: old) }
     }
+
+    /// The marker file's exact content for `kind`.
+    public static func marker(_ kind: OutputKind) -> String { "{\"kind\": \"\(kind.rawValue)\", \"format\": 1}\n" }
 
     /// Refuses (throws) unless `path` may become a `kind` output: absent, an empty directory, or
     /// a directory whose marker names `kind`; and not overlapping any input.
