@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Tasks", targets: ["Tasks"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "LongMixCLI", targets: ["LongMixCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,11 +43,13 @@ let package = Package(
         .target(name: "Pipeline", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing",
         ]),
-        .executableTarget(name: "longmix", dependencies: [
+        // The command tree (parsing and printing only), a library so tests can parse README lines.
+        .target(name: "LongMixCLI", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing", "Pipeline",
             "Tasks", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "longmix", dependencies: ["LongMixCLI", "ShardIO"]),
 
         // Shared test helpers: fixture paths, ../shared lookup, the Python oracle runner.
         .target(name: "TestSupport", dependencies: ["LongMixCore"], path: "Tests/TestSupport"),
@@ -59,5 +62,8 @@ let package = Package(
         .testTarget(name: "MixingTests", dependencies: ["Mixing", "TestSupport"]),
         .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "LongMixCLITests", dependencies: [
+            "LongMixCLI", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
     ]
 )

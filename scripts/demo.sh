@@ -26,4 +26,5 @@ $longmix build Mixtures/fixtures/instruct-32k.yaml --output out/instruct-32k
 $longmix inspect out/instruct-32k --verify | tail -n 1
 
 echo; echo "== first segments of instruction sequence 0"
-$longmix inspect out/instruct-32k --sequence 0 | sed -n '/^---/,$p' | head -n 12
+# awk reads to the end (no early exit), so nothing upstream dies of SIGPIPE under pipefail.
+$longmix inspect out/instruct-32k --sequence 0 | awk '/^---/ { on = 1 } on && shown < 12 { print; shown++ }'

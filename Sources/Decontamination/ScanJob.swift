@@ -60,6 +60,13 @@ public struct ScanJob {
         self.summaryPath = summaryPath
     }
 
+    /// How many times `run` reads the inputs: the GPT-3 counting pass, the group pass (groups
+    /// dropped whole), and the main pass. A progress meter in `readerOptions` counts every pass.
+    public var passes: Int {
+        1 + (parameters.maximumDocumentFrequency != nil ? 1 : 0)
+            + (parameters.dropWholeGroup && readerOptions.groupField != nil ? 1 : 0)
+    }
+
     public func run(index: DecontaminationIndex) throws -> ScanOutcome {
         try index.require(n: parameters.n, normalization: parameters.normalization)
         var outcome = ScanOutcome()

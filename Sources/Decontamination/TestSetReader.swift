@@ -16,11 +16,42 @@ import ShardIO
 public enum TestSetReader {
     /// All instances of a file (`.jsonl`, `.jsonl.zst` or `.jsonl.gz`), streamed line by line.
     public static func read(path: String) throws -> [TestInstance] {
-        let lines = try LineReader(path: path)
+        var strict = RecordLedger(skipBadRecords: false)
+        return try read(path: path, ledger: &strict)
+    }
+
+    /// The instances of a file, with bad lines and unreadable files handled by `ledger` (skipped
+    /// and counted under `--keep-going`, else thrown). File bytes are counted into `progress`.
+    public static func read(path: String, ledger: inout RecordLedger,
+                            progress: ProgressMeter? = nil) throws -> [TestInstance] {
+        ledger.openedFile()
+        let lines: LineReader
+        do {
+            lines = try LineReader(path: path, progress: progress)
+        } catch let error as InputError {
+            try ledger.fileFailed(error)
+            return []
+        }
         var instances: [TestInstance] = []
-        while let line = try lines.next() {
+        while true {
+            let next: UnsafeBufferPointer<UInt8>?
+            do {
+                next = try lines.next()
+            } catch let error as InputError where error.reason == .lineTooLong {
+                try ledger.skip(error)
+                continue
+            } catch let error as InputError {
+                try ledger.fileFailed(error)
+                break
+            }
+            guard let line = next else { break }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            instances += try parse(line: Data(line), location: RecordLocation(file: path, line: lines.lineNumber))
+            do {
+                instances += try parse(line: Data(line), location: RecordLocation(file: path, line: lines.lineNumber))
+                ledger.kept()
+            } catch let error as InputError {
+                try ledger.skip(error)
+            }
         }
         return instances
     }

@@ -18,6 +18,9 @@ public struct ScoringOptions: Sendable {
     public var metrics: [Metric] = Metric.allCases
     /// Porter stemming for ROUGE (rouge-score's `use_stemmer`).
     public var useStemmer = false
+    /// Skip bad prediction records (and their references), counting them by reason, instead of
+    /// stopping at the first; unpaired references are then counted, not an error.
+    public var skipBadRecords = false
 
     public init(predictions: String, references: String? = nil) {
         self.predictions = predictions
@@ -30,6 +33,11 @@ public struct ScoringSummary: Sendable {
     public var examples = 0
     public var metrics: [Metric] = []
     public var means: [Double] = []
+    /// Prediction records read, scored (`documents`) and skipped by reason.
+    public var reading = ReadCounts()
+    public var firstErrors: [InputError] = []
+    /// References no scored prediction was paired with (keep-going mode only; else an error).
+    public var unpairedReferences = 0
 }
 
 /// Scores a predictions file against references and writes per-example scores.
@@ -48,33 +56,66 @@ public enum PredictionScoring {
         let writer = try perExampleOutput.map { try JSONLWriter(path: $0) }
         let references = try options.references.map { try ReferenceSource(path: $0, options: options) }
         let predictions = try RecordStream(path: options.predictions)
-        while let (record, location) = try predictions.next() {
-            let fields = FieldReader(record: record, location: location)
-            let prediction = try fields.string(options.predictionField)
-            var id: String? = nil
-            let gold: [String]
-            if let idField = options.idField { id = try fields.identifier(idField) }
-            if let references {
-                gold = try references.references(for: id, predictionLocation: location)
-            } else {
-                gold = try fields.references(options.referenceField)
-            }
-            let scores = suite.score(prediction: prediction, references: gold)
-            for (i, s) in scores.enumerated() { sums[i] += s }
-            summary.examples += 1
-            if let writer {
-                var out = JSONOutput()
-                out.raw("{"); out.key("line"); out.integer(location.line)
-                if let id { out.raw(","); out.key("id"); out.string(id) }
-                for (metric, score) in zip(options.metrics, scores) {
-                    out.raw(","); out.key(metric.rawValue)
-                    out.bytes.append(contentsOf: score.description.utf8)
+        var ledger = RecordLedger(skipBadRecords: options.skipBadRecords)
+        ledger.openedFile()
+        let pairedByOrder = references != nil && options.idField == nil
+        while true {
+            let next: (JSONValue, RecordLocation)?
+            do {
+                next = try predictions.next()
+            } catch let error as InputError {
+                if predictions.failed {
+                    try ledger.fileFailed(error)
+                    break
                 }
-                out.raw("}")
-                try writer.write(line: out.bytes)
+                // The n-th record pairs with the n-th reference even when it is unreadable.
+                if pairedByOrder, let location = error.location {
+                    _ = try? references!.references(for: nil, predictionLocation: location)
+                }
+                try ledger.skip(error)
+                continue
+            }
+            guard let (record, location) = next else { break }
+            do {
+                let fields = FieldReader(record: record, location: location)
+                var id: String? = nil
+                let gold: [String]
+                if pairedByOrder {
+                    gold = try references!.references(for: nil, predictionLocation: location)
+                } else if let references {
+                    id = try fields.identifier(options.idField!)
+                    gold = try references.references(for: id, predictionLocation: location)
+                } else {
+                    if let idField = options.idField { id = try fields.identifier(idField) }
+                    gold = try fields.references(options.referenceField)
+                }
+                let prediction = try fields.string(options.predictionField)
+                let scores = suite.score(prediction: prediction, references: gold)
+                for (i, s) in scores.enumerated() { sums[i] += s }
+                summary.examples += 1
+                if let writer {
+                    var out = JSONOutput()
+                    out.raw("{"); out.key("line"); out.integer(location.line)
+                    if let id { out.raw(","); out.key("id"); out.string(id) }
+                    for (metric, score) in zip(options.metrics, scores) {
+                        out.raw(","); out.key(metric.rawValue)
+                        out.bytes.append(contentsOf: score.description.utf8)
+                    }
+                    out.raw("}")
+                    try writer.write(line: out.bytes)
+                }
+                ledger.kept()
+            } catch let error as InputError {
+                try ledger.skip(error)
             }
         }
-        try references?.finish(predictionsPath: options.predictions)
+        summary.reading = ledger.counts
+        summary.firstErrors = ledger.firstErrors
+        if options.skipBadRecords {
+            summary.unpairedReferences = try references?.unpaired() ?? 0
+        } else {
+            try references?.finish(predictionsPath: options.predictions)
+        }
         guard summary.examples > 0 else {
             throw InputError.file(options.predictions, reason: .emptyFile, "the predictions file holds no records")
         }
@@ -88,6 +129,8 @@ public enum PredictionScoring {
 final class RecordStream {
     private let lines: LineReader
     let path: String
+    /// The file could not be read to the end (the last error was the stream's, not a record's).
+    private(set) var failed = false
 
     init(path: String) throws {
         self.path = path
@@ -95,7 +138,15 @@ final class RecordStream {
     }
 
     func next() throws -> (JSONValue, RecordLocation)? {
-        while let line = try lines.next() {
+        while true {
+            let next: UnsafeBufferPointer<UInt8>?
+            do {
+                next = try lines.next()
+            } catch let error as InputError {
+                if error.reason != .lineTooLong { failed = true }
+                throw error
+            }
+            guard let line = next else { return nil }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             let location = RecordLocation(file: path, line: lines.lineNumber)
             do {
@@ -104,7 +155,6 @@ final class RecordStream {
                 throw InputError(location: location, reason: error.reason, message: "\(error.message) at column \(error.offset + 1)")
             }
         }
-        return nil
     }
 }
 
@@ -148,6 +198,20 @@ final class ReferenceSource {
                              message: "more predictions than references in \(stream.path); pair by id with --id-field or fix the files")
         }
         return try FieldReader(record: record, location: location).references(field)
+    }
+
+    /// The references left without a prediction (read to the end in order mode).
+    func unpaired() throws -> Int {
+        if let byID { return byID.values.filter { !$0.used }.count }
+        var count = 0
+        while true {
+            do {
+                guard try stream.next() != nil else { return count }
+            } catch {
+                if stream.failed { return count }
+            }
+            count += 1
+        }
     }
 
     /// Checks that every reference was paired with a prediction.

@@ -25,11 +25,12 @@ public final class MixtureBuild {
         public var megatronDirectory: String?
         /// Keep going past bad records (counted by reason) instead of stopping.
         public var skipBadRecords: Bool
-        /// Progress lines on standard error.
-        public var progress: Bool
+        /// Counts the bytes of every shard read (the caller sizes it to all sources' files and
+        /// finishes it); nil for no progress.
+        public var progress: ProgressMeter?
 
         public init(threads: Int = 1, output: String? = nil, megatronDirectory: String? = nil,
-                    skipBadRecords: Bool = false, progress: Bool = false) {
+                    skipBadRecords: Bool = false, progress: ProgressMeter? = nil) {
             self.threads = threads
             self.output = output
             self.megatronDirectory = megatronDirectory
@@ -150,14 +151,13 @@ public final class MixtureBuild {
         let store = try SourceStore(name: source.name, spillPrefix: spillPrefix, vocabularySize: tokenizer.vocabularySize)
         var readerOptions = source.reader
         readerOptions.skipBadRecords = options.skipBadRecords
+        readerOptions.progress = options.progress
         let reader = DocumentReader(paths: try ShardPaths.expand(source.paths), source: source.name, options: readerOptions)
         let fewShot = source.packing == .fewShot
         for processor in processors { processor.addBOS = spec.addBOS && !fewShot }
         let headerEncoder = processors[0].encoder
         var verdicts = GroupVerdicts()
         let dropGroups = (parameters?.dropWholeGroup ?? false) && source.reader.groupField != nil
-        let started = Date()
-        var documents = 0, bytes = 0
         let batches = DocumentBatches(reader: reader)
         defer { batches.cancel() }
         while let batch = try batches.next() {
@@ -175,16 +175,8 @@ public final class MixtureBuild {
                     }
                 }
                 try record(document, result, into: store, source: source, headerEncoder: headerEncoder)
-                documents += 1
-                bytes += document.text.count
-            }
-            if options.progress {
-                let mb = Double(bytes) / 1e6
-                FileHandle.standardError.write(String(format: "\r  %@: %d documents, %.1f MB, %.1f MB/s   ", source.name,
-                                                      documents, mb, mb / max(Date().timeIntervalSince(started), 1e-9)).data(using: .utf8)!)
             }
         }
-        if options.progress { FileHandle.standardError.write("\n".data(using: .utf8)!) }
         store.reading = reader.counts
         store.firstErrors = reader.firstErrors
         try store.finishSpill()

@@ -15,12 +15,15 @@ public protocol ByteSource {
 }
 
 /// Plain file reading with POSIX `read(2)`; the file is closed when the source is released.
+/// Every chunk read is counted into `progress` (the file's own bytes, before decompression).
 public final class FileByteSource: ByteSource {
     public let path: String
     private let fd: Int32
+    private let progress: ProgressMeter?
 
-    public init(path: String) throws {
+    public init(path: String, progress: ProgressMeter? = nil) throws {
         self.path = path
+        self.progress = progress
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             throw InputError.file(path, reason: .unreadableFile, "cannot open: \(String(cString: strerror(errno)))")
@@ -33,7 +36,10 @@ public final class FileByteSource: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
+            if n >= 0 {
+                if n > 0 { progress?.add(n) }
+                return n
+            }
             if errno == EINTR { continue }
             throw InputError.file(path, reason: .unreadableFile, "read failed: \(String(cString: strerror(errno)))")
         }
@@ -57,9 +63,10 @@ public enum ShardCompression: Sendable {
 
 /// Opens `path` as a stream of decompressed bytes, choosing the decompressor by file name.
 /// Decompression runs on a background thread ahead of the reader (bounded to a few MiB), so a
-/// reader that parses JSON overlaps with the decompressor on a second core.
-public func openShard(_ path: String) throws -> ByteSource {
-    let file = try FileByteSource(path: path)
+/// reader that parses JSON overlaps with the decompressor on a second core. File bytes read are
+/// counted into `progress`.
+public func openShard(_ path: String, progress: ProgressMeter? = nil) throws -> ByteSource {
+    let file = try FileByteSource(path: path, progress: progress)
     switch ShardCompression(path: path) {
     case .none: return file
     case .zstd: return PrefetchingByteSource(try ZstdByteSource(file: file))

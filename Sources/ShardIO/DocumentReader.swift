@@ -18,6 +18,8 @@ public struct ReaderOptions: Sendable {
     public var completion: TextSelector?
     /// A few-shot group header, delivered as `Document.header`.
     public var header: TextSelector?
+    /// Counts the shards' file bytes as they are read (for a progress bar); nil for none.
+    public var progress: ProgressMeter?
 
     public init(text: TextSelector = .field("text"), idField: FieldPath? = nil, groupField: FieldPath? = nil,
                 skipBadRecords: Bool = false, maxLineBytes: Int = 64 << 20,
@@ -173,7 +175,7 @@ public final class DocumentReader {
         counts.files += 1
         recordsInFile = 0
         do {
-            lines = try LineReader(path: paths[fileIndex], maxLineBytes: options.maxLineBytes)
+            lines = try LineReader(path: paths[fileIndex], maxLineBytes: options.maxLineBytes, progress: options.progress)
         } catch let error as InputError {
             counts.failedFiles[error.reason.rawValue, default: 0] += 1
             failedPaths[paths[fileIndex]] = error.reason

@@ -39,8 +39,9 @@ public final class LineReader {
         buffer = .allocate(capacity: capacity)
     }
 
-    public convenience init(path: String, maxLineBytes: Int = 64 << 20) throws {
-        self.init(source: try openShard(path), path: path, maxLineBytes: maxLineBytes)
+    /// Lines of the shard at `path`; its file bytes are counted into `progress` as they are read.
+    public convenience init(path: String, maxLineBytes: Int = 64 << 20, progress: ProgressMeter? = nil) throws {
+        self.init(source: try openShard(path, progress: progress), path: path, maxLineBytes: maxLineBytes)
     }
 
     deinit { buffer.deallocate() }

@@ -16,6 +16,15 @@ public enum ShardPaths {
     /// below it (recursively); a pattern with `*`, `?` or `[` for its glob(3) matches. Each
     /// pattern's files are sorted by path (byte order); duplicates after the first are dropped.
     /// A pattern that matches nothing is an error, so a typo never builds from less data silently.
+    /// The summed sizes of `paths` on disk (compressed bytes, as a progress meter counts them);
+    /// a file that cannot be stat'ed counts 0 (reading it reports the error).
+    public static func totalBytes(_ paths: [String]) -> Int {
+        paths.reduce(0) { sum, path in
+            var info = stat()
+            return sum + (stat(path, &info) == 0 ? Int(info.st_size) : 0)
+        }
+    }
+
     /// The patterns that exist and the files found are registered as inputs (`InputFiles`), so no
     /// output of the run may overlap them.
     public static func expand(_ patterns: [String]) throws -> [String] {

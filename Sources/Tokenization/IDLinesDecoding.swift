@@ -11,52 +11,87 @@ public struct IDLinesDecoding {
     /// not such an object, or holds an id outside the vocabulary, throws an `InputError` naming
     /// file, line and field.
     public func run(paths: [String], writeLine: ([UInt8]) throws -> Void) throws -> Int {
+        var strict = RecordLedger(skipBadRecords: false)
+        return try run(paths: paths, ledger: &strict, writeLine: writeLine)
+    }
+
+    /// As `run(paths:writeLine:)`, with bad lines and unreadable files handled by `ledger`
+    /// (skipped and counted under `--keep-going`, else thrown).
+    public func run(paths: [String], ledger: inout RecordLedger, writeLine: ([UInt8]) throws -> Void) throws -> Int {
         var written = 0
         var out = JSONOutput()
         for path in paths {
-            let lines = try LineReader(path: path)
-            while let line = try lines.next() {
+            ledger.openedFile()
+            let lines: LineReader
+            do {
+                lines = try LineReader(path: path)
+            } catch let error as InputError {
+                try ledger.fileFailed(error)
+                continue
+            }
+            while true {
+                let next: UnsafeBufferPointer<UInt8>?
+                do {
+                    next = try lines.next()
+                } catch let error as InputError where error.reason == .lineTooLong {
+                    try ledger.skip(error)
+                    continue
+                } catch let error as InputError {
+                    try ledger.fileFailed(error)
+                    break
+                }
+                guard let line = next else { break }
                 let location = RecordLocation(file: path, line: lines.lineNumber)
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                let record: JSONValue
                 do {
-                    record = try JSONValue.parse(line)
-                } catch {
-                    throw InputError(location: location, reason: .malformedJSON, message: "\(error)")
+                    try writeLine(try decode(line, location: location, into: &out))
+                    ledger.kept()
+                    written += 1
+                } catch let error as InputError {
+                    try ledger.skip(error)
                 }
-                guard let values = record["ids"]?.arrayValue else {
-                    throw InputError(location: location, field: "ids", reason: .missingField,
-                                     message: "expected an array of token ids")
-                }
-                var ids: [TokenID] = []
-                ids.reserveCapacity(values.count)
-                for value in values {
-                    guard let id = value.intValue, id >= 0, id < tokenizer.vocabularySize else {
-                        throw InputError(location: location, field: "ids", reason: .badTokenId,
-                                         message: "\(value) is not an id of this tokenizer (vocabulary \(tokenizer.vocabularySize))")
-                    }
-                    ids.append(TokenID(id))
-                }
-                out.clear()
-                out.raw("{")
-                if let id = record["id"] {
-                    out.key("id")
-                    switch id {
-                    case .string(let s): out.string(s)
-                    case .number(let n): out.bytes.append(contentsOf: n.utf8)
-                    default:
-                        throw InputError(location: location, field: "id", reason: .nonStringField,
-                                         message: "expected a string or a number, found \(id.kind)")
-                    }
-                    out.raw(",")
-                }
-                out.key("text")
-                out.string(try tokenizer.decode(ids))
-                out.raw("}")
-                try writeLine(out.bytes)
-                written += 1
             }
         }
         return written
+    }
+
+    /// One `{"id"?, "text"}` line for one `{"id"?, "ids"}` line.
+    private func decode(_ line: UnsafeBufferPointer<UInt8>, location: RecordLocation, into out: inout JSONOutput) throws -> [UInt8] {
+        let record: JSONValue
+        do {
+            record = try JSONValue.parse(line)
+        } catch {
+            throw InputError(location: location, reason: .malformedJSON, message: "\(error)")
+        }
+        guard let values = record["ids"]?.arrayValue else {
+            throw InputError(location: location, field: "ids", reason: .missingField,
+                             message: "expected an array of token ids")
+        }
+        var ids: [TokenID] = []
+        ids.reserveCapacity(values.count)
+        for value in values {
+            guard let id = value.intValue, id >= 0, id < tokenizer.vocabularySize else {
+                throw InputError(location: location, field: "ids", reason: .badTokenId,
+                                 message: "\(value) is not an id of this tokenizer (vocabulary \(tokenizer.vocabularySize))")
+            }
+            ids.append(TokenID(id))
+        }
+        out.clear()
+        out.raw("{")
+        if let id = record["id"] {
+            out.key("id")
+            switch id {
+            case .string(let s): out.string(s)
+            case .number(let n): out.bytes.append(contentsOf: n.utf8)
+            default:
+                throw InputError(location: location, field: "id", reason: .nonStringField,
+                                 message: "expected a string or a number, found \(id.kind)")
+            }
+            out.raw(",")
+        }
+        out.key("text")
+        out.string(try tokenizer.decode(ids))
+        out.raw("}")
+        return out.bytes
     }
 }

@@ -9,8 +9,8 @@ struct DecontamReportCommand: ParsableCommand {
         discussion: "Every indexed (scenario, split) is listed, with num_instances taken from the index."
     )
 
-    @Option(help: "The index the reports were scanned against.")
-    var index: String
+    @OptionGroup var indexOption: IndexOption
+    var index: String { indexOption.index }
 
     @Option(help: "Write the summary as JSONL (HELM's fields) here.")
     var summary: String?

@@ -10,7 +10,7 @@ struct ScoreCommand: ParsableCommand {
             best_subspan_em (Lost in the Middle): the prediction's first line, SQuAD-normalized, contains a \
             normalized gold answer. em / f1: SQuAD v1.1 on the whole prediction, best over gold answers. \
             rouge*: google-research rouge-score F-measure, reference as target, best over references. \
-            Prints the mean of each metric; --output writes one JSON line of scores per prediction.
+            Prints the mean of each metric; -o/--output writes one JSON line of scores per prediction.
             """
     )
 
@@ -35,8 +35,10 @@ struct ScoreCommand: ParsableCommand {
     @Flag(help: "Porter stemming for ROUGE (rouge-score use_stemmer=True).")
     var stem = false
 
-    @Option(name: .shortAndLong, help: "Write per-example scores to this JSONL.")
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
+
+    @OptionGroup var keepGoing: KeepGoingOption
 
     func run() throws {
         var options = ScoringOptions(predictions: predictions, references: references)
@@ -44,6 +46,7 @@ struct ScoreCommand: ParsableCommand {
         options.referenceField = referenceField
         options.idField = idField
         options.useStemmer = stem
+        options.skipBadRecords = keepGoing.keepGoing
         options.metrics = try metrics.split(separator: ",").map { name in
             guard let metric = Metric(rawValue: String(name)) else {
                 throw ValidationError("unknown metric '\(name)'; choose from \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -54,5 +57,8 @@ struct ScoreCommand: ParsableCommand {
         print("examples: \(summary.examples)")
         for (metric, mean) in zip(summary.metrics, summary.means) { print("\(metric.rawValue): \(mean)") }
         if let output { print("per-example scores -> \(output)") }
+        if summary.unpairedReferences > 0 { print("references without a scored prediction: \(summary.unpairedReferences)") }
+        var err = StandardError()
+        printSkipped(summary.reading, firstErrors: summary.firstErrors, to: &err)
     }
 }

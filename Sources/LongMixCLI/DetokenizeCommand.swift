@@ -10,7 +10,7 @@ struct DetokenizeCommand: ParsableCommand {
         abstract: "Decode JSON Lines of token ids back to text.",
         discussion: """
             Reads lines {"ids": [...]} (as `longmix tokenize` writes them; "id" is carried over) and \
-            writes {"text": "..."} per line in the same order. With --ids, decodes that one \
+            writes {"text": "..."} per line in the same order, to -o/--output (.jsonl or .jsonl.zst) or stdout. With --ids, decodes that one \
             comma-separated list instead.
             """)
 
@@ -20,8 +20,8 @@ struct DetokenizeCommand: ParsableCommand {
     @Option(name: .long, help: "Decode these comma-separated ids and print the text.")
     var ids: String?
 
-    @Option(name: [.short, .long], help: "Output file (.jsonl or .jsonl.zst, written atomically); stdout when absent.")
-    var output: String?
+    @OptionGroup var output: OutputOption
+    @OptionGroup var keepGoing: KeepGoingOption
 
     @Argument(help: "Input JSONL files of ids.")
     var inputs: [String] = []
@@ -44,9 +44,13 @@ struct DetokenizeCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(try loaded.decode(parsed) + [0x0A]))
             return
         }
-        let sink = try LineSink(path: output)
-        let lines = try IDLinesDecoding(tokenizer: loaded).run(paths: try ShardPaths.expand(inputs), writeLine: sink.write)
+        let sink = try LineSink(path: output.output)
+        var ledger = RecordLedger(skipBadRecords: keepGoing.keepGoing)
+        let lines = try IDLinesDecoding(tokenizer: loaded).run(paths: try ShardPaths.expand(inputs), ledger: &ledger,
+                                                               writeLine: sink.write)
         try sink.finish()
-        FileHandle.standardError.write(Data("detokenize: \(lines) lines decoded\n".utf8))
+        var err = StandardError()
+        print("detokenize: \(lines) lines decoded", to: &err)
+        printSkipped(ledger.counts, firstErrors: ledger.firstErrors, to: &err)
     }
 }

@@ -1,9 +1,8 @@
 import ArgumentParser
-import ShardIO
 
-@main
-struct LongMix: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `longmix` command tree. `Sources/longmix/main.swift` runs it; tests parse against it.
+public struct LongMix: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "longmix",
         abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack.",
         subcommands: [
@@ -20,14 +19,5 @@ struct LongMix: ParsableCommand {
         ]
     )
 
-    /// Installs the SIGINT/SIGTERM cleanup of temporaries, then runs the command.
-    static func main() {
-        TemporaryFiles.installSignalCleanup()
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            exit(withError: error)
-        }
-    }
+    public init() {}
 }

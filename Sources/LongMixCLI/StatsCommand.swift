@@ -18,7 +18,7 @@ struct StatsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        var options = try shards.readerOptions()
+        var options = try shards.reading.readerOptions()
         if let by { options.groupField = FieldPath(by) }
         let paths = try ShardPaths.expand(shards.shards)
         let reader = DocumentReader(paths: paths, source: "input", options: options)

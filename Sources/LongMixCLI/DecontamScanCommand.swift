@@ -14,12 +14,12 @@ struct DecontamScanCommand: ParsableCommand {
             protocol reads the input twice (counting pass over this scan's inputs: n-grams in more \
             than 10 of them are ignored; scan all sources together to count over a whole mixture); \
             together reads grouped input twice (a group with any hit is dropped whole). \
-            Cleaned records are {"id", "source", "text"} (+ "group", + "piece" for GPT-3 pieces).
+            -o/--output is the directory for cleaned shards (same relative names as the inputs; none when \
+            omitted). Cleaned records are {"id", "source", "text"} (+ "group", + "piece" for GPT-3 pieces).
             """
     )
 
-    @Option(help: "The index database built by `longmix decontam index`.")
-    var index: String
+    @OptionGroup var indexOption: IndexOption
 
     @OptionGroup var protocolOptions: ProtocolOptions
 
@@ -36,19 +36,10 @@ struct DecontamScanCommand: ParsableCommand {
 
     @Option(help: "Source name written into records and the report.")
     var source = "input"
-    @Option(help: "JSON field holding the text (dotted path).")
-    var textField = "text"
-    @Option(help: "Text template instead of --text-field, e.g. '{definition}\\n\\n{inputs}'.")
-    var template: String?
-    @Option(help: "JSON field holding the record id (default: <shard>:<line>).")
-    var idField: String?
-    @Option(help: "JSON field grouping records (e.g. meta.task_name for Natural Instructions).")
-    var groupField: String?
-    @Flag(help: "Skip bad records (counted by reason) instead of stopping at the first.")
-    var skipBadRecords = false
+    @OptionGroup var reading: ReadingOptions
+    @OptionGroup var progress: ProgressOptions
 
-    @Option(help: "Directory for cleaned shards (same relative names as the inputs); none when omitted.")
-    var output: String?
+    @OptionGroup var output: OutputOption
     @Option(help: "Report JSONL: one row per matched run of n-grams and test instance part.")
     var report: String
     @Option(help: "Per-scenario summary JSONL in HELM's terms.")
@@ -69,13 +60,13 @@ struct DecontamScanCommand: ParsableCommand {
             parameters.maximumDocumentFrequency = maxDocumentFrequency > 0 ? maxDocumentFrequency : nil
         }
         if noGroupDrop { parameters.dropWholeGroup = false }
-        let options = ReaderOptions(text: try template.map { try TextSelector.template($0) } ?? .field(textField),
-                                    idField: idField.map(FieldPath.init), groupField: groupField.map(FieldPath.init),
-                                    skipBadRecords: skipBadRecords)
-        let database = try DecontaminationIndex.open(path: index)
-        let job = ScanJob(inputs: try ShardPaths.expand(inputs), source: source, readerOptions: options,
-                          parameters: parameters, outputDirectory: output, reportPath: report, summaryPath: summary)
+        let files = try ShardPaths.expand(inputs)
+        let database = try DecontaminationIndex.open(path: indexOption.index)
+        var job = ScanJob(inputs: files, source: source, readerOptions: try reading.readerOptions(),
+                          parameters: parameters, outputDirectory: output.output, reportPath: report, summaryPath: summary)
+        job.readerOptions.progress = progress.meter("scan", totalBytes: ShardPaths.totalBytes(files) * job.passes)
         let outcome = try job.run(index: database)
+        job.readerOptions.progress?.finish()
         let counts = outcome.counts
         let megabytes = Double(counts.unitsRead) / 1e6
         print("protocol \(protocolOptions.protocol): \(parameters.n)-grams, \(parameters.normalization) normalization, "

@@ -11,12 +11,16 @@ struct DecontamIndexCommand: ParsableCommand {
         discussion: """
             Input lines are HELM exports ({"scenario_key": {...}, "instances": [{input, references, id}]}) \
             or plain ({"scenario", "split", "id", "text", optional "part"}). The index records its n \
-            and normalization; re-importing the same file adds nothing.
+            and normalization; re-importing the same file adds nothing. The index database is created \
+            when missing.
             """
     )
 
-    @Option(help: "The index database (created when missing).")
-    var index: String
+    @OptionGroup var indexOption: IndexOption
+    var index: String { indexOption.index }
+
+    @OptionGroup var keepGoing: KeepGoingOption
+    @OptionGroup var progress: ProgressOptions
 
     @OptionGroup var protocolOptions: ProtocolOptions
 
@@ -35,7 +39,12 @@ struct DecontamIndexCommand: ParsableCommand {
                                                              normalization: parameters.normalization)
         let clock = ContinuousClock()
         let start = clock.now
-        let total = try database.importFiles(files, splits: splitSet)
+        var ledger = RecordLedger(skipBadRecords: keepGoing.keepGoing)
+        let meter = progress.meter("index", totalBytes: ShardPaths.totalBytes(files))
+        // Every file is read first and added in one transaction: all of them, or (on an error) none.
+        let instances = try files.flatMap { try TestSetReader.read(path: $0, ledger: &ledger, progress: meter) }
+        let total = try database.add(instances, splits: splitSet)
+        meter?.finish()
         try database.checkpoint()
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -48,5 +57,7 @@ struct DecontamIndexCommand: ParsableCommand {
               + "(\(String(format: "%.0f", Double(total.ngramsAdded) / max(seconds, 1e-9))) rows/s)")
         print("index now \(rows) n-gram rows, \(distinct) distinct n-grams, database \(size) bytes "
               + "(\(String(format: "%.1f", Double(size) / Double(max(rows, 1)))) bytes/row)")
+        var err = StandardError()
+        printSkipped(ledger.counts, firstErrors: ledger.firstErrors, to: &err)
     }
 }

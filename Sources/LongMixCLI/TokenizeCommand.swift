@@ -18,20 +18,18 @@ struct TokenizeCommand: ParsableCommand {
     @Option(name: .long, help: "A SentencePiece tokenizer.model or a Hugging Face tokenizer.json.")
     var tokenizer: String
 
-    @Option(name: .long, help: "The JSON field holding the text (dotted path allowed).")
-    var field = "text"
-
-    @Option(name: .long, help: "A JSON field holding the document id, copied to each output line as \"id\".")
-    var idField: String?
+    @OptionGroup var reading: ReadingOptions
 
     @Option(name: .long, help: "Encode this one string and print its ids.")
     var text: String?
 
-    @Option(name: [.short, .long], help: "Output file (.jsonl or .jsonl.zst, written atomically); stdout when absent.")
-    var output: String?
+    @OptionGroup var outputOption: OutputOption
+    var output: String? { outputOption.output }
 
-    @Option(name: .long, help: "Encoding threads.")
-    var threads = 1
+    @OptionGroup var threadOptions: ThreadOptions
+    var threads: Int { threadOptions.threads }
+
+    @OptionGroup var progress: ProgressOptions
 
     @Flag(name: .long, help: "Prepend the BOS id (<s>).")
     var bos = false
@@ -43,7 +41,6 @@ struct TokenizeCommand: ParsableCommand {
     var inputs: [String] = []
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard (text == nil) != inputs.isEmpty else {
             throw ValidationError("give either --text STRING or input shards, not both or neither")
         }
@@ -69,12 +66,15 @@ struct TokenizeCommand: ParsableCommand {
             return
         }
         let paths = try ShardPaths.expand(inputs)
-        let reader = DocumentReader(paths: paths, source: "input", options: ReaderOptions(
-            text: .field(field), idField: idField.map { FieldPath($0) }))
+        let meter = progress.meter("tokenize", totalBytes: ShardPaths.totalBytes(paths))
+        let reader = DocumentReader(paths: paths, source: "input", options: try reading.readerOptions(progress: meter))
         let job = DocumentTokenization(tokenizer: loaded, threads: threads, addBOS: bos, addEOS: eos,
-                                       includeID: idField != nil)
+                                       includeID: reading.text.idField != nil)
         let summary = try job.run(reader: reader, writeLine: sink.write)
         try sink.finish()
+        meter?.finish()
+        var err = StandardError()
+        printSkipped(reader, to: &err)
         let rate = String(format: "%.1f", summary.encodeMegabytesPerSecond)
         let seconds = String(format: "%.3f", summary.encodeSeconds)
         FileHandle.standardError.write(Data((

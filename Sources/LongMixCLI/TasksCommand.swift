@@ -7,6 +7,7 @@ struct TasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
         abstract: "Build long-context task data (prompt, completion, text JSONL) for fine-tuning and evaluation.",
+        discussion: "-o/--output is the task JSONL (.jsonl or .jsonl.zst).",
         subcommands: [TasksMQACommand.self, TasksBookSumCommand.self]
     )
 }
@@ -16,17 +17,16 @@ struct TaskIOOptions: ParsableArguments {
     @Argument(help: "Input files, directories or glob patterns (.jsonl, .jsonl.zst, .jsonl.gz).")
     var inputs: [String]
 
-    @Option(name: .shortAndLong, help: "Output JSONL (.jsonl or .jsonl.zst), written atomically.")
-    var output: String
+    @OptionGroup var outputOption: RequiredOutputOption
+    var output: String { outputOption.output }
 
-    @Flag(help: "Skip bad records, counting them by reason, instead of stopping at the first one.")
-    var keepGoing = false
+    @OptionGroup var keepGoing: KeepGoingOption
 
     @Option(help: "Tokenizer (SentencePiece .model or tokenizer.json): adds token_count (tokens of text, no BOS/EOS).")
     var tokenizer: String?
 
     func makeBuilder() throws -> TaskFileBuilder {
-        TaskFileBuilder(skipBadRecords: keepGoing, tokenizer: try tokenizer.map { try Tokenizer.load(path: $0) })
+        TaskFileBuilder(skipBadRecords: keepGoing.keepGoing, tokenizer: try tokenizer.map { try Tokenizer.load(path: $0) })
     }
 }
 

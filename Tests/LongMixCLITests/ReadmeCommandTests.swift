@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Testing
+import TestSupport
+@testable import LongMixCLI
+
+/// Every `longmix ...` line in README.md's code blocks must parse with the real command tree, so
+/// the README and the CLI cannot disagree.
+@Suite struct ReadmeCommandTests {
+    /// The `longmix` command lines of the README's code blocks (indented or fenced), with their
+    /// README line numbers. Optional parts written `[--flag value]` are kept (brackets removed).
+    static func readmeCommandLines() throws -> [(line: Int, words: [String])] {
+        let text = try String(contentsOf: TestEnvironment.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        var result: [(Int, [String])] = []
+        var fenced = false
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(raw)
+            if line.hasPrefix("```") { fenced.toggle(); continue }
+            guard fenced || line.hasPrefix("    ") else { continue }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("longmix ") else { continue }
+            let words = try ShellWords.split(trimmed.replacingOccurrences(of: "[", with: "").replacingOccurrences(of: "]", with: ""))
+            result.append((number + 1, Array(words.dropFirst())))
+        }
+        return result
+    }
+
+    @Test func everyReadmeCommandLineParses() throws {
+        let lines = try Self.readmeCommandLines()
+        #expect(lines.count >= 15, "expected the README's command sections, found \(lines.count) longmix lines")
+        for (line, words) in lines {
+            do {
+                _ = try LongMix.parseAsRoot(words)
+            } catch {
+                let message = LongMix.message(for: error)
+                Issue.record("README.md:\(line): `longmix \(words.joined(separator: " "))` does not parse: \(message)")
+            }
+        }
+    }
+
+    /// Every leaf command appears in at least one README line, so no command goes undocumented.
+    @Test func everyCommandIsInTheReadme() throws {
+        let documented = Set(try Self.readmeCommandLines().map { words in
+            words.words.prefix { !$0.hasPrefix("-") }.prefix(2).joined(separator: " ")
+        })
+        func leaves(_ command: ParsableCommand.Type, path: [String]) -> [String] {
+            let subcommands = command.configuration.subcommands
+            if subcommands.isEmpty { return [path.joined(separator: " ")] }
+            return subcommands.flatMap { leaves($0, path: path + [$0._commandName]) }
+        }
+        for leaf in leaves(LongMix.self, path: []) {
+            #expect(documented.contains { $0 == leaf || $0.hasPrefix(leaf + " ") },
+                    "`longmix \(leaf)` has no example line in README.md")
+        }
+    }
+
+    @Test func shellWordsSplitLikeAShell() throws {
+        #expect(try ShellWords.split(#"cat a.jsonl --template '{a}\n\n{b}' -o "x y"  # note"#)
+                == ["cat", "a.jsonl", "--template", #"{a}\n\n{b}"#, "-o", "x y"])
+        #expect(throws: ShellWords.Unterminated.self) { try ShellWords.split("cat 'a") }
+    }
+}
