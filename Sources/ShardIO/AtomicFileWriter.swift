@@ -28,6 +28,9 @@ public final class AtomicFileWriter {
 
     public init(path: String, hashing: Bool = false) throws {
         self.path = path
+        guard !TemporaryFiles.interrupted else {
+            throw InputError.file(path, reason: .unwritableFile, "interrupted; not creating \(path)")
+        }
         try OutputTarget.checkFile(path)
         temporaryPath = path + TemporaryFiles.suffix("tmp")
         hasher = hashing ? SHA256() : nil

@@ -24,6 +24,15 @@ public enum TemporaryFiles {
     nonisolated(unsafe) private static var registered: [Int: String] = [:]
     nonisolated(unsafe) private static var nextToken = 0
     nonisolated(unsafe) private static var signalSources: [any DispatchSourceSignal] = []
+    nonisolated(unsafe) private static var interruptedFlag = false
+
+    /// True once SIGINT/SIGTERM arrived: no new temporary may be made (`AtomicFileWriter`
+    /// refuses), and an exit from another thread waits for the cleanup to finish.
+    public static var interrupted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return interruptedFlag
+    }
 
     /// This machine's name as it appears in temporary names (no dots, dashes or slashes).
     public static let host: String = {
@@ -96,6 +105,9 @@ public enum TemporaryFiles {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler {
+                lock.lock()
+                interruptedFlag = true
+                lock.unlock()
                 removeRegistered()
                 FileHandle.standardError.write("\ninterrupted (signal \(sig)); temporaries removed\n".data(using: .utf8)!)
                 _exit(128 + sig)
@@ -103,16 +115,27 @@ public enum TemporaryFiles {
             source.resume()
             signalSources.append(source)
         }
+        // A thread that fails because its files vanished must not exit first with its own status.
+        atexit {
+            if TemporaryFiles.interrupted { while true { pause() } }
+        }
     }
 
-    /// Removes every registered temporary (twice: a worker may create a file inside a staging
-    /// directory while it is being removed).
+    /// Removes every registered temporary, retrying while other threads still finish creating
+    /// files inside a staging directory (new temporaries are refused once `interrupted`).
     static func removeRegistered() {
         lock.lock()
         let paths = Array(registered.values)
         lock.unlock()
-        for _ in 0..<2 {
-            for path in paths { try? FileManager.default.removeItem(atPath: path) }
+        for _ in 0..<50 {
+            var left = false
+            for path in paths {
+                try? FileManager.default.removeItem(atPath: path)
+                var info = stat()
+                if lstat(path, &info) == 0 { left = true }
+            }
+            if !left { return }
+            usleep(10_000)
         }
     }
 }
