@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Tasks", targets: ["Tasks"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Model", targets: ["Model"]),
         .library(name: "LongMixCLI", targets: ["LongMixCLI"]),
     ],
     dependencies: [
@@ -29,6 +30,7 @@ let package = Package(
         // System libraries, found through pkg-config (apt: libzstd-dev, zlib1g-dev).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "LongMixCore"),
         .target(name: "ShardIO", dependencies: ["LongMixCore", "CZstd", "CZlib"]),
@@ -43,10 +45,12 @@ let package = Package(
         .target(name: "Pipeline", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing",
         ]),
+        // The reference LLaMA trainer: float32 forward/backward over flat buffers, sgemm via OpenBLAS.
+        .target(name: "Model", dependencies: ["LongMixCore", "Packing", "COpenBLAS"]),
         // The command tree (parsing and printing only), a library so tests can parse README lines.
         .target(name: "LongMixCLI", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing", "Pipeline",
-            "Tasks", "Evaluation",
+            "Tasks", "Evaluation", "Model",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "longmix", dependencies: ["LongMixCLI", "ShardIO"]),
@@ -62,6 +66,7 @@ let package = Package(
         .testTarget(name: "MixingTests", dependencies: ["Mixing", "TestSupport"]),
         .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Packing", "Mixing", "Pipeline", "TestSupport"]),
         .testTarget(name: "LongMixCLITests", dependencies: [
             "LongMixCLI", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -4,7 +4,7 @@ import ArgumentParser
 public struct LongMix: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "longmix",
-        abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack.",
+        abstract: "Build long-context (32K-token) training data: read, tokenize, decontaminate, mix, pack; train a reference LLaMA on it.",
         subcommands: [
             StatsCommand.self,
             CatCommand.self,
@@ -16,6 +16,8 @@ public struct LongMix: ParsableCommand {
             InspectCommand.self,
             TasksCommand.self,
             ScoreCommand.self,
+            TrainCommand.self,
+            LossCommand.self,
         ]
     )
 

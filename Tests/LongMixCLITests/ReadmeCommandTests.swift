@@ -8,19 +8,28 @@ import TestSupport
 /// the README and the CLI cannot disagree.
 @Suite struct ReadmeCommandTests {
     /// The `longmix` command lines of the README's code blocks (indented or fenced), with their
-    /// README line numbers. Optional parts written `[--flag value]` are kept (brackets removed).
+    /// README line numbers; a line ending in `\\` continues on the next, as in a shell. Optional
+    /// parts written `[--flag value]` are kept (brackets removed).
     static func readmeCommandLines() throws -> [(line: Int, words: [String])] {
         let text = try String(contentsOf: TestEnvironment.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
         var result: [(Int, [String])] = []
         var fenced = false
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = String(raw)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var number = 0
+        while number < lines.count {
+            let first = number
+            var line = lines[number]
+            number += 1
             if line.hasPrefix("```") { fenced.toggle(); continue }
             guard fenced || line.hasPrefix("    ") else { continue }
+            while line.hasSuffix("\\"), number < lines.count {
+                line = String(line.dropLast()) + " " + lines[number].trimmingCharacters(in: .whitespaces)
+                number += 1
+            }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard trimmed.hasPrefix("longmix ") else { continue }
             let words = try ShellWords.split(trimmed.replacingOccurrences(of: "[", with: "").replacingOccurrences(of: "]", with: ""))
-            result.append((number + 1, Array(words.dropFirst())))
+            result.append((first + 1, Array(words.dropFirst())))
         }
         return result
     }

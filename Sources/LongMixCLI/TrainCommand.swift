@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import Model
+
+extension AttentionMode: ExpressibleByArgument {}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the reference LLaMA model on a pack directory (float32, OpenBLAS).",
+        discussion: """
+        Start from a model config (--model Models/tiny-fixture.json), from a checkpoint's weights \
+        (--init CKPT, optionally with --rope-factor F: Position Interpolation to F times the context), \
+        or continue a run exactly (--resume OUT/step-NNNNNN). Each pack sequence is cut into windows of \
+        --context tokens; the loss counts next-token predictions whose target has loss mask 1. \
+        Writes OUT/train.jsonl (one line per step) and checkpoints OUT/step-NNNNNN (safetensors + \
+        Hugging Face config.json, optimizer state, data position).
+        """)
+
+    @Option(help: "The pack directory to train on.")
+    var pack: String
+
+    @Option(help: "A model config (Hugging Face config.json format), for a fresh model.")
+    var model: String?
+
+    @Option(name: .customLong("init"), help: "Start from this checkpoint's weights (fresh optimizer and schedule).")
+    var initCheckpoint: String?
+
+    @Option(help: "With --init: the new linear RoPE scaling (Position Interpolation) factor.")
+    var ropeFactor: Double?
+
+    @Option(help: "Continue this checkpoint's run: weights, optimizer, data position and options.")
+    var resume: String?
+
+    @Option(help: "Total optimizer steps.")
+    var steps: Int
+
+    @Option(help: "Output directory (new, or the one holding the --resume checkpoint).")
+    var out: String
+
+    @Option(help: "Windows per micro-batch.")
+    var batch = 1
+
+    @Option(help: "Micro-batches per optimizer step (gradient accumulation).")
+    var accumulation = 1
+
+    @Option(help: "Tokens per window (default: the model's max_position_embeddings, at most the pack's seq_len).")
+    var context: Int?
+
+    @Option(help: "Peak learning rate.")
+    var lr = 1e-3
+
+    @Option(help: "Linear warmup steps.")
+    var warmup = 0
+
+    @Option(help: "Final learning rate as a fraction of the peak (cosine decay).")
+    var minLrRatio = 0.1
+
+    @Option(help: "AdamW weight decay (matrices only).")
+    var weightDecay = 0.1
+
+    @Option(help: "Clip the global gradient norm to this (0: no clipping).")
+    var clip = 1.0
+
+    @Option(help: "Seed for initialization and data order.")
+    var seed: UInt64 = 1234
+
+    @Option(help: "sequence: causal over the whole window; document: within each document, positions restarting.")
+    var attention: AttentionMode = .sequence
+
+    @Flag(help: "Recompute each layer's activations in the backward pass (less memory, ~1/3 more compute).")
+    var recompute = false
+
+    @Option(help: "Write a checkpoint every N steps (0: only at the end).")
+    var saveEvery = 0
+
+    @Option(help: "Threads for OpenBLAS and the attention and element-wise loops.")
+    var threads = 2
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    @Flag(help: "First time cblas_sgemm (1024^3) with the same threads, to compare with the run's GFLOPS.")
+    var measureSgemm = false
+
+    func validate() throws {
+        let starts = [model, initCheckpoint, resume].compactMap { $0 }.count
+        guard starts == 1 else { throw ValidationError("give exactly one of --model, --init and --resume") }
+        if ropeFactor != nil && initCheckpoint == nil { throw ValidationError("--rope-factor goes with --init") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let start: TrainingRun.Start
+        var maxPositions: Int
+        if let model {
+            let config = try ModelConfig.load(path: model)
+            start = .fresh(config: config)
+            maxPositions = config.maxPositionEmbeddings
+        } else if let initCheckpoint {
+            let config = try Checkpoint.loadConfig(initCheckpoint)
+            start = .initialize(checkpoint: initCheckpoint, ropeFactor: ropeFactor)
+            maxPositions = Int(Double(config.maxPositionEmbeddings) * (ropeFactor ?? config.ropeFactor) / config.ropeFactor)
+        } else {
+            start = .resume(checkpoint: resume!)
+            maxPositions = 0
+        }
+        let seqLen = try packSeqLen(pack)
+        let options = TrainingOptions(steps: steps, batchSize: batch, accumulation: accumulation,
+                                      context: context ?? min(seqLen, maxPositions), learningRate: lr,
+                                      minLearningRateRatio: minLrRatio, warmupSteps: warmup, weightDecay: weightDecay,
+                                      gradientClip: clip, seed: seed, attention: attention, recompute: recompute)
+        let run = try TrainingRun(pack: pack, start: start, options: options, output: out, saveEvery: saveEvery, threads: threads)
+        let t = run.trainer
+        let flopsPerToken = t.model.trainingFLOPsPerToken
+        printError("train: \(t.model.layout.count) parameters, \(t.options.batchSize)x\(t.options.accumulation) windows of \(t.options.context) tokens per step, attention \(t.options.attention.rawValue), \(threads) threads, steps \(t.step + 1)...\(t.options.steps)")
+        if measureSgemm {
+            printError(String(format: "sgemm peak: %.1f GFLOPS (1024^3, %d threads)", measureSGEMMPeak(), threads))
+        }
+        let terminal = isatty(2) != 0 && !quiet
+        var elapsed = 0.0
+        var first: Double?, lastLoss = 0.0
+        let final = try run.run { r in
+            elapsed += r.seconds
+            if first == nil { first = r.loss }
+            lastLoss = r.loss
+            let done = r.step - run.startStep, remaining = t.options.steps - r.step
+            let eta = elapsed / Double(done) * Double(remaining)
+            let line = String(format: "step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  %.1f GFLOPS  ETA %@",
+                              r.step, t.options.steps, r.loss, r.learningRate, Double(r.tokens) / r.seconds,
+                              flopsPerToken * Double(r.tokens) / r.seconds / 1e9, formatDuration(eta))
+            if terminal { printError("\r\u{1B}[K" + line, terminator: "") } else if !quiet { printError(line) }
+        }
+        if terminal { printError("") }
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        print(String(format: "trained steps %d..%d: loss %.4f -> %.4f in %.1f s; peak RSS %.0f MB; checkpoint %@",
+                     run.startStep + 1, t.options.steps, first ?? 0, lastLoss, elapsed, Double(usage.ru_maxrss) / 1024, final))
+    }
+}
+
+/// A pack's seq_len from its manifest (for the default context).
+func packSeqLen(_ pack: String) throws -> Int {
+    let url = URL(fileURLWithPath: pack).appendingPathComponent("manifest.json")
+    guard let data = try? Data(contentsOf: url), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let seqLen = object["seqLen"] as? Int else {
+        throw ValidationError("\(url.path): missing or without seqLen; not a pack directory")
+    }
+    return seqLen
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : String(format: "%dm%02ds", s / 60, s % 60)
+}
+
+func printError(_ message: String, terminator: String = "\n") {
+    FileHandleOutput.write(message + terminator, fd: 2)
+}

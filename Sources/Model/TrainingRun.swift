@@ -1,0 +1,96 @@
+import Foundation
+import LongMixCore
+
+/// A `longmix train` run: sets the model up (fresh from a config, `--init` from a checkpoint with
+/// an optional new Position Interpolation factor, or `--resume` of a checkpoint with its optimizer
+/// and data position), then trains, appending one JSON line per step to `OUT/train.jsonl` and
+/// writing checkpoints to `OUT/step-NNNNNN` (never over an existing one).
+public final class TrainingRun {
+    public enum Start {
+        case fresh(config: ModelConfig)
+        /// Weights from a checkpoint, fresh optimizer and schedule; `ropeFactor` replaces the
+        /// checkpoint's (the Position Interpolation step from context L to factor * L).
+        case initialize(checkpoint: String, ropeFactor: Double?)
+        case resume(checkpoint: String)
+    }
+
+    public let trainer: Trainer
+    public let output: String
+    public let saveEvery: Int
+    public let startStep: Int
+    private let log: FileHandle
+
+    public init(pack: String, start: Start, options requested: TrainingOptions, output: String, saveEvery: Int, threads: Int) throws {
+        var options = requested
+        let config: ModelConfig
+        var resumeFrom: String?
+        switch start {
+        case .fresh(let c):
+            config = c
+        case .initialize(let checkpoint, let factor):
+            var c = try Checkpoint.loadConfig(checkpoint)
+            if let factor {
+                c.maxPositionEmbeddings = Int((Double(c.maxPositionEmbeddings) * factor / c.ropeFactor).rounded())
+                c.ropeFactor = factor
+            }
+            try c.validate(file: "--rope-factor")
+            config = c
+        case .resume(let checkpoint):
+            config = try Checkpoint.loadConfig(checkpoint)
+            options = try Checkpoint.loadState(checkpoint).options
+            if requested.steps != options.steps {
+                options.steps = requested.steps   // running further: the schedule's length is the one thing a resume may change
+            }
+            resumeFrom = checkpoint
+        }
+        let fm = FileManager.default
+        if resumeFrom == nil, let existing = try? fm.contentsOfDirectory(atPath: output), !existing.isEmpty {
+            throw ConfigurationError(file: output, "exists and is not empty; choose a new --out (or --resume a checkpoint in it)")
+        }
+        try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let data = try PackBatches(directory: pack, context: options.context, seed: options.seed)
+        let model = LlamaModel(config: config, batch: options.batchSize, length: options.context, attention: options.attention,
+                               recompute: options.recompute, threads: threads)
+        let trainer = try Trainer(model: model, data: data, options: options)
+        switch start {
+        case .fresh: model.initializeParameters(seed: options.seed)
+        case .initialize(let checkpoint, _): try Checkpoint.loadWeights(checkpoint, into: model)
+        case .resume(let checkpoint):
+            try Checkpoint.loadWeights(checkpoint, into: model)
+            var stored = try Checkpoint.loadState(checkpoint)
+            stored.options.steps = options.steps
+            try trainer.restore(from: checkpoint, options: stored.options)
+        }
+        self.trainer = trainer
+        self.output = output
+        self.saveEvery = saveEvery
+        startStep = trainer.step
+        let logPath = output + "/train.jsonl"
+        if !fm.fileExists(atPath: logPath) { fm.createFile(atPath: logPath, contents: nil) }
+        guard let log = FileHandle(forWritingAtPath: logPath) else { throw ConfigurationError(file: logPath, "cannot open for writing") }
+        log.seekToEndOfFile()
+        self.log = log
+    }
+
+    /// Checkpoint directory for a step.
+    public func checkpointPath(step: Int) -> String { output + "/" + String(format: "step-%06d", step) }
+
+    /// Trains to `options.steps`, calling `progress` after each step; returns the last checkpoint.
+    public func run(progress: (StepReport) -> Void) throws -> String {
+        let flopsPerToken = trainer.model.trainingFLOPsPerToken
+        var last = checkpointPath(step: trainer.step)
+        while trainer.step < trainer.options.steps {
+            let r = trainer.trainStep()
+            let line = String(format: "{\"step\":%d,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6g,\"targets\":%d,\"tokens\":%d,\"seconds\":%.4f,\"tokens_per_second\":%.1f,\"gflops\":%.2f}\n",
+                              r.step, r.loss, r.learningRate, r.gradientNorm, r.targets, r.tokens, r.seconds,
+                              Double(r.tokens) / r.seconds, flopsPerToken * Double(r.tokens) / r.seconds / 1e9)
+            log.write(Data(line.utf8))
+            progress(r)
+            if r.step == trainer.options.steps || (saveEvery > 0 && r.step % saveEvery == 0) {
+                last = checkpointPath(step: r.step)
+                try trainer.saveCheckpoint(to: last)
+            }
+        }
+        return last
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Mixing
+import Packing
+import Pipeline
+import Testing
+import TestSupport
+@testable import Model
+
+/// The fixture mixtures built once per test process, as demo.sh builds them.
+final class ModelFixturePacks: @unchecked Sendable {
+    static let shared = ModelFixturePacks()
+    private let root = try! TestEnvironment.temporaryDirectory("model-packs")
+    private var built: [String: String] = [:]
+    private let lock = NSLock()
+
+    func pack(_ name: String) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let dir = built[name] { return dir }
+        let spec = try MixtureSpec.load(path: TestEnvironment.repoRoot.appendingPathComponent("Mixtures/fixtures/\(name).yaml").path)
+        let dir = root.appendingPathComponent(name).path
+        _ = try MixtureBuild(spec: spec, options: .init(threads: 2, output: dir)).run()
+        built[name] = dir
+        return dir
+    }
+}
+
+@Suite(.serialized) struct TrainingTests {
+    static var tinyConfig: ModelConfig {
+        get throws { try ModelConfig.load(path: TestEnvironment.repoRoot.appendingPathComponent("Models/tiny-fixture.json").path) }
+    }
+
+    @Test func shippedModelConfigsHaveTheAdvertisedSizes() throws {
+        let expected = ["tiny-fixture": (2000, 1_000_000), "small-fixture": (2000, 15_000_000),
+                        "tiny-llama2": (32000, 1_000_000), "small-llama2": (32000, 15_000_000)]
+        for (name, (vocab, size)) in expected {
+            let config = try ModelConfig.load(path: TestEnvironment.repoRoot.appendingPathComponent("Models/\(name).json").path)
+            let count = ParameterLayout(config).count
+            #expect(config.vocabSize == vocab)
+            #expect(abs(Double(count) / Double(size) - 1) < 0.15, "\(name): \(count) parameters")
+        }
+    }
+
+    @Test func configErrorsNameTheKey() throws {
+        #expect(throws: Error.self) { try ModelConfig(json: ["vocab_size": 10], file: "x.json") }
+        do {
+            _ = try ModelConfig(json: ["vocab_size": 10, "hidden_size": 12, "intermediate_size": 8, "num_hidden_layers": 1,
+                                       "num_attention_heads": 5], file: "x.json")
+            Issue.record("a head count that does not divide hidden_size was accepted")
+        } catch {
+            #expect("\(error)".contains("x.json") && "\(error)".contains("num_attention_heads"))
+        }
+        let scaled = try ModelConfig(json: ["vocab_size": 10, "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
+                                            "num_attention_heads": 2, "rope_scaling": ["type": "linear", "factor": 4.0]])
+        #expect(scaled.ropeFactor == 4)
+        #expect(throws: Error.self) {
+            try ModelConfig(json: ["vocab_size": 10, "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
+                                   "num_attention_heads": 2, "rope_scaling": ["type": "dynamic", "factor": 4.0]])
+        }
+    }
+
+    /// Windows read from the pack agree with PackReader's arrays: tokens, targets where the next
+    /// token's loss mask is 1, and in document mode positions restarting at each segment.
+    @Test func packWindowsFollowTheLossMaskAndSegments() throws {
+        let dir = try ModelFixturePacks.shared.pack("instruct-32k")
+        let reader = try PackReader(directory: dir)
+        let context = 4096
+        let data = try PackBatches(directory: dir, context: context, seed: 3)
+        #expect(data.sampleCount == reader.count * (reader.manifest.seqLen / context))
+        let model = LlamaModel(config: try Self.tinyConfig, batch: 1, length: context)
+        var sawMasked = false, sawRestart = false
+        for sample in [0, 1, 9, data.sampleCount - 1] {
+            data.fill(model.inputs, row: 0, sample: sample, mode: .document)
+            let s = sample / data.windowsPerSequence, offset = (sample % data.windowsPerSequence) * context
+            let tokens = reader.tokens(of: s), mask = reader.lossMask(of: s), segments = reader.segments(of: s)
+            var targets = 0
+            for t in 0..<context {
+                #expect(model.inputs.tokens[t] == Int32(tokens[offset + t]))
+                let want: Int32 = t + 1 < context && mask[offset + t + 1] == 1 ? Int32(tokens[offset + t + 1]) : -1
+                #expect(model.inputs.targets[t] == want)
+                if want >= 0 { targets += 1 } else if t + 1 < context { sawMasked = true }
+                let segment = segments.last { Int($0.start) <= offset + t }!
+                let start = max(Int(segment.start), offset) - offset
+                #expect(model.inputs.positions[t] == Int32(t - start))
+                if t > 0 && start == t { sawRestart = true }
+            }
+            #expect(data.targetCount(sample) == targets)
+        }
+        #expect(sawMasked && sawRestart)
+        // Sequence mode: positions run 0 ..< context across documents.
+        data.fill(model.inputs, row: 0, sample: 0, mode: .sequence)
+        #expect((0..<context).allSatisfy { model.inputs.positions[$0] == Int32($0) })
+    }
+
+    func options(steps: Int, attention: AttentionMode = .sequence) -> TrainingOptions {
+        TrainingOptions(steps: steps, batchSize: 2, accumulation: 2, context: 64, learningRate: 3e-3, warmupSteps: 2,
+                        seed: 7, attention: attention)
+    }
+
+    func trainer(_ options: TrainingOptions, pack: String) throws -> Trainer {
+        let data = try PackBatches(directory: pack, context: options.context, seed: options.seed)
+        let model = LlamaModel(config: try Self.tinyConfig, batch: options.batchSize, length: options.context,
+                               attention: options.attention, threads: 2)
+        model.initializeParameters(seed: options.seed)
+        return try Trainer(model: model, data: data, options: options)
+    }
+
+    @Test func lossFallsOnTheFixturePack() throws {
+        let pack = try ModelFixturePacks.shared.pack("pretrain-32k")
+        let t = try trainer(options(steps: 30), pack: pack)
+        let losses = (0..<30).map { _ in t.trainStep().loss }
+        let first = losses[0], last = losses.suffix(5).reduce(0, +) / 5
+        #expect(abs(first - log(2000)) < 0.3, "initial loss \(first) should be near ln(vocab)")
+        #expect(last < first - 1.0, "loss \(first) -> \(last)")
+    }
+
+    /// A run stopped at a checkpoint and resumed gives bit-identical losses and weights.
+    @Test(arguments: [AttentionMode.sequence, .document])
+    func resumeGivesBitIdenticalLosses(attention: AttentionMode) throws {
+        let pack = try ModelFixturePacks.shared.pack("instruct-32k")
+        let dir = try TestEnvironment.temporaryDirectory("resume")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let checkpoint = dir.appendingPathComponent("step-2").path
+        let whole = try trainer(options(steps: 5, attention: attention), pack: pack)
+        var expected: [Double] = []
+        for step in 1...5 {
+            expected.append(whole.trainStep().loss)
+            if step == 2 { try whole.saveCheckpoint(to: checkpoint) }
+        }
+        #expect(throws: Error.self) { try whole.saveCheckpoint(to: checkpoint) }  // never overwrites
+
+        let resumed = try trainer(options(steps: 5, attention: attention), pack: pack)
+        try Checkpoint.loadWeights(checkpoint, into: resumed.model)
+        try resumed.restore(from: checkpoint)
+        #expect(resumed.step == 2)
+        let rest = (3...5).map { _ in resumed.trainStep().loss }
+        #expect(rest == Array(expected[2...]))
+        #expect(memcmp(resumed.model.parameters, whole.model.parameters, whole.model.layout.count * 4) == 0)
+        #expect(try Checkpoint.loadConfig(checkpoint) == whole.model.config)
+    }
+
+    @Test func safetensorsReadsFloat16AndBFloat16() throws {
+        let dir = try TestEnvironment.temporaryDirectory("safetensors")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let values: [Float] = [1, -2.5, 0.099975586, 65504, 0, -0.0001]
+        // Encode by hand: F16 via Float16 when available, BF16 by truncating float32 (exact for these).
+        func half(_ x: Float) -> UInt16 {
+            if x == 0 { return 0 }
+            let bits = x.bitPattern, sign = UInt16(bits >> 16) & 0x8000
+            let exponent = Int((bits >> 23) & 0xFF) - 127 + 15, mantissa = bits & 0x7F_FFFF
+            if exponent <= 0 {  // subnormal half
+                let m = (mantissa | 0x80_0000) >> UInt32(14 - exponent)
+                return sign | UInt16((m + 0x1000) >> 13 & 0x3FF)   // round to nearest
+            }
+            return sign | UInt16(exponent << 10) | UInt16((mantissa + 0x1000) >> 13)
+        }
+        var body = Data()
+        for v in values { withUnsafeBytes(of: half(v).littleEndian) { body.append(contentsOf: $0) } }
+        for v in values { withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { body.append(contentsOf: $0) } }
+        let header = #"{"a":{"dtype":"F16","shape":[2,3],"data_offsets":[0,12]},"b":{"dtype":"BF16","shape":[6],"data_offsets":[12,24]}}"#
+        var file = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { file.append(contentsOf: $0) }
+        file.append(Data(header.utf8))
+        file.append(body)
+        let path = dir.appendingPathComponent("w.safetensors").path
+        try file.write(to: URL(fileURLWithPath: path))
+        let st = try SafeTensors.File(path: path)
+        var a = [Float](repeating: 0, count: 6), b = [Float](repeating: 0, count: 6)
+        try st.read("a", shape: [2, 3], into: &a)
+        try st.read("b", shape: [6], into: &b)
+        for (got, want) in zip(a, values) { #expect(abs(got - want) <= abs(want) * 1e-3 + 1e-7, "F16 \(got) vs \(want)") }
+        for (got, want) in zip(b, values) { #expect(abs(got - want) <= abs(want) * 1e-2, "BF16 \(got) vs \(want)") }
+        do {
+            try st.read("a", shape: [3, 2], into: &a)
+            Issue.record("a shape mismatch was accepted")
+        } catch { #expect("\(error)".contains("w.safetensors") && "\(error)".contains("'a'")) }
+        try file.prefix(30).write(to: URL(fileURLWithPath: path + "2"))
+        #expect(throws: Error.self) { try SafeTensors.File(path: path + "2") }
+    }
+}
