@@ -1,5 +1,6 @@
 import Foundation
 import LongMixCore
+import ShardIO
 
 /// The safetensors format: u64 little-endian header length, a JSON header
 /// `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}` (offsets
@@ -27,9 +28,9 @@ public enum SafeTensors {
         for t in tensors {
             out.append(UnsafeBufferPointer(start: t.data, count: t.shape.reduce(1, *)))
         }
-        let temporary = path + ".tmp"
-        try out.write(to: URL(fileURLWithPath: temporary))
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        let file = try AtomicFileWriter(path: path)
+        try out.withUnsafeBytes { try file.write($0) }
+        try file.commit()
     }
 
     /// A memory-mapped safetensors file whose tensors can be read as float32.

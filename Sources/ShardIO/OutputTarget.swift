@@ -16,6 +16,8 @@ public enum OutputKind: String, Sendable, CaseIterable {
     case megatron
     /// Cleaned shards (`longmix decontam scan --output`).
     case cleanedShards = "cleaned-shards"
+    /// A model checkpoint (`longmix train`).
+    case checkpoint
 }
 
 /// The one way LongMix decides whether it may write somewhere, and how it publishes.
