@@ -69,6 +69,14 @@ public struct ScanJob {
 
     public func run(index: DecontaminationIndex) throws -> ScanOutcome {
         try index.require(n: parameters.n, normalization: parameters.normalization)
+        // Outputs are checked before the pre-passes: a refusal costs nothing.
+        if let outputDirectory {
+            try OutputTarget.checkDirectory(outputDirectory, kind: .cleanedShards)
+            let directory = InputFiles.canonical(outputDirectory)
+            for file in [reportPath, summaryPath].compactMap({ $0 }) where InputFiles.canonical(file).hasPrefix(directory + "/") {
+                throw OutputError(path: file, "lies inside the cleaned-shards output \(outputDirectory), which is replaced as a whole; write it elsewhere")
+            }
+        }
         var outcome = ScanOutcome()
         let clock = ContinuousClock()
         var started = clock.now
