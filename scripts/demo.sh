@@ -43,3 +43,8 @@ awk -F'"loss":' 'NR == 1 { split($2, a, ","); first = a[1] } { split($2, a, ",")
   END { s = 0; k = 0; for (i in last) { s += last[i]; k++ }
         printf "pretraining loss fell from %.3f (step 1) to %.3f (mean of the last 5 steps)\n", first, s / k
         if (s / k >= first - 0.5) { print "demo: the loss did not fall" > "/dev/stderr"; exit 1 } }' out/train-tiny/train.jsonl
+
+echo; echo "== evaluate: perplexity per byte of the fixture RedPajama text at 256 and 1024 tokens of context"
+$longmix eval ppl --checkpoint out/train-tiny/step-000080 --checkpoint out/train-tiny-pi/step-000010 \
+  --contexts 256,1024 --tokenizer Fixtures/tokenizer/fixture-bpe.model Fixtures/redpajama --max-documents 8 --quiet \
+  --json out/eval-ppl.json

@@ -21,7 +21,7 @@ sed -e "s|^tokenizer:.*|tokenizer: $fixtures/tokenizer/fixture-bpe.model|" \
     -e "s|^  test_sets:.*|  test_sets: [$fixtures/helm]|" \
     Mixtures/fixtures/pretrain-32k.yaml > "$work/mix.yaml"
 
-build() { "$longmix" build "$work/mix.yaml" --threads 2 -o "$1" --megatron "$2"; }
+build() { "$longmix" build "$work/mix.yaml" --threads 2 --exact -o "$1" --megatron "$2"; }
 import_() { "$longmix" decontam index --keep-going --index "$1" --protocol helm "$fixtures/helm" "$fixtures/decontam"; }
 temporaries() { find "$work" \( -name '*.partial-*' -o -name '*.tmp-*' -o -name '*.old-*' \) -print; }
 rows() { sed -n 's/^index now \([0-9]*\) n-gram rows.*/\1/p'; }
@@ -42,7 +42,7 @@ for round in $(seq 1 "$rounds"); do
     how=$((RANDOM % 3))      # 0 kill -9, 1 SIGINT, 2 SIGTERM
     # The signal must reach longmix itself, so it is started directly (not through a function).
     if [ $what = 0 ]; then total=$build_ms
-        "$longmix" build "$work/mix.yaml" --threads 2 -o "$work/out" --megatron "$work/megatron" > /dev/null 2>&1 & pid=$!
+        "$longmix" build "$work/mix.yaml" --threads 2 --exact -o "$work/out" --megatron "$work/megatron" > /dev/null 2>&1 & pid=$!
     else total=$import_ms
         "$longmix" decontam index --keep-going --index "$work/index.sqlite" --protocol helm "$fixtures/helm" "$fixtures/decontam" > /dev/null 2>&1 & pid=$!
     fi

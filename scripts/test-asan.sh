@@ -8,4 +8,4 @@ bash scripts/setup.sh
 swift build --sanitize=address --build-tests --scratch-path .build-asan
 # Leak reports are off: Foundation's threads leave one-time allocations at exit.
 ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitize=address --scratch-path .build-asan \
-  --filter "ShardIOTests|TokenizationTests|DecontaminationTests|PackingTests|PipelineTests" "$@"
+  --filter "ShardIOTests|TokenizationTests|DecontaminationTests|PackingTests|PipelineTests|ModelTests" "$@"

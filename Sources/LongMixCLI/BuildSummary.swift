@@ -1,6 +1,7 @@
 import Foundation
 import Mixing
 import Packing
+import Pipeline
 
 /// Text tables for `build`, `plan` and `inspect`.
 enum BuildSummary {
@@ -54,5 +55,54 @@ enum BuildSummary {
         m.sources.filter { !$0.filesUnreadable.isEmpty }.map {
             "  \($0.name): files not read to the end (records after the failure lost): " + dropped($0.filesUnreadable)
         }
+    }
+
+    /// Documents tokenized versus read, and threshold raises, per source.
+    static func tokenizedLine(_ m: PackManifest, raises: [Int]) -> String {
+        let parts = zip(m.sources, raises).map { s, r in
+            "\(s.name) \(s.documentsTokenized ?? s.documentsRead)/\(s.documentsRead)" + (r > 0 ? " (\(r) raise\(r == 1 ? "" : "s"))" : "")
+        }
+        let tokens = m.sources.reduce(0) { $0 + $1.tokensRead }
+        return "tokenized \(tokens) tokens; documents tokenized/read: " + parts.joined(separator: ", ")
+    }
+
+    /// "0-3, 5, 7-9"
+    static func ranges(_ numbers: [Int]) -> String {
+        var out: [String] = []
+        var i = 0
+        while i < numbers.count {
+            var j = i
+            while j + 1 < numbers.count && numbers[j + 1] == numbers[j] + 1 { j += 1 }
+            out.append(i == j ? "\(numbers[i])" : "\(numbers[i])-\(numbers[j])")
+            i = j + 1
+        }
+        return out.joined(separator: ", ")
+    }
+
+    /// The counting pass's plan: estimated supplies with error bounds, targets, thresholds.
+    static func estimateTable(_ plan: SamplingPlan, spec: MixtureSpec) -> String {
+        var lines = [pad("source", 18) + pad("weight", 8, left: true) + pad("docs", 10, left: true) + pad("MB", 9, left: true)
+            + pad("tokens avail (est.)", 30, left: true) + pad("target", 12, left: true) + pad("rate", 8, left: true)
+            + pad("tokenize", 10, left: true)]
+        for (s, source) in plan.sources.enumerated() {
+            let estimate = source.estimateIsExact ? "\(source.estimatedTokens) (exact)"
+                : "~\(source.estimatedTokens) ±\(source.errorBound)"
+            let rate = source.estimatedTokens > 0 ? Double(source.estimatedTarget) / Double(source.estimatedTokens) : .infinity
+            lines.append(pad(source.name, 18) + pad(String(format: "%.1f%%", spec.sources[s].weight * 100), 8, left: true)
+                + pad("\(source.count.documents)", 10, left: true)
+                + pad(String(format: "%.1f", Double(source.count.textBytes) / 1e6), 9, left: true)
+                + pad(estimate, 30, left: true) + pad("\(source.estimatedTarget)", 12, left: true)
+                + pad(String(format: "%.3f", rate), 8, left: true)
+                + pad(String(format: "%.1f%%", source.threshold * 100), 10, left: true))
+        }
+        let total = plan.sources.reduce(0) { $0 + $1.estimatedTarget }
+        lines.append("total ~\(total) tokens, about \(total / spec.seqLen) sequences of \(spec.seqLen) (estimates from the counting pass: "
+            + "a bottom-k sample of \(plan.sources.map(\.sampleDocuments).max() ?? 0) documents per source; bounds are about two standard errors; "
+            + "`plan --exact` tokenizes everything)")
+        if let note = plan.note { lines.append(note) }
+        for source in plan.sources where !source.count.dirtyGroups.isEmpty {
+            lines.append("  \(source.name): \(source.count.dirtyGroups.count) groups dropped whole (contaminated member)")
+        }
+        return lines.joined(separator: "\n")
     }
 }

@@ -13,11 +13,16 @@ public struct LongMix: ParsableCommand {
             DecontamCommand.self,
             PlanCommand.self,
             BuildCommand.self,
+            CountCommand.self,
+            MergeCommand.self,
+            StatusCommand.self,
             InspectCommand.self,
             TasksCommand.self,
             ScoreCommand.self,
             TrainCommand.self,
             LossCommand.self,
+            EvalCommand.self,
+            GenerateCommand.self,
         ]
     )
 

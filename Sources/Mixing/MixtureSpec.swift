@@ -73,6 +73,9 @@ public struct MixtureSpec: Sendable {
     public var sources: [MixtureSource]
     /// Most passes over a source that up-sampling may make (`max_epochs`, default 10).
     public var maxEpochs: Int
+    /// The directory shard paths are resolved against; default document ids are shard paths
+    /// relative to it plus the line number (`"redpajama/book/shard-001.jsonl:17"`).
+    public var dataRoot: String
     /// SHA-256 of the file's bytes, recorded in the pack manifest.
     public var sha256: String
 
@@ -197,8 +200,9 @@ public struct MixtureSpec: Sendable {
             if sourcePacking == .fewShot && groupField == nil {
                 throw node.error("few-shot packing needs a group_field (for example meta.task_name)", key: node.path + ".group_field")
             }
-            let reader = ReaderOptions(text: text, idField: try m["id_field"].map { FieldPath(try $0.string()) },
+            var reader = ReaderOptions(text: text, idField: try m["id_field"].map { FieldPath(try $0.string()) },
                                        groupField: groupField, completion: try template("completion"), header: try template("header"))
+            reader.idRoot = root_
             sources.append(MixtureSource(
                 name: sourceName, paths: try pathsNode.strings().map { resolve($0, against: root_) }, weight: weight,
                 reader: reader, packing: sourcePacking, minDocumentTokens: try m["min_doc_tokens"].map { try $0.int(in: Limits.tokens) } ?? minTokens))
@@ -209,6 +213,6 @@ public struct MixtureSpec: Sendable {
         return MixtureSpec(path: path, name: name, seed: seed, seqLen: seqLen, minDocumentTokens: minTokens,
                            tokenizer: tokenizerPath, budget: budget, packing: packing, addBOS: addBOS, addEOS: addEOS,
                            padID: padID, loss: loss, decontamination: decontamination, sources: sources, maxEpochs: maxEpochs,
-                           sha256: SHA256.hexDigest(SHA256.hash([UInt8](data))))
+                           dataRoot: root_, sha256: SHA256.hexDigest(SHA256.hash([UInt8](data))))
     }
 }

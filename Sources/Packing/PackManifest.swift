@@ -78,8 +78,19 @@ public struct PackManifest: Codable, Sendable, Equatable {
         public var packing_: PackingCounts
         /// Files of this source not read to the end, by reason (see `PackManifest.filesUnreadable`).
         public var filesUnreadable: [String: Int] = [:]
+        /// Documents scanned and tokenized (sample-first builds leave the rest untokenized).
+        public var documentsTokenized: Int?
+        /// Documents read but never tokenized (keys above the source's final threshold): with
+        /// them `documentsRead == documentsAvailable + dropped + documentsNotTokenized`.
+        public var documentsNotTokenized: Int?
+        /// When not every document was tokenized: the counting pass's estimate of the tokens the
+        /// whole source offers, with its error bound (about two standard errors).
+        public var tokensAvailableEstimate: Int?
+        public var tokensAvailableErrorBound: Int?
 
-        public init(name: String, weight: Double, packing: String, documentsRead: Int, tokensRead: Int, documentsDropped: [String: Int], tokensDropped: [String: Int], documentsAvailable: Int, tokensAvailable: Int, documentsTaken: Int, tokensTaken: Int, samplingRate: Double, targetShare: Double, achievedShare: Double, packing_: PackingCounts) {
+        public init(name: String, weight: Double, packing: String, documentsRead: Int, tokensRead: Int, documentsDropped: [String: Int], tokensDropped: [String: Int], documentsAvailable: Int, tokensAvailable: Int, documentsTaken: Int, tokensTaken: Int, samplingRate: Double, targetShare: Double, achievedShare: Double, packing_: PackingCounts,
+                    documentsTokenized: Int? = nil, documentsNotTokenized: Int? = nil,
+                    tokensAvailableEstimate: Int? = nil, tokensAvailableErrorBound: Int? = nil) {
             self.name = name
             self.weight = weight
             self.packing = packing
@@ -95,6 +106,10 @@ public struct PackManifest: Codable, Sendable, Equatable {
             self.targetShare = targetShare
             self.achievedShare = achievedShare
             self.packing_ = packing_
+            self.documentsTokenized = documentsTokenized
+            self.documentsNotTokenized = documentsNotTokenized
+            self.tokensAvailableEstimate = tokensAvailableEstimate
+            self.tokensAvailableErrorBound = tokensAvailableErrorBound
         }
 
         enum CodingKeys: String, CodingKey {
@@ -102,6 +117,7 @@ public struct PackManifest: Codable, Sendable, Equatable {
             case documentsAvailable, tokensAvailable, documentsTaken, tokensTaken, samplingRate
             case targetShare, achievedShare, filesUnreadable
             case packing_ = "packed"
+            case documentsTokenized, documentsNotTokenized, tokensAvailableEstimate, tokensAvailableErrorBound
         }
     }
 

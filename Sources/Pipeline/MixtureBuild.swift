@@ -1,4 +1,3 @@
-import Decontamination
 import Foundation
 import LongMixCore
 import Mixing
@@ -6,36 +5,93 @@ import Packing
 import ShardIO
 import Tokenization
 
-/// The mixture build: one streaming pass per source (read, decontaminate, tokenize, length
-/// filter, store tokens), then planning (shares of output tokens), deterministic selection and
-/// packing into a pack directory with its manifest.
+/// What a build directory builds: the mixture (re-loaded, and checked unchanged, by every stage)
+/// and the options that change its output.
+public struct BuildRecipe: Sendable, Codable, Equatable {
+    public var mixture: String
+    public var dataRoot: String?
+    public var tokenizer: String?
+    public var mixtureSHA256: String
+    public var exact: Bool
+
+    public init(mixture: String, dataRoot: String?, tokenizer: String?, mixtureSHA256: String, exact: Bool) {
+        self.mixture = mixture
+        self.dataRoot = dataRoot
+        self.tokenizer = tokenizer
+        self.mixtureSHA256 = mixtureSHA256
+        self.exact = exact
+    }
+
+    public static func load(_ directory: BuildDirectory) throws -> BuildRecipe {
+        guard let data = FileManager.default.contents(atPath: directory.specFile) else {
+            throw InputError.file(directory.specFile, reason: .notABuildDirectory, "no build.json: run `longmix count MIXTURE --build-dir \(directory.path)` first")
+        }
+        return try JSONDecoder().decode(BuildRecipe.self, from: data)
+    }
+
+    public func loadSpec() throws -> MixtureSpec {
+        let spec = try MixtureSpec.load(path: mixture, dataRoot: dataRoot, tokenizer: tokenizer)
+        guard spec.sha256 == mixtureSHA256 else {
+            throw ConfigurationError(file: mixture, "the mixture file changed since the build directory was started (sha256 \(spec.sha256), was \(mixtureSHA256)); use a new build directory")
+        }
+        return spec
+    }
+}
+
+/// The mixture build, in stages that each leave a file the next one reads (see `BuildDirectory`):
 ///
-/// Contract:
-/// - Memory is bounded by one batch of documents per pass, the decontamination n-gram set and
-///   a table of a few numbers per kept document; tokens wait on disk (Megatron `.bin/.idx`).
-/// - Output is byte-identical for the same inputs, mixture and seed, whatever `threads` is:
-///   selection hashes (seed, source, document id), never stream position or timing.
-/// - Every document read is counted as kept or dropped by reason, in documents and tokens.
+/// 1. count (`CountStage`, per task): read only; documents, bytes, a tokenized bottom-k sample,
+///    dirty groups, few-shot headers;
+/// 2. plan (`SamplingPlan`): counts summed; estimated supplies with error bounds, targets, and
+///    per-source key thresholds with a safety margin (`--exact`: every key);
+/// 3. tokenize (`TokenizeStage`, per task): scan, tokenize and filter only documents under the
+///    threshold;
+/// 4. select (`MergeStage`, `Selection`): global key order; a source whose tokenized documents
+///    fall short gets its threshold raised and only the documents between old and new are
+///    tokenized;
+/// 5. assemble (`Packing.PackAssembler`): sequences, loss masks, blending;
+/// 6. manifest (`BuildManifest`).
+///
+/// Contract: the pack's data files (tokens, loss mask, segments, documents) are byte-identical
+/// for the same inputs, mixture and seed whatever the mode (`exact` or sample-first), the
+/// number of threads and the number of tasks: selection hashes (seed, source, document id) and
+/// reading order is the global shard order, never timing. The manifest's counts add up in every
+/// mode; sample-first builds count the documents they never tokenized as such.
 public final class MixtureBuild {
     public struct Options: Sendable {
         public var threads: Int
-        /// Where the pack goes; nil for a plan only (nothing written).
+        /// Where the pack goes; nil for a plan only.
         public var output: String?
-        /// Also export each source's filtered documents as a Megatron indexed dataset here.
+        /// Also export each source's filtered documents as a Megatron indexed dataset here (needs `exact`).
         public var megatronDirectory: String?
         /// Keep going past bad records (counted by reason) instead of stopping.
         public var skipBadRecords: Bool
-        /// Counts the bytes of every shard read (the caller sizes it to all sources' files and
-        /// finishes it); nil for no progress.
+        /// Counts the bytes of every shard read, one stage (count, tokenize) at a time; nil for
+        /// no progress. The caller finishes it.
         public var progress: ProgressMeter?
+        /// Tokenize every document (the full pass) instead of sampling first.
+        public var exact: Bool
+        /// Keep the stages' parts here (a distributed build's directory); nil: a temporary one.
+        public var buildDirectory: String?
+        public var tuning: SamplingPlan.Tuning
+        /// Documents per source (per task) the counting pass tokenizes to estimate.
+        public var sampleSize: Int
+        /// Text bytes of candidate documents a count task keeps per source on top of 16 per target token.
+        public var candidateFloor: Int
 
-        public init(threads: Int = 1, output: String? = nil, megatronDirectory: String? = nil,
-                    skipBadRecords: Bool = false, progress: ProgressMeter? = nil) {
+        public init(threads: Int = 1, output: String? = nil, megatronDirectory: String? = nil, skipBadRecords: Bool = false,
+                    progress: ProgressMeter? = nil, exact: Bool = false, buildDirectory: String? = nil,
+                    tuning: SamplingPlan.Tuning = .init(), sampleSize: Int = 256, candidateFloor: Int = 4 << 20) {
+            self.candidateFloor = candidateFloor
             self.threads = threads
             self.output = output
             self.megatronDirectory = megatronDirectory
             self.skipBadRecords = skipBadRecords
             self.progress = progress
+            self.exact = exact
+            self.buildDirectory = buildDirectory
+            self.tuning = tuning
+            self.sampleSize = sampleSize
         }
     }
 
@@ -43,6 +99,11 @@ public final class MixtureBuild {
     public struct Result: Sendable {
         public var manifest: PackManifest
         public var targets: [SourceTarget]
+        public var plan: SamplingPlan
+        /// Threshold raises per source.
+        public var raises: [Int]
+        /// Fraction of each source's key space tokenized in the end (1: the whole source).
+        public var coveredFractions: [Double]
         public var seconds: Double
         public var textBytes: Int
     }
@@ -50,396 +111,236 @@ public final class MixtureBuild {
     public let spec: MixtureSpec
     public let options: Options
     public let tokenizer: Tokenizer
-    private var index: DecontaminationIndex?
-    private var scanner: ContaminationScanner?
-    private var parameters: ScanParameters?
-    private var indexNGrams = 0
-    private var processors: [DocumentProcessor] = []
+    private let decontamination: DecontaminationContext?
+    private let layout: ShardLayout
+    private let processors: [DocumentProcessor]
+    /// The build directory the stages use (a temporary one during a local `run()`).
+    private var workingDirectory: String?
+    /// The outputs of a local `run()`, checked and staged before any work (`merge` makes them
+    /// when called alone).
+    private var packTarget: OutputTarget?
+    private var megatronTarget: OutputTarget?
+    /// The registration of a plan's temporary directory (removed on SIGINT/SIGTERM).
+    private var scratchToken: Int?
 
     public init(spec: MixtureSpec, options: Options) throws {
         self.spec = spec
         self.options = options
         tokenizer = try Tokenizer.load(path: spec.tokenizer)
-        if let pad = spec.padID, Int(pad) >= tokenizer.vocabularySize {
-            throw ConfigurationError(file: spec.path, key: "special_tokens.pad",
-                                     "id \(pad) is outside the tokenizer's vocabulary of \(tokenizer.vocabularySize) ids")
+        decontamination = try DecontaminationContext.open(spec)
+        layout = try ShardLayout(spec: spec)
+        workingDirectory = options.buildDirectory
+        let tokenizer = tokenizer, decontamination = decontamination
+        processors = (0..<max(1, options.threads)).map { _ in
+            DocumentProcessor(encoder: tokenizer.makeEncoder(), scanner: decontamination?.scanner, addBOS: spec.addBOS, addEOS: spec.addEOS)
         }
     }
 
+    /// Opens the build of a build directory, from its `build.json`.
+    public convenience init(directory: String, options: Options) throws {
+        let recipe = try BuildRecipe.load(BuildDirectory(path: directory))
+        var options = options
+        options.buildDirectory = directory
+        options.exact = recipe.exact
+        try self.init(spec: try recipe.loadSpec(), options: options)
+    }
+
+    private func countStage(taskCount: Int) -> CountStage {
+        CountStage(spec: spec, layout: layout, decontamination: decontamination, processors: processors,
+                   sampleSize: options.sampleSize, candidateBudgets: candidateBudgets(taskCount: taskCount),
+                   skipBadRecords: options.skipBadRecords, progress: options.progress)
+    }
+
+    /// Text bytes of candidate documents a count task keeps per source, so the tokenize stage can
+    /// skip reading the shards again: 16 bytes per target token (text is about 3-4 bytes a token;
+    /// the rest is margin for the length filter), shared among tasks, plus `candidateFloor`. Only when the
+    /// targets are known before counting (a token budget) and a threshold will be used.
+    private func candidateBudgets(taskCount: Int) -> [Int] {
+        guard !options.exact, !(decontamination?.cutsDocuments ?? false), case .tokens = spec.budget else {
+            return Array(repeating: 0, count: spec.sources.count)
+        }
+        let supplies = spec.sources.map { SourceSupply(name: $0.name, weight: $0.weight, tokens: 1 << 50, packing: $0.packing) }
+        guard let targets = try? MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen) else {
+            return Array(repeating: 0, count: spec.sources.count)
+        }
+        return targets.map { 16 * $0.tokens / taskCount + options.candidateFloor }
+    }
+
+    /// The candidate files of count task `task` (nil per source when the count ran with another
+    /// task count, so another partition, or kept none).
+    func candidateFiles(for task: BuildTask) throws -> [CandidateFile?] {
+        let none = [CandidateFile?](repeating: nil, count: spec.sources.count)
+        let directory = try directory
+        guard BuildDirectory.taskCounts(in: directory.countDirectory()) == [task.count] else { return none }
+        let slot = directory.countSlot(task)
+        guard slot.isComplete else { return none }
+        let part = try JSONDecoder().decode(CountPart.self, from: try Data(contentsOf: URL(fileURLWithPath: slot.part + "/count.json")))
+        return part.sources.indices.map { s in
+            part.sources[s].hasCandidates ? CandidateFile(path: slot.part + "/s\(s).candidates", limit: part.sources[s].candidateLimit) : nil
+        }
+    }
+
+    private var tokenizeStage: TokenizeStage {
+        TokenizeStage(spec: spec, layout: layout, decontamination: decontamination, processors: processors,
+                      vocabularySize: tokenizer.vocabularySize, skipBadRecords: options.skipBadRecords, progress: options.progress)
+    }
+
+    // MARK: Local build
+
+    /// Runs every stage in this process (task 0 of 1): the pack when `output` is set, else the
+    /// exact plan (`exact`) or the estimate.
     public func run() throws -> Result {
         let start = Date()
+        if options.megatronDirectory != nil && !options.exact {
+            throw ConfigurationError(key: "megatron", "a Megatron export holds every kept document: build with --exact")
+        }
         // Outputs are checked (and staged) before any work, against every input: a refusal costs nothing.
         for source in spec.sources { _ = try ShardPaths.expand(source.paths) }
-        let packTarget = try options.output.map { try OutputTarget(directory: $0, kind: .pack) }
-        let megatronTarget = try options.megatronDirectory.map { try OutputTarget(directory: $0, kind: .megatron) }
-        try openDecontamination()
-        let work = packTarget.map { $0.staging + "/.work" }
-        if let work { try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true) }
-
-        var reportWriter: JSONLWriter?
-        if let packTarget, index != nil {
-            reportWriter = try JSONLWriter(path: packTarget.staging + "/" + Self.reportFile, hashing: true)
-        }
-        processors = (0..<max(1, options.threads)).map { _ in
-            DocumentProcessor(encoder: tokenizer.makeEncoder(), scanner: scanner, addBOS: spec.addBOS, addEOS: spec.addEOS)
-        }
-        var stores: [SourceStore] = []
-        var textBytes = 0
-        for source in spec.sources {
-            let store = try readSource(source, spillPrefix: work.map { "\($0)/\(source.name)" }, report: reportWriter)
-            textBytes += store.reading.textBytes
-            stores.append(store)
-        }
-        try reportWriter?.finish()
-
-        let supplies = zip(spec.sources, stores).map {
-            SourceSupply(name: $0.name, weight: $0.weight, tokens: $1.availableTokens, packing: $0.packing)
-        }
-        let targets = try MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen, maxEpochs: spec.maxEpochs)
-        var manifest = makeManifest(stores: stores, targets: targets)
-        if let packTarget, let work {
-            let writer = try pack(stores: stores, targets: targets, target: packTarget, manifest: &manifest)
-            if let megatronTarget { try exportMegatron(stores: stores, to: megatronTarget) }
-            try FileManager.default.removeItem(atPath: work)
-            var extra: [String: PackManifest.FileDigest] = [:]
-            if let reportWriter { extra[Self.reportFile] = .init(bytes: reportWriter.bytesWritten, sha256: reportWriter.sha256Hex!) }
-            try writer.commit(manifest: &manifest, extraFiles: extra)
-            try megatronTarget?.publish()
-        }
-        return Result(manifest: manifest, targets: targets, seconds: Date().timeIntervalSince(start), textBytes: textBytes)
-    }
-
-    /// The decontamination report's name inside the pack directory.
-    static let reportFile = "decontamination-report.jsonl"
-
-    // MARK: Decontamination
-
-    private func openDecontamination() throws {
-        guard let d = spec.decontamination else { return }
-        guard let preset = DecontaminationProtocol(rawValue: d.protocolName) else {
-            throw ConfigurationError(file: spec.path, key: "decontamination.protocol",
-                                     "unknown protocol '\(d.protocolName)'; expected one of: \(DecontaminationProtocol.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        var p = preset.parameters
-        if let n = d.n { p.n = n }
-        if let name = d.normalization {
-            guard let normalization = Normalization(rawValue: name) else {
-                throw ConfigurationError(file: spec.path, key: "decontamination.normalization", "unknown normalization '\(name)'")
-            }
-            p.normalization = normalization
-        }
-        guard p.maximumDocumentFrequency == nil else {
-            throw ConfigurationError(file: spec.path, key: "decontamination.protocol",
-                                     "the gpt3 protocol's document-frequency pre-pass is not part of the mixture build yet; run `longmix decontam scan --protocol gpt3` on the shards first and build from its cleaned output")
-        }
-        if !d.testSets.isEmpty {
-            try DecontaminationIndex.openOrCreate(path: d.index, n: p.n, normalization: p.normalization)
-                .importFiles(try ShardPaths.expand(d.testSets), splits: ["valid", "test"])
-        }
-        let index = try DecontaminationIndex.open(path: d.index)
-        try index.require(n: p.n, normalization: p.normalization)
-        let ngrams = try index.loadNGramSet()
-        indexNGrams = ngrams.count
-        scanner = try ContaminationScanner(ngrams: ngrams, parameters: p)
-        parameters = p
-        self.index = index
-    }
-
-    // MARK: Reading pass
-
-    private func readSource(_ source: MixtureSource, spillPrefix: String?, report: JSONLWriter?) throws -> SourceStore {
-        let store = try SourceStore(name: source.name, spillPrefix: spillPrefix, vocabularySize: tokenizer.vocabularySize)
-        var readerOptions = source.reader
-        readerOptions.skipBadRecords = options.skipBadRecords
-        readerOptions.progress = options.progress
-        let reader = DocumentReader(paths: try ShardPaths.expand(source.paths), source: source.name, options: readerOptions)
-        let fewShot = source.packing == .fewShot
-        for processor in processors { processor.addBOS = spec.addBOS && !fewShot }
-        let headerEncoder = processors[0].encoder
-        var verdicts = GroupVerdicts()
-        let dropGroups = (parameters?.dropWholeGroup ?? false) && source.reader.groupField != nil
-        let batches = DocumentBatches(reader: reader)
-        defer { batches.cancel() }
-        while let batch = try batches.next() {
-            let results = orderedParallelMap(batch, states: processors) { $1.process($0) }
-            for (document, result) in zip(batch, results) {
-                if let scan = result.scan {
-                    if dropGroups { verdicts.record(document, scan) }
-                    if let report, !scan.hits.isEmpty, let index, let parameters {
-                        let provenance = try index.provenance(of: scan.hits.map(\.hash))
-                        for row in ContaminationReport.rows(document: document, hits: scan.hits, verdict: scan.verdict,
-                                                            n: parameters.n, normalization: parameters.normalization,
-                                                            provenance: provenance) {
-                            try report.write(line: try row.jsonLine())
-                        }
-                    }
-                }
-                try record(document, result, into: store, source: source, headerEncoder: headerEncoder)
+        packTarget = try options.output.map { try OutputTarget(directory: $0, kind: .pack) }
+        megatronTarget = try options.megatronDirectory.map { try OutputTarget(directory: $0, kind: .megatron) }
+        defer { packTarget = nil; megatronTarget = nil }
+        let work: String
+        var temporary = false
+        if let dir = options.buildDirectory {
+            work = dir
+        } else {
+            // Everything a build writes lives under its staging directory (a plan: a temporary one).
+            temporary = true
+            if let packTarget {
+                work = packTarget.staging + "/.work"
+            } else {
+                let base = NSTemporaryDirectory() + "/longmix-plan"
+                TemporaryFiles.removeStale(beside: base)
+                work = URL(fileURLWithPath: base).deletingLastPathComponent().path + "/.longmix-plan" + TemporaryFiles.suffix("partial")
+                scratchToken = TemporaryFiles.register(work)
             }
         }
-        store.reading = reader.counts
-        store.firstErrors = reader.firstErrors
-        try store.finishSpill()
-        if dropGroups {
-            store.applyGroupDrops(Set(verdicts.dirtyGroups.filter { $0.source == source.name }.map(\.group)))
-        }
-        return store
+        defer { if let scratchToken { TemporaryFiles.unregister(scratchToken) }; scratchToken = nil }
+        defer { if temporary { try? FileManager.default.removeItem(atPath: work) } }
+        let directory = BuildDirectory(path: work)
+        workingDirectory = work
+        try startDirectory(directory)
+        try count(task: .single)
+        try tokenize(task: .single)
+        var result = try merge(output: options.output)
+        result.seconds = Date().timeIntervalSince(start)
+        return result
     }
 
-    private func record(_ document: Document, _ result: ProcessedDocument, into store: SourceStore, source: MixtureSource,
-                       headerEncoder: any TokenEncoder) throws {
-        store.counts.documentsRead += 1
-        store.counts.unitsRead += result.tokensRead
-        if case .drop(let reason)? = result.scan?.verdict {
-            store.counts.documentsRead -= 1
-            store.counts.unitsRead -= result.tokensRead
-            store.counts.drop(units: result.tokensRead, reason: reason)
+    /// The counting pass and the plan only (`longmix plan` without `--exact`).
+    public func estimate() throws -> SamplingPlan {
+        let part = try countStage(taskCount: 1).run(task: .single)
+        return SamplingPlan.make(spec: spec, counts: part.sources, exact: options.exact,
+                                 cutsDocuments: decontamination?.cutsDocuments ?? false, tuning: options.tuning)
+    }
+
+    // MARK: Stages over a build directory
+
+    private var directory: BuildDirectory {
+        get throws {
+            guard let dir = workingDirectory else { throw ConfigurationError(key: "build-dir", "this stage needs a build directory") }
+            return BuildDirectory(path: dir)
+        }
+    }
+
+    /// Records what the directory builds, or checks that it builds this mixture in this mode.
+    public func startDirectory(_ directory: BuildDirectory) throws {
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        let recipe = BuildRecipe(mixture: spec.path, dataRoot: spec.dataRoot, tokenizer: spec.tokenizer, mixtureSHA256: spec.sha256,
+                                 exact: options.exact)
+        if FileManager.default.fileExists(atPath: directory.specFile) {
+            let old = try BuildRecipe.load(directory)
+            guard old.mixtureSHA256 == recipe.mixtureSHA256, old.exact == recipe.exact else {
+                throw ConfigurationError(file: directory.specFile, "this build directory was started for another mixture or mode (exact: \(old.exact)); use a new one")
+            }
             return
         }
-        if result.tokensCut > 0 { store.counts.dropUnits(result.tokensCut, reason: .contaminatedCut) }
-        var group: Int32 = -1
-        if let name = document.group {
-            if let g = store.groupIndex[name] {
-                group = g
-            } else {
-                group = Int32(store.groupNames.count)
-                store.groupIndex[name] = group
-                store.groupNames.append(name)
-                var header: [TokenID] = []
-                if spec.addBOS, let bos = tokenizer.bosID { header.append(bos) }
-                if let text = document.header { header += headerEncoder.encode(text) }
-                store.groupHeaders.append(header)
-            }
+        try PartJSON.encode(recipe, pretty: true).write(to: URL(fileURLWithPath: directory.specFile), options: .atomic)
+    }
+
+    /// The count stage of `task`; false when its part was already complete.
+    @discardableResult
+    public func count(task: BuildTask) throws -> Bool {
+        let directory = try directory
+        try startDirectory(directory)
+        return try BuildDirectory.publish(directory.countSlot(task)) { temporary in
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+            let part = try countStage(taskCount: task.count).run(task: task, candidatePrefix: temporary + "/")
+            try PartJSON.encode(part).write(to: URL(fileURLWithPath: temporary + "/count.json"))
         }
-        var keptAny = false
-        for item in result.items {
-            if item.contentTokens < source.minDocumentTokens {
-                store.counts.dropUnits(item.stream.count, reason: .tooShort)
-                continue
-            }
-            keptAny = true
-            store.counts.unitsKept += item.stream.count
-            let id = document.id + item.idSuffix
-            try store.add(id: id, key: StableHash.hash(keys: [source.name, id], seed: spec.seed), stream: item.stream,
-                          promptTokens: item.promptTokens, group: group)
+    }
+
+    /// The plan: read from `plan.json`, or made from the complete set of count parts (and written).
+    public func samplingPlan() throws -> SamplingPlan {
+        let directory = try directory
+        if let data = FileManager.default.contents(atPath: directory.planFile) {
+            return try JSONDecoder().decode(SamplingPlan.self, from: data)
         }
-        if keptAny {
-            store.counts.documentsKept += 1
+        let folder = directory.countDirectory()
+        let counts = BuildDirectory.taskCounts(in: folder)
+        guard counts.count == 1, let n = counts.first else {
+            throw InputError.file(folder, reason: .incompleteBuild, counts.isEmpty
+                ? "no count parts: run `longmix count MIXTURE --build-dir \(directory.path)` for every task first"
+                : "count parts for different task counts (\(counts.sorted())); remove the stale ones")
+        }
+        var summed: [SourceCount] = Array(repeating: SourceCount(), count: spec.sources.count)
+        var missing: [Int] = []
+        for i in 0..<n {
+            let slot = directory.countSlot(try BuildTask(index: i, count: n))
+            guard slot.isComplete else { missing.append(i); continue }
+            let part = try JSONDecoder().decode(CountPart.self, from: try Data(contentsOf: URL(fileURLWithPath: slot.part + "/count.json")))
+            for s in summed.indices { summed[s].add(part.sources[s], sampleSize: options.sampleSize) }
+        }
+        guard missing.isEmpty else {
+            throw InputError.file(folder, reason: .incompleteBuild,
+                                  "count tasks not complete: \(missing.map(String.init).joined(separator: ", ")) of \(n) (see `longmix status`)")
+        }
+        let plan = SamplingPlan.make(spec: spec, counts: summed, exact: options.exact,
+                                     cutsDocuments: decontamination?.cutsDocuments ?? false, tuning: options.tuning)
+        // Every task that gets here writes the same bytes; the rename makes the race harmless.
+        try PartJSON.encode(plan, pretty: true).write(to: URL(fileURLWithPath: directory.planFile), options: .atomic)
+        return plan
+    }
+
+    /// The tokenize stage of `task` under the plan's first thresholds; false when already complete.
+    @discardableResult
+    public func tokenize(task: BuildTask) throws -> Bool {
+        let directory = try directory
+        let plan = try samplingPlan()
+        let dirty = plan.sources.map { Set($0.count.dirtyGroups) }
+        let candidates = try candidateFiles(for: task)
+        return try BuildDirectory.publish(directory.tokenizeSlot(task, range: 0)) { temporary in
+            try tokenizeStage.run(task: task, ranges: MergeStage.firstRanges(plan), dirtyGroups: dirty, candidates: candidates, to: temporary)
+        }
+    }
+
+    /// Selection (raising thresholds where needed), assembly and manifest from the parts; writes
+    /// the pack when `output` is set.
+    public func merge(output: String?) throws -> Result {
+        let start = Date()
+        let directory = try directory
+        let plan = try samplingPlan()
+        let merge = MergeStage(spec: spec, tokenizer: tokenizer, directory: directory, plan: plan, tokenize: tokenizeStage,
+                               candidates: try candidateFiles(for: .single), tuning: options.tuning)
+        try merge.load()
+        let (targets, picks) = try merge.select()
+        var manifest = BuildManifest.make(spec: spec, tokenizer: tokenizer, plan: plan, stores: merge.stores, targets: targets,
+                                          decontamination: decontamination)
+        if let output {
+            let target = try packTarget ?? OutputTarget(directory: output, kind: .pack)
+            let megatron = try megatronTarget ?? options.megatronDirectory.map { try OutputTarget(directory: $0, kind: .megatron) }
+            let (writer, extra) = try merge.pack(target: target, targets: targets, picks: picks, manifest: &manifest,
+                                                 reportRows: decontamination != nil)
+            if let megatron { try merge.exportMegatron(to: megatron) }
+            // A local build's parts live in the staging directory: gone before it is published.
+            if directory.path.hasPrefix(target.staging + "/") { try FileManager.default.removeItem(atPath: directory.path) }
+            try writer.commit(manifest: &manifest, extraFiles: extra)
+            try megatron?.publish()
         } else {
-            store.counts.documentsDropped[(result.items.isEmpty ? DropReason.contaminated : .tooShort).rawValue, default: 0] += 1
+            BuildManifest.fillPacking(&manifest, plans: [], taken: [], seqLen: spec.seqLen)
         }
-    }
-
-    // MARK: Selection and packing
-
-    /// The documents a source contributes, in packing order, each with the tokens it may use:
-    /// hash order (seed, source, id); when up-sampled, further passes each in a fresh hash
-    /// order; stop at the target. Concat cuts the last document to hit the target exactly (the
-    /// cut counts as truncated); best-fit and few-shot take whole documents only, passing over
-    /// any that would overshoot, so they end within one short document of the target.
-    private func select(_ store: SourceStore, target: SourceTarget, packing: PackingStrategy) -> [(entry: Int, limit: Int)] {
-        let eligible = store.ids.indices.filter { !store.excluded[$0] }
-        guard !eligible.isEmpty else { return [] }
-        var chosen: [(Int, Int)] = []
-        var total = 0
-        var epoch = 0
-        while total < target.tokens {
-            let order: [Int]
-            if epoch == 0 {
-                order = eligible.sorted { (store.keys[$0], $0) < (store.keys[$1], $1) }
-            } else {
-                let keys = Dictionary(uniqueKeysWithValues: eligible.map {
-                    ($0, StableHash.hash(keys: [store.name, store.ids[$0], "epoch-\(epoch)"], seed: spec.seed))
-                })
-                order = eligible.sorted { (keys[$0]!, $0) < (keys[$1]!, $1) }
-            }
-            let before = total
-            for k in order {
-                let remaining = target.tokens - total
-                if remaining <= 0 { break }
-                if packing == .concat {
-                    let take = min(store.lengths[k], remaining)
-                    chosen.append((k, take))
-                    total += take
-                } else if store.lengths[k] <= remaining {
-                    chosen.append((k, store.lengths[k]))
-                    total += store.lengths[k]
-                }
-            }
-            // Whole documents only (best-fit, few-shot): stop when nothing left fits the gap.
-            if packing != .concat && total == before { break }
-            epoch += 1
-        }
-        return chosen
-    }
-
-    /// Packs the selected documents into `target`'s staging directory; the caller commits.
-    private func pack(stores: [SourceStore], targets: [SourceTarget], target: OutputTarget,
-                      manifest: inout PackManifest) throws -> PackWriter {
-        let writer = try PackWriter(target: target, seqLen: spec.seqLen, vocabularySize: tokenizer.vocabularySize)
-        var plans: [PackPlan] = []
-        var selections: [[(entry: Int, limit: Int)]] = []
-        var documentRefs: [[Int: Int32]] = []
-        for (s, store) in stores.enumerated() {
-            let source = spec.sources[s]
-            let selection = select(store, target: targets[s], packing: source.packing)
-            selections.append(selection)
-            store.tokensSampled = selection.reduce(0) { $0 + $1.limit }
-            let lengths = selection.map(\.limit)
-            let plan: PackPlan
-            switch source.packing {
-            case .concat:
-                plan = ConcatPlanner.plan(lengths: lengths, seqLen: spec.seqLen, padLastSequence: true)
-            case .bestFit:
-                plan = BestFitPlanner.plan(lengths: lengths, seqLen: spec.seqLen)
-            case .fewShot:
-                var groupItems: [Int32: [Int]] = [:]
-                var groupOrder: [Int32] = []
-                for (i, pick) in selection.enumerated() {
-                    let g = store.groups[pick.entry]
-                    if groupItems[g] == nil { groupOrder.append(g) }
-                    groupItems[g, default: []].append(i)
-                }
-                let groups = groupOrder.map {
-                    FewShotPlanner.Group(headerLength: $0 >= 0 ? store.groupHeaders[Int($0)].count : 0, items: groupItems[$0]!)
-                }
-                var fewShot = FewShotPlanner.plan(groups: groups, lengths: lengths, seqLen: spec.seqLen)
-                // Header pieces name positions in `groups`; map them back to store group indices.
-                for i in fewShot.sequences.indices {
-                    for j in fewShot.sequences[i].pieces.indices {
-                        if case .header(let g) = fewShot.sequences[i].pieces[j].kind {
-                            fewShot.sequences[i].pieces[j].kind = .header(group: Int(groupOrder[g]))
-                        }
-                    }
-                }
-                plan = fewShot
-            }
-            var counted = plan
-            for pick in selection where pick.limit < store.lengths[pick.entry] {
-                counted.counts.truncatedTokens += store.lengths[pick.entry] - pick.limit
-                counted.counts.documentsTruncated += 1
-            }
-            plans.append(counted)
-            // Register the documents this source writes, in first-use order.
-            var refs: [Int: Int32] = [:]
-            for sequence in plan.sequences {
-                for piece in sequence.pieces where piece.kind == .item {
-                    let entry = selection[piece.item].entry
-                    if refs[entry] == nil {
-                        refs[entry] = Int32(writer.documentsWritten)
-                        try writer.addDocument(source: store.name, id: store.ids[entry])
-                    }
-                }
-            }
-            documentRefs.append(refs)
-        }
-
-        let padID = spec.padID ?? tokenizer.eosID ?? 0
-        var next = [Int](repeating: 0, count: stores.count)
-        for s in SequenceBlender.order(counts: plans.map(\.sequences.count)) {
-            let planned = plans[s].sequences[next[s]]
-            next[s] += 1
-            var sequence = PackedSequence(source: UInt16(s), capacity: spec.seqLen)
-            for piece in planned.pieces {
-                switch piece.kind {
-                case .header(let g):
-                    let header = stores[s].groupHeaders[g]
-                    let mask = [UInt8](repeating: spec.loss == .completionOnly ? 0 : 1, count: header.count)
-                    header.withUnsafeBufferPointer { ids in
-                        mask.withUnsafeBufferPointer { sequence.append(ids, mask: $0, document: -1, documentOffset: 0, kind: .header) }
-                    }
-                case .item:
-                    let entry = selections[s][piece.item].entry
-                    let range = piece.offset..<(piece.offset + piece.length)
-                    let ids = stores[s].tokens!.document(entry, range: range)
-                    let prompt = spec.loss == .completionOnly ? stores[s].promptTokens[entry] : 0
-                    let mask = range.map { UInt8($0 < prompt ? 0 : 1) }
-                    ids.withUnsafeBufferPointer { ids in
-                        mask.withUnsafeBufferPointer {
-                            sequence.append(ids, mask: $0, document: documentRefs[s][entry]!, documentOffset: piece.offset, kind: .document)
-                        }
-                    }
-                }
-            }
-            sequence.pad(to: spec.seqLen, with: padID)
-            try writer.write(sequence)
-        }
-        fillPacking(&manifest, stores: stores, plans: plans)
-        return writer
-    }
-
-    /// Writes every source's datasets into `target`'s staging directory (published by the
-    /// caller in one rename, so each `.bin`/`.idx` pair appears together); `data_path.txt` names
-    /// the final paths.
-    private func exportMegatron(stores: [SourceStore], to target: OutputTarget) throws {
-        var dataPath: [String] = []
-        for (s, store) in stores.enumerated() {
-            let writer = try IndexedDatasetWriter(prefix: "\(target.staging)/\(store.name)", vocabularySize: tokenizer.vocabularySize)
-            for k in store.ids.indices where !store.excluded[k] { try writer.append(store.tokens!.document(k)) }
-            try writer.finish()
-            dataPath.append(String(format: "%.6g %@", spec.sources[s].weight, "\(target.path)/\(store.name)"))
-        }
-        let file = try AtomicFileWriter(path: "\(target.staging)/data_path.txt")
-        try file.write(Array((dataPath.joined(separator: " ") + "\n").utf8))
-        try file.commit()
-    }
-
-    // MARK: Manifest
-
-    private func makeManifest(stores: [SourceStore], targets: [SourceTarget]) -> PackManifest {
-        var recordsSkipped: [String: Int] = [:]
-        var filesUnreadable: [String: Int] = [:]
-        var records = 0
-        var sources: [PackManifest.Source] = []
-        for (s, store) in stores.enumerated() {
-            records += store.reading.records
-            for (k, v) in store.reading.skipped { recordsSkipped[k, default: 0] += v }
-            for (k, v) in store.reading.failedFiles { filesUnreadable[k, default: 0] += v }
-            var dropped = store.counts.documentsDropped
-            for (k, v) in store.reading.skipped { dropped["unreadable-" + k, default: 0] += v }
-            sources.append(PackManifest.Source(
-                name: store.name, weight: spec.sources[s].weight, packing: spec.sources[s].packing.rawValue,
-                documentsRead: store.counts.documentsRead + store.reading.skippedTotal, tokensRead: store.counts.unitsRead,
-                documentsDropped: dropped, tokensDropped: store.counts.unitsDropped,
-                documentsAvailable: store.availableDocuments, tokensAvailable: store.availableTokens,
-                documentsTaken: 0, tokensTaken: 0, samplingRate: targets[s].rate, targetShare: spec.sources[s].weight,
-                achievedShare: 0, packing_: PackingCounts()))
-        }
-        let d = spec.decontamination.map {
-            PackManifest.Decontamination(index: $0.index, protocolName: $0.protocolName, n: parameters?.n ?? 0,
-                                         normalization: parameters?.normalization.rawValue ?? "", indexNGrams: indexNGrams)
-        }
-        for s in sources.indices { sources[s].filesUnreadable = stores[s].reading.failedFiles }
-        var manifest = PackManifest(
-            seqLen: spec.seqLen, sequences: 0,
-            tokenDtype: PackFormat.dtypeName(tokenWidth: PackFormat.tokenWidth(vocabularySize: tokenizer.vocabularySize)),
-            tokenizer: .init(path: tokenizer.path, sha256: tokenizer.sha256, format: tokenizer.format.rawValue,
-                             vocabularySize: tokenizer.vocabularySize),
-            mixture: .init(name: spec.name, path: spec.path, sha256: spec.sha256), seed: spec.seed,
-            specialTokens: .init(bos: spec.addBOS ? tokenizer.bosID : nil, eos: spec.addEOS ? tokenizer.eosID : nil,
-                                 pad: spec.padID ?? tokenizer.eosID ?? 0),
-            loss: spec.loss.rawValue, decontamination: d, sources: sources, totals: PackingCounts(),
-            paddingRate: 0, truncationRate: 0, recordsRead: records, recordsSkipped: recordsSkipped)
-        manifest.filesUnreadable = filesUnreadable
-        return manifest
-    }
-
-    private func fillPacking(_ manifest: inout PackManifest, stores: [SourceStore], plans: [PackPlan]) {
-        var totals = PackingCounts()
-        for plan in plans { totals.add(plan.counts) }
-        // Shares are of document tokens (BOS/EOS included); few-shot headers and padding are framing.
-        let written = plans.reduce(0) { $0 + $1.counts.documentTokens }
-        for s in stores.indices {
-            manifest.sources[s].packing_ = plans[s].counts
-            manifest.sources[s].documentsTaken = plans[s].counts.documents
-            manifest.sources[s].tokensTaken = stores[s].tokensSampled
-            manifest.sources[s].achievedShare = written > 0 ? Double(plans[s].counts.documentTokens) / Double(written) : 0
-        }
-        manifest.totals = totals
-        manifest.sequences = totals.sequences
-        let all = totals.sequences * spec.seqLen
-        manifest.paddingRate = all > 0 ? Double(totals.paddingTokens) / Double(all) : 0
-        let taken = stores.reduce(0) { $0 + $1.tokensSampled }
-        manifest.truncationRate = taken > 0 ? Double(totals.truncatedTokens) / Double(taken) : 0
+        return Result(manifest: manifest, targets: targets, plan: plan, raises: merge.raises,
+                      coveredFractions: merge.stores.map(\.coveredFraction),
+                      seconds: Date().timeIntervalSince(start), textBytes: plan.sources.reduce(0) { $0 + $1.count.textBytes })
     }
 }

@@ -1,63 +1,84 @@
+import Foundation
 import LongMixCore
 import Packing
 import ShardIO
 import Tokenization
 
-/// One source after the reading pass: its kept documents' token streams in a Megatron indexed
-/// dataset on disk, and a small in-memory table per document for selection and packing.
+/// One source as the merge sees it: the kept documents of every tokenize part (all tasks, all
+/// key ranges so far), their tokens on disk, and the source's counts.
 ///
-/// Counts are in documents and stream tokens (BOS/EOS included as the mixture adds them);
-/// `counts` balances (read = kept + dropped by reason), group drops applied by `applyGroupDrops`.
+/// Counts: `count` is the counting pass (every document read, once); `tokenized` sums the
+/// tokenize parts, whose documents are those with keys in the covered ranges, each kept or
+/// dropped by reason. The rest were never tokenized: `documentsNotTokenized`. So
+/// `count.documents == kept + dropped + notTokenized` always.
 final class SourceStore {
     let name: String
-    /// Per kept document (or GPT-3 piece): id, selection key, stream length (BOS/EOS included),
-    /// tokens without loss at its start, few-shot group (-1 none).
-    var ids: [String] = []
-    var keys: [UInt64] = []
-    var lengths: [Int] = []
-    var promptTokens: [Int] = []
-    var groups: [Int32] = []
-    var excluded: [Bool] = []
-    var groupNames: [String] = []
-    var groupIndex: [String: Int32] = [:]
-    var groupHeaders: [[TokenID]] = []
-    var counts = StageCounts()
-    var reading = ReadCounts()
-    var firstErrors: [InputError] = []
-    var tokensSampled = 0
-    let spill: IndexedDatasetWriter?
-    private(set) var tokens: IndexedDatasetReader?
+    let count: SourceCount
+    /// Kept documents (and cut pieces), in no particular order until `sorted()`.
+    private(set) var entries: [PartEntry] = []
+    private var locations: [(part: Int, index: Int)] = []
+    private var parts: [IndexedDatasetReader] = []
+    private(set) var tokenized = StageCounts()
+    private(set) var documentsTokenized = 0
+    /// Keys `0 ..< coveredUpper` have been tokenized (nil: every key).
+    private(set) var coveredUpper: UInt64? = 0
+    private(set) var reportFiles: [String] = []
 
-    init(name: String, spillPrefix: String?, vocabularySize: Int) throws {
+    init(name: String, count: SourceCount) {
         self.name = name
-        spill = try spillPrefix.map { try IndexedDatasetWriter(prefix: $0, vocabularySize: vocabularySize) }
+        self.count = count
     }
 
-    func add(id: String, key: UInt64, stream: [TokenID], promptTokens: Int, group: Int32) throws {
-        ids.append(id)
-        keys.append(key)
-        lengths.append(stream.count)
-        self.promptTokens.append(promptTokens)
-        groups.append(group)
-        excluded.append(false)
-        try spill?.append(stream)
+    var isWhole: Bool { coveredUpper == nil }
+    var coveredFraction: Double { KeyRange.fraction(coveredUpper) }
+    var documentsNotTokenized: Int { count.documents - tokenized.documentsRead }
+    var keptTokens: Int { tokenized.unitsKept }
+
+    /// Adds source `s` of a tokenize part for key range `range`.
+    func add(part directory: String, source s: Int, counts: TokenizeCounts) throws {
+        let prefix = "\(directory)/s\(s)"
+        let data = try Data(contentsOf: URL(fileURLWithPath: prefix + ".entries.json"))
+        let list = try JSONDecoder().decode([PartEntry].self, from: data)
+        let reader = try IndexedDatasetReader(prefix: prefix)
+        guard reader.count == list.count else { throw PackError("\(prefix): \(list.count) entries but \(reader.count) token streams") }
+        let p = parts.count
+        parts.append(reader)
+        for (k, entry) in list.enumerated() {
+            entries.append(entry)
+            locations.append((p, k))
+        }
+        tokenized.add(counts.counts)
+        documentsTokenized += counts.documentsTokenized
+        if FileManager.default.fileExists(atPath: prefix + ".report.jsonl") { reportFiles.append(prefix + ".report.jsonl") }
     }
 
-    func finishSpill() throws {
-        guard let spill else { return }
-        try spill.finish()
-        tokens = try IndexedDatasetReader(prefix: spill.prefix)
-    }
+    /// Marks keys below `upper` (nil: all) as tokenized, once every part of the range is added.
+    func cover(upTo upper: UInt64?) { coveredUpper = upper }
 
-    /// Excludes the documents of `dirty` groups, moving them from kept to `contaminated-group`.
-    func applyGroupDrops(_ dirty: Set<String>) {
-        guard !dirty.isEmpty else { return }
-        for k in ids.indices where groups[k] >= 0 && dirty.contains(groupNames[Int(groups[k])]) {
-            excluded[k] = true
-            counts.reclassify(documents: 1, units: lengths[k], as: .contaminatedGroup)
+    /// Entry indices in selection order: key, then reading order (as one reader would meet them).
+    func keyOrder() -> [Int] {
+        entries.indices.sorted {
+            let a = entries[$0], b = entries[$1]
+            return (a.key, a.shard, a.line, a.piece) < (b.key, b.shard, b.line, b.piece)
         }
     }
 
-    var availableTokens: Int { ids.indices.reduce(0) { $0 + (excluded[$1] ? 0 : lengths[$1]) } }
-    var availableDocuments: Int { excluded.lazy.filter { !$0 }.count }
+    /// Entry indices in reading order.
+    func readingOrder() -> [Int] {
+        entries.indices.sorted {
+            let a = entries[$0], b = entries[$1]
+            return (a.shard, a.line, a.piece) < (b.shard, b.line, b.piece)
+        }
+    }
+
+    func tokens(_ entry: Int) -> [TokenID] {
+        let (p, k) = locations[entry]
+        return parts[p].document(k)
+    }
+
+    /// Tokens `range` of entry `entry` only.
+    func tokens(_ entry: Int, range: Range<Int>) -> [TokenID] {
+        let (p, k) = locations[entry]
+        return parts[p].document(k, range: range)
+    }
 }

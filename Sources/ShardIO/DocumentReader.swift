@@ -5,8 +5,14 @@ public struct ReaderOptions: Sendable {
     /// Where the text comes from.
     public var text: TextSelector
     /// A field holding the record's own id (string or number). When nil, ids are
-    /// `"<shard name>:<line>"` with the shard named relative to the source's shard directory.
+    /// `"<shard name>:<line>"` with the shard named relative to `idRoot` when set (see
+    /// `ShardPaths.name(of:relativeTo:)`), else relative to the deepest directory holding all the
+    /// reader's shards.
     public var idField: FieldPath?
+    /// The directory default ids are relative to (a mixture's data root): with it, a document's id
+    /// does not depend on which other shards are read, so adding shards or splitting the shards
+    /// among tasks renames nothing.
+    public var idRoot: String?
     /// A field whose value groups records (for example `meta.task_name` for Natural Instructions).
     public var groupField: FieldPath?
     /// Keep going past bad records and files, counting them by reason, instead of stopping at the
@@ -100,7 +106,8 @@ public final class DocumentReader {
 
     public init(paths: [String], source: String, options: ReaderOptions) {
         self.paths = paths
-        self.names = ShardPaths.relativeNames(paths)
+        self.names = options.idRoot.map { root in paths.map { ShardPaths.name(of: $0, relativeTo: root) } }
+            ?? ShardPaths.relativeNames(paths)
         self.source = source
         self.options = options
         var fieldPaths = options.text.fieldPaths

@@ -78,6 +78,15 @@ public enum ShardPaths {
         }
     }
 
+    /// A shard's name for default document ids: its path relative to `root` when it lies below
+    /// `root` (both standardized), else its full standardized path.
+    public static func name(of path: String, relativeTo root: String) -> String {
+        let file = URL(fileURLWithPath: path).standardized.path
+        var base = URL(fileURLWithPath: root).standardized.path
+        if !base.hasSuffix("/") { base += "/" }
+        return file.hasPrefix(base) ? String(file.dropFirst(base.count)) : file
+    }
+
     private static func shardsBelow(_ directory: String) throws -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else {
             throw InputError.file(directory, reason: .unreadableFile, "cannot list directory")

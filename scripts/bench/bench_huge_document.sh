@@ -4,6 +4,7 @@
 # Holds the machine-wide benchmark lock.
 #
 #   bash scripts/bench/bench_huge_document.sh [MEGABYTES]      # LONGMIX_BIN=... to pick a binary
+#   LONGMIX_PEER=/path/to/older/longmix RUNS=1 bash scripts/bench/bench_huge_document.sh 50   # side by side
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mb=${1:-50}
@@ -34,12 +35,16 @@ sources:
   - name: huge
     paths: [huge]
 YAML
-median() { sort -n | sed -n 2p; }
+runs=${RUNS:-3}
+peer=${LONGMIX_PEER:-}
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR + 1) / 2)]}'; }
 time_ms() { local s=$(date +%s%N); "$@" > /dev/null; echo $(( ($(date +%s%N) - s) / 1000000 )); }
-run() {
-    plan=$(for i in 1 2 3; do time_ms "$longmix" plan "$work/mix.yaml" --threads 2; done | median)
-    build=$(for i in 1 2 3; do time_ms "$longmix" build "$work/mix.yaml" --threads 2 -o "$work/pack"; done | median)
-    echo "one ${mb} MB document: plan ${plan} ms, build ${build} ms (median of 3), build/plan $(python3 -c "print(f'{$build/$plan:.2f}')")"
-    "$longmix" inspect "$work/pack" | head -1
+run() {  # run BINARY LABEL
+    rm -rf "$work/pack"
+    plan=$(for i in $(seq "$runs"); do time_ms "$1" plan "$work/mix.yaml" --threads 2; done | median)
+    build=$(for i in $(seq "$runs"); do time_ms "$1" build "$work/mix.yaml" --threads 2 -o "$work/pack"; done | median)
+    echo "$2: one ${mb} MB document: plan ${plan} ms, build ${build} ms (median of $runs), build/plan $(python3 -c "print(f'{$build/$plan:.2f}')")"
+    "$1" inspect "$work/pack" | head -1
 }
-flock /tmp/longmix-bench.lock bash -c "$(declare -f median time_ms run); longmix='$longmix' work='$work' mb='$mb' run"
+flock /tmp/longmix-bench.lock bash -c "$(declare -f median time_ms run); work='$work' mb='$mb' runs='$runs'
+    run '$longmix' this; if [ -n '$peer' ]; then run '$peer' peer; fi"

@@ -1,0 +1,46 @@
+import LongMixCore
+import ShardIO
+import Tokenization
+
+/// The documents a perplexity evaluation scores, tokenized once for every model and context.
+///
+/// Contract: each kept document is `[BOS] + ids`, cut to `maxTokens` stream tokens so that every
+/// context scores the same tokens; its `bytes` are the UTF-8 bytes those ids decode to (the text
+/// scored: the whole document when it was not cut). Documents with fewer than `minTokens` stream
+/// tokens are counted and left out; reading stops after `maxDocuments` kept ones.
+/// `documentsRead == documents + documentsTooShort`.
+public struct PerplexityCorpus: Sendable {
+    public private(set) var streams: [[UInt32]] = []
+    public private(set) var bytes: [Int] = []
+    public private(set) var documentsRead = 0
+    public private(set) var documentsTooShort = 0
+    public private(set) var documentsCut = 0
+
+    public var documents: Int { streams.count }
+    public var tokens: Int { streams.reduce(0) { $0 + $1.count } }
+
+    public init(reader: DocumentReader, tokenizer: Tokenizer, minTokens: Int, maxTokens: Int, maxDocuments: Int? = nil) throws {
+        guard let bos = tokenizer.bosID else {
+            throw EvaluationError("\(tokenizer.path): the tokenizer has no BOS id; perplexity streams start with BOS")
+        }
+        guard maxTokens >= 2, minTokens <= maxTokens else {
+            throw EvaluationError("document length limits: need 2 <= min \(minTokens) <= max \(maxTokens) tokens")
+        }
+        let encoder = tokenizer.makeEncoder()
+        while let document = try reader.next() {
+            if let maxDocuments, streams.count >= maxDocuments { break }
+            documentsRead += 1
+            var stream = [bos] + encoder.encode(document.text)
+            guard stream.count >= minTokens else {
+                documentsTooShort += 1
+                continue
+            }
+            if stream.count > maxTokens {
+                stream.removeLast(stream.count - maxTokens)
+                documentsCut += 1
+            }
+            bytes.append(try tokenizer.decode(Array(stream.dropFirst())).count)
+            streams.append(stream)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import ShardIO
+import Tokenization
+
+/// `longmix eval ppl`: perplexity per byte of documents, one row per checkpoint, one column per context.
+struct EvalPerplexityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ppl",
+        abstract: "Perplexity per byte (and bits per byte) of documents at several contexts, one row per checkpoint.",
+        discussion: """
+        Perplexity per byte is exp(sum of token negative log-likelihoods / UTF-8 bytes of the scored text). \
+        Each document is tokenized once as BOS + ids, cut to --max-tokens (default: the largest context) so \
+        that every context scores the same tokens; documents shorter than --min-tokens (default: the largest \
+        context) are counted and left out. Windows are non-overlapping by default (each token scored once, \
+        consecutive windows sharing one token); --stride S slides windows by S tokens, each scored token \
+        seeing at least context - S tokens (the PI paper uses 256). A cell is marked * when the context \
+        reaches rotary positions the checkpoint never trained on (extrapolation). A checkpoint written \
+        DIR@F is evaluated with linear RoPE factor F instead of its own (Position Interpolation without training).
+        """)
+
+    @Option(name: .customLong("checkpoint"), help: "Checkpoint directory, or DIR@F for rope factor F (repeat for several rows).")
+    var checkpoints: [String]
+
+    @Option(help: "Contexts to evaluate at, comma-separated, e.g. 2048,4096,8192.")
+    var contexts: String
+
+    @Option(help: "Sliding-window stride (default: non-overlapping windows).")
+    var stride: Int?
+
+    @Option(help: "The tokenizer the checkpoints were trained with (SentencePiece .model or tokenizer.json).")
+    var tokenizer: String
+
+    @OptionGroup var shardOptions: ShardOptions
+
+    @Option(help: "Leave out documents with fewer stream tokens than this (default: the largest context).")
+    var minTokens: Int?
+
+    @Option(help: "Cut documents to this many stream tokens (default: the largest context).")
+    var maxTokens: Int?
+
+    @Option(help: "Score at most this many documents.")
+    var maxDocuments: Int?
+
+    @Option(help: "Also write the table as JSON here.")
+    var json: String?
+
+    @OptionGroup var threadOptions: ThreadOptions
+
+    @Flag(help: "No per-cell progress lines.")
+    var quiet = false
+
+    func run() throws {
+        let contextList = try contexts.split(separator: ",").map { part -> Int in
+            guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n >= 2 else {
+                throw ValidationError("--contexts '\(contexts)': expected comma-separated token counts of at least 2")
+            }
+            return n
+        }
+        guard let largest = contextList.max() else { throw ValidationError("--contexts is empty") }
+        let models = try checkpoints.map { try PerplexityModel(argument: $0) }
+        let loaded = try Tokenizer.load(path: tokenizer)
+        let reader = try shardOptions.makeReader()
+        let corpus = try PerplexityCorpus(reader: reader, tokenizer: loaded, minTokens: minTokens ?? largest,
+                                          maxTokens: maxTokens ?? largest, maxDocuments: maxDocuments)
+        var err = StandardError()
+        printSkipped(reader, to: &err)
+        print("documents read \(corpus.documentsRead): scored \(corpus.documents) (\(corpus.documentsCut) cut to "
+              + "\(maxTokens ?? largest) tokens), too short \(corpus.documentsTooShort); \(corpus.tokens) tokens, "
+              + "\(corpus.bytes.reduce(0, +)) bytes")
+        let table = try PerplexityRun.evaluate(corpus: corpus, models: models, contexts: contextList, stride: stride,
+                                               threads: threadOptions.threads,
+                                               progress: quiet ? nil : { line in print(line, to: &err) })
+        print(table.rendered())
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let writer = try AtomicFileWriter(path: json)
+            try writer.write([UInt8](try encoder.encode(table)) + [10])
+            try writer.commit()
+        }
+    }
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Sample-first benchmark: build cost should follow the output, not the input.
+
+The same mixture with a fixed output (32 sequences of 32,768 tokens = 1,048,576 tokens; two concat
+sources, LLaMA-2 tokenizer, 2K-token length filter, HELM decontamination with the Together protocol)
+over the benchmark corpus (1x) and over the corpus repeated 4x under other file names (4x: every
+shard hard-linked four times in other directories, so four times the documents, each with its own
+id). Runs, side by side and interleaved in one process: sample-first `longmix build` and the full
+pass `longmix build --exact`, on 1x and 4x, `--repeat` times each; prints median build times, the
+4x/1x ratio, the peak disk of the build's work directory (polled every 20 ms while the build runs)
+and the tokens tokenized. Then `longmix plan` (counting pass, estimates) against `longmix plan
+--exact` on 1x: estimated vs exact available tokens per source and the time of each.
+
+Usage: bench_sample_first.py [--corpus bench-data/corpus] [--longmix .build/release/longmix]
+                             [--model /work/shared/tokenizers/llama2.model] [--repeat 3]
+Hold the machine-wide lock: flock /tmp/longmix-bench.lock .venv/bin/python scripts/bench/bench_sample_first.py
+"""
+import argparse
+import glob
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def mixture(model, helm):
+    return ("name: bench-sample-first\nseed: 1\nseq_len: 32768\nmin_doc_tokens: 2048\ntokenizer: %s\n"
+            "data_root: data\nbudget: 1048576\npacking: concat\nspecial_tokens: {bos: true, eos: true}\n"
+            "decontamination:\n  index: index.sqlite\n  test_sets: [%s]\n  protocol: together\n"
+            "sources:\n  - name: docs_a\n    paths: [a]\n    weight: 1\n"
+            "  - name: docs_b\n    paths: [b]\n    weight: 1\n") % (model, helm)
+
+
+def make_input(work, name, shards, copies):
+    """data/{a,b}/copy<k>/<shard>: shards 0..half-1 in a, the rest in b, `copies` times."""
+    base = os.path.join(work, name)
+    half = len(shards) // 2
+    for k in range(copies):
+        for i, shard in enumerate(shards):
+            d = os.path.join(base, "data", "a" if i < half else "b", "copy%d" % k)
+            os.makedirs(d, exist_ok=True)
+            target = os.path.join(d, os.path.basename(shard))
+            try:
+                os.link(shard, target)
+            except OSError:
+                shutil.copyfile(shard, target)
+    return base
+
+
+def disk_usage(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+def build(longmix, base, exact, threads):
+    """One build into base/out/pack; returns (seconds, peak work-dir bytes, tokens tokenized, pack digest)."""
+    out = os.path.join(base, "out")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    peak = [0]
+    done = threading.Event()
+
+    def poll():
+        while not done.is_set():
+            for work in glob.glob(os.path.join(out, ".pack.work-*")):
+                peak[0] = max(peak[0], disk_usage(work))
+            time.sleep(0.02)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    cmd = [longmix, "build", os.path.join(base, "mixture.yaml"), "-o", os.path.join(out, "pack"), "--threads", str(threads)]
+    if exact:
+        cmd.append("--exact")
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=base)
+    seconds = time.perf_counter() - start
+    done.set()
+    poller.join()
+    manifest = json.load(open(os.path.join(out, "pack", "manifest.json")))
+    tokenized = sum(s["tokensRead"] for s in manifest["sources"])
+    docs = sum(s.get("documentsTokenized", s["documentsRead"]) for s in manifest["sources"])
+    read = sum(s["documentsRead"] for s in manifest["sources"])
+    digest = subprocess.run(["sha256sum", os.path.join(out, "pack", "tokens.bin")], check=True, capture_output=True,
+                            text=True).stdout.split()[0]
+    return seconds, peak[0], tokenized, (docs, read), digest
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--corpus", default=os.path.join(ROOT, "bench-data", "corpus"))
+    p.add_argument("--longmix", default=os.path.join(ROOT, ".build", "release", "longmix"))
+    p.add_argument("--model", default="/work/shared/tokenizers/llama2.model")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    args = p.parse_args()
+    shards = sorted(glob.glob(os.path.join(args.corpus, "*.jsonl.zst")))
+    if not shards or not os.path.exists(args.longmix) or not os.path.exists(args.model):
+        sys.exit("needs the corpus (scripts/bench/make_corpus.py), a release longmix (swift build -c release --product longmix) "
+                 "and the LLaMA-2 tokenizer (--model)")
+    helm = os.path.join(ROOT, "Fixtures", "helm")
+    work = tempfile.mkdtemp(prefix="bench-sample-first-", dir=os.path.join(ROOT, "bench-data"))
+    try:
+        inputs = {}
+        for name, copies in (("1x", 1), ("4x", 4)):
+            base = make_input(work, name, shards, copies)
+            with open(os.path.join(base, "mixture.yaml"), "w") as f:
+                f.write(mixture(os.path.abspath(args.model), helm))
+            inputs[name] = base
+        size = {n: disk_usage(os.path.join(b, "data")) for n, b in inputs.items()}
+        print("input: 1x %.1f MB of shards (%d files), 4x %.1f MB (%d files, hard links); machine shared with other sessions"
+              % (size["1x"] / 1e6, len(shards), size["4x"] / 1e6, 4 * len(shards)))
+        # Warm-up (page cache, index creation) outside the timings.
+        for name in ("1x", "4x"):
+            build(args.longmix, inputs[name], False, args.threads)
+        results = {}
+        for _ in range(args.repeat):
+            for mode in ("sample-first", "exact"):
+                for name in ("1x", "4x"):
+                    results.setdefault((mode, name), []).append(build(args.longmix, inputs[name], mode == "exact", args.threads))
+        print("\n%-13s %-3s %10s %12s %16s %14s" % ("mode", "in", "median s", "peak work MB", "tokens tokenized", "docs tok/read"))
+        for mode in ("sample-first", "exact"):
+            for name in ("1x", "4x"):
+                runs = results[(mode, name)]
+                t = statistics.median(r[0] for r in runs)
+                print("%-13s %-3s %10.2f %12.1f %16d %14s" % (mode, name, t, max(r[1] for r in runs) / 1e6, runs[0][2],
+                                                             "%d/%d" % runs[0][3]))
+        for mode in ("sample-first", "exact"):
+            t1 = statistics.median(r[0] for r in results[(mode, "1x")])
+            t4 = statistics.median(r[0] for r in results[(mode, "4x")])
+            d1 = max(r[1] for r in results[(mode, "1x")])
+            d4 = max(r[1] for r in results[(mode, "4x")])
+            print("%s: build time 4x/1x = %.2f; peak work-dir disk 4x/1x = %.2f" % (mode, t4 / t1, d4 / max(d1, 1)))
+        for name in ("1x", "4x"):
+            same = results[("sample-first", name)][0][4] == results[("exact", name)][0][4]
+            print("%s: sample-first and exact tokens.bin %s" % (name, "identical" if same else "DIFFER"))
+
+        print("\nplan on 1x: counting pass (estimate) vs --exact")
+        plans = {}
+        for mode in ("estimate", "exact"):
+            cmd = [args.longmix, "plan", os.path.join(inputs["1x"], "mixture.yaml"), "--json", "--threads", str(args.threads)]
+            if mode == "exact":
+                cmd.append("--exact")
+            start = time.perf_counter()
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=inputs["1x"]).stdout
+            plans[mode] = (time.perf_counter() - start, json.loads(out.strip().splitlines()[-1]))
+        print("%-8s %16s %12s %16s %9s" % ("source", "estimated", "bound", "exact", "error"))
+        for e, x in zip(plans["estimate"][1]["sources"], plans["exact"][1]["sources"]):
+            err = (e["tokens"] - x["tokens"]) / max(x["tokens"], 1)
+            print("%-8s %16d %12d %16d %+8.2f%%%s" % (e["name"], e["tokens"], e["errorBound"], x["tokens"], err * 100,
+                                                    "" if abs(e["tokens"] - x["tokens"]) <= e["errorBound"] else "  (outside bound)"))
+        print("plan time: estimate %.2f s, exact %.2f s" % (plans["estimate"][0], plans["exact"][0]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
