@@ -28,14 +28,11 @@ public final class AtomicFileWriter {
 
     public init(path: String, hashing: Bool = false) throws {
         self.path = path
-        guard !TemporaryFiles.interrupted else {
-            throw InputError.file(path, reason: .unwritableFile, "interrupted; not creating \(path)")
-        }
         try OutputTarget.checkFile(path)
-        temporaryPath = path + TemporaryFiles.suffix("tmp")
+        let temporaryPath = path + TemporaryFiles.suffix("tmp")
+        self.temporaryPath = temporaryPath
         hasher = hashing ? SHA256() : nil
-        token = TemporaryFiles.register(temporaryPath)
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        (fd, token) = try TemporaryFiles.create(temporaryPath) { open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
         guard fd >= 0 else {
             throw InputError.file(path, reason: .unwritableFile, "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
         }

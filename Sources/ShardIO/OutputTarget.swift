@@ -56,9 +56,13 @@ public final class OutputTarget {
         try Self.checkDirectory(path, kind: kind)
         TemporaryFiles.removeStale(beside: path)
         try? FileManager.default.removeItem(atPath: staging)
-        token = TemporaryFiles.register(staging)
+        let staging = staging
         do {
-            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+            token = try TemporaryFiles.create(staging) {
+                try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+            }.1
+        } catch let error as InputError {
+            throw error
         } catch {
             throw OutputError(path: path, "cannot create the staging directory \(staging): \(error.localizedDescription)")
         }

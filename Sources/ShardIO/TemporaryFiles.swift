@@ -46,6 +46,19 @@ public enum TemporaryFiles {
     /// `.<kind>-<host>-<pid>`: the suffix of this process's temporaries of that kind.
     public static func suffix(_ kind: String) -> String { ".\(kind)-\(host)-\(getpid())" }
 
+    /// Creates a temporary with `create` and registers `path` for removal, atomically with respect
+    /// to the signal cleanup: either the cleanup sees the registration, or (once interrupted) the
+    /// temporary is never created. Returns `create`'s result and the token for `unregister`.
+    public static func create<T>(_ path: String, _ create: () throws -> T) throws -> (T, Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !interruptedFlag else { throw InputError.file(path, reason: .unwritableFile, "interrupted; not creating \(path)") }
+        let value = try create()
+        nextToken += 1
+        registered[nextToken] = path
+        return (value, nextToken)
+    }
+
     /// Registers `path` for removal on SIGINT/SIGTERM; returns a token for `unregister`.
     public static func register(_ path: String) -> Int {
         lock.lock()
@@ -121,20 +134,25 @@ public enum TemporaryFiles {
         }
     }
 
-    /// Removes every registered temporary, retrying while other threads still finish creating
-    /// files inside a staging directory (new temporaries are refused once `interrupted`).
+    /// Removes every registered temporary, and keeps removing until none has reappeared for
+    /// 50 ms (at most 2 s): other threads still running may create a file or directory inside a
+    /// staging directory (recreating it) before they notice; new temporaries are refused once
+    /// `interrupted`.
     static func removeRegistered() {
         lock.lock()
         let paths = Array(registered.values)
         lock.unlock()
-        for _ in 0..<50 {
+        var clean = 0
+        for _ in 0..<200 where clean < 5 {
             var left = false
             for path in paths {
-                try? FileManager.default.removeItem(atPath: path)
                 var info = stat()
-                if lstat(path, &info) == 0 { left = true }
+                if lstat(path, &info) == 0 {
+                    left = true
+                    try? FileManager.default.removeItem(atPath: path)
+                }
             }
-            if !left { return }
+            clean = left ? 0 : clean + 1
             usleep(10_000)
         }
     }
