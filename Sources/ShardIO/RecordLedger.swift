@@ -27,14 +27,14 @@ public struct RecordLedger: Sendable {
     public mutating func skip(_ error: InputError) throws {
         guard skipBadRecords else { throw error }
         counts.records += 1
-        counts.skipped[error.reason, default: 0] += 1
+        counts.skipped[error.reason.rawValue, default: 0] += 1
         keep(error)
     }
 
     /// A file could not be opened or read to the end: throws in strict mode, else counts it.
     public mutating func fileFailed(_ error: InputError) throws {
         guard skipBadRecords else { throw error }
-        counts.failedFiles[error.reason, default: 0] += 1
+        counts.failedFiles[error.reason.rawValue, default: 0] += 1
         keep(error)
     }
 
