@@ -80,22 +80,33 @@ show_logs() {
   return 0
 }
 
-# Sends USR1 to the batch shell of the first element of ARRAY (stage STAGE) seen running with its
-# start line logged (its trap is set), as Slurm does before the time limit; waits until it is
+# Sends USR1 to the batch shell of the first element of ARRAY (stage STAGE) seen running mid-task
+# (its trap set and its task lock taken), as Slurm does before the time limit; waits until it is
 # requeued (pending again, Restarts=1), then lets it start at once instead of after Slurm's
 # requeue hold. Prints STAGE:ELEMENT. Fails if the task finished before the signal could stop it.
 requeue_one() {
-  local stage=$1 array=$2 build=$3 deadline=$(($(date +%s) + timeout_s)) element="" e log
+  local stage=$1 array=$2 build=$3 deadline=$(($(date +%s) + timeout_s)) element="" e log lock
   while [ -z "$element" ]; do
     (($(date +%s) < deadline)) || fail "no $stage task of job $array was seen running"
     for e in $(squeue -h -j "$array" -t RUNNING -o '%i' 2>/dev/null); do
-      log="$build/logs/$stage-$e.out"
-      if grep -q "^longmix $stage: task .* restart 0" "$log" 2>/dev/null; then element=$e; break; fi
+      # Mid-run: the task holds its lock (longmix is past its start-up, inside the stage).
+      lock=$build/$([ "$stage" = count ] && echo count || echo tokenize/r0)/$(printf 'task-%05d-of-%05d' "${e#*_}" "$tasks").lock
+      if [ -e "$lock" ] && grep -q "^longmix $stage: task .* restart 0" "$build/logs/$stage-$e.out" 2>/dev/null; then
+        element=$e; break
+      fi
     done
-    [ -n "$element" ] || sleep 0.1
+    [ -n "$element" ] || sleep 0.05
   done
-  scancel --batch --signal=USR1 "$element" || fail "scancel --batch --signal=USR1 $element failed"
+  # scancel may report "Job can not be altered now, try again later" although the batch shell got
+  # the signal, and then keeps retrying for minutes (it would signal the requeued run too): each
+  # try is cut short, and the trap's line in the log says whether the signal arrived.
   log="$build/logs/$stage-$element.out"
+  local tries=0
+  until grep -q 'USR1, the time limit is near' "$log" 2>/dev/null; do
+    ((tries++ < 20)) || fail "USR1 never reached $element's batch shell"
+    timeout 2 scancel --batch --signal=USR1 "$element" 2>/dev/null || true
+    sleep 0.5
+  done
   while :; do
     (($(date +%s) < deadline)) || { cat "$log" >&2; fail "$element was not requeued after USR1"; }
     grep -q 'finished before it could stop' "$log" 2>/dev/null && { cat "$log" >&2; fail "$element finished before USR1 could stop it (the test needs a task still running)"; }
@@ -144,7 +155,8 @@ if ((staged == 3)); then
   requeued=()
   for stage in count build; do
     array=${jobs[1]}; [ $stage = build ] && array=${jobs[2]}
-    requeued+=("$(requeue_one "$stage" "$array" "$work/buildq")")
+    element=$(requeue_one "$stage" "$array" "$work/buildq") || exit 1
+    requeued+=("$element")
   done
   wait_for_jobs "${jobs[@]}"
   for element in "${requeued[@]}"; do
