@@ -130,4 +130,26 @@ import TestSupport
         #expect(TaskLock.isAlive(TaskLock.me(environment: ["SLURM_JOB_ID": "21"]), environment: ["SLURM_JOB_ID": "21"]))
         #expect(!TaskLock.isAlive("garbage", environment: [:]))
     }
+
+    /// A part is published whole or not at all: a write that fails leaves neither a part, a
+    /// marker, a temporary nor the lock; a complete one is not rewritten.
+    @Test func aSlotIsCompleteOnlyOnceItsPartIsWhole() throws {
+        let scratch = try TestEnvironment.temporaryDirectory("slot")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let slot = BuildDirectory(path: scratch.path).tokenizeSlot(try BuildTask(index: 1, count: 3), range: 2)
+        struct Failure: Error {}
+        #expect(throws: Failure.self) {
+            try BuildDirectory.publish(slot) { temporary in
+                try Data("half".utf8).write(to: URL(fileURLWithPath: temporary + "/counts.json"))
+                #expect(FileManager.default.fileExists(atPath: slot.lock))
+                throw Failure()
+            }
+        }
+        #expect(!slot.isComplete && !FileManager.default.fileExists(atPath: slot.part))
+        #expect(Self.leftovers(scratch.path).isEmpty, "left: \(Self.leftovers(scratch.path))")
+        #expect(try BuildDirectory.publish(slot) { try Data("whole".utf8).write(to: URL(fileURLWithPath: $0 + "/counts.json")) })
+        #expect(slot.isComplete && FileManager.default.contents(atPath: slot.part + "/counts.json") == Data("whole".utf8))
+        #expect(try !BuildDirectory.publish(slot) { _ in Issue.record("a complete part was rewritten") })
+        #expect(Self.leftovers(scratch.path).isEmpty)
+    }
 }
