@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for initialization and data order.")
     var seed: UInt64 = 1234
 
-    @Option(help: "sequence: causal over the whole window; document: within each document, positions restarting.")
+    @Option(help: "sequence: causal over the whole window; document: within each document (a few-shot header with its examples is one), positions restarting.")
     var attention: AttentionMode = .sequence
 
     @Flag(help: "Recompute each layer's activations in the backward pass (less memory, ~1/3 more compute).")
