@@ -6,8 +6,9 @@ first, LongMix's achieved GFLOPS (model FLOPs: 6 per matrix parameter per token 
 hidden * T) against cblas_sgemm's 1024^3 rate measured in the same longmix process, and
 (--memory) the peak RSS of one 32K-token forward+backward of a model with --recompute.
 
-Needs torch + transformers (LONGMIX_TORCH_PYTHON or /work/venv-torch); take the benchmark lock:
-    flock /tmp/longmix-bench.lock /work/venv-torch/bin/python scripts/bench/bench_train.py --memory
+Run it with a Python that has torch + transformers (without them it prints SKIPPED), holding the
+benchmark lock:
+    flock /tmp/longmix-bench.lock "$LONGMIX_TORCH_PYTHON" scripts/bench/bench_train.py --memory
 """
 import argparse, json, os, re, statistics, subprocess, sys, tempfile, time
 
