@@ -22,7 +22,8 @@ public func fastExp(_ x: Float) -> Float {
 /// operations in the same order, so each lane equals `fastExp` of it).
 @inline(__always)
 public func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let c = x.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
+    // Clamped by selects: the standard library's pointwiseMin/Max are not inlined here.
+    let c = x.replacing(with: -87, where: x .< -87).replacing(with: 88, where: x .> 88)
     let shifted = c * 1.442_695_04 + 12_582_912
     let n = shifted - 12_582_912
     let r = c - n * 0.693_359_375 + n * 2.121_944_4e-4
@@ -58,7 +59,8 @@ enum RowKernels {
     static func max(_ p: UnsafePointer<Float>, _ n: Int, start: Float) -> Float {
         var m = SIMD8<Float>(repeating: start), i = 0
         while i + 8 <= n {
-            m = pointwiseMax(m, load(p, i))
+            let v = load(p, i)
+            m.replace(with: v, where: v .> m)
             i += 8
         }
         var result = m.max()
