@@ -65,7 +65,7 @@ public enum TaskEvaluation {
             var documents: Int?
             if case .number(let n)? = record["num_documents"] {
                 guard let value = Int(n) else {
-                    throw InputError(location: location, field: "num_documents", reason: "wrong-type", message: "expected an integer, found \(n)")
+                    throw InputError(location: location, field: "num_documents", reason: .wrongType, message: "expected an integer, found \(n)")
                 }
                 documents = value
             }
@@ -81,7 +81,7 @@ public enum TaskEvaluation {
             try each(Prediction(line: location.line, id: id, prediction: completion.text, stop: completion.stop,
                                 promptTokensCut: completion.promptTokensCut, scores: scores, documents: documents))
         }
-        guard examples > 0 else { throw InputError.file(options.tasks, reason: "empty-file", "the task file holds no records") }
+        guard examples > 0 else { throw InputError.file(options.tasks, reason: .emptyFile, "the task file holds no records") }
         let groups = counts.keys.sorted { ($0 ?? -1) < ($1 ?? -1) }.map { key in
             Group(documents: key, examples: counts[key]!, means: sums[key]!.map { $0 / Double(counts[key]!) })
         }
