@@ -150,10 +150,13 @@ public final class PackBatches {
                 func field(_ k: Int, _ at: Int) -> UInt32 {
                     UInt32(littleEndian: seg.loadUnaligned(fromByteOffset: k * PackFormat.segmentRecordSize + at, as: UInt32.self))
                 }
+                func half(_ k: Int, _ at: Int) -> UInt16 {
+                    UInt16(littleEndian: seg.loadUnaligned(fromByteOffset: k * PackFormat.segmentRecordSize + at, as: UInt16.self))
+                }
                 var spanStart = 0, previousGroup: Int32 = -1
                 for k in lo..<hi {
                     let start = Int(field(k, 0)), length = Int(field(k, 4)), group = Int32(bitPattern: field(k, 16))
-                    let source = Int(field(k, 20) & 0xFFFF), kind = UInt16(field(k, 20) >> 16)
+                    let source = Int(half(k, 20)), kind = half(k, PackFormat.segmentKindOffset)
                     // A few-shot example continues the span of the segment before it when both belong to its group.
                     let joins = kind == SegmentKind.document.rawValue && group >= 0 && group == previousGroup
                         && source < fewShotSource.count && fewShotSource[source]
@@ -161,7 +164,9 @@ public final class PackBatches {
                     previousGroup = group
                     let a = max(start, offset), b = min(start + length, offset + context)
                     guard a < b else { continue }
-                    let first = Int32(max(spanStart, offset) - offset)
+                    // Never after the segment's own first row, whatever the bytes say (a row's
+                    // document start must not follow the row).
+                    let first = Int32(min(max(spanStart, offset), a) - offset)
                     for t in a..<b { inputs.documentStart[r0 + t - offset] = first }
                 }
             }
