@@ -25,7 +25,7 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Tokens per window.")
     var context: Int?
 
-    @Option(help: "sequence: causal over the window; document: within each document, positions restarting.")
+    @Option(help: "sequence: causal over the window; document: within each document (a few-shot header with its examples is one), positions restarting.")
     var attention: AttentionMode = .sequence
 
     @Option(help: "Windows evaluated together.")

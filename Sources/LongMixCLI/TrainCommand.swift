@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for initialization and data order.")
     var seed: UInt64 = 1234
 
-    @Option(help: "sequence: causal over the whole window; document: within each document, positions restarting.")
+    @Option(help: "sequence: causal over the whole window; document: within each document (a few-shot header with its examples is one), positions restarting.")
     var attention: AttentionMode = .sequence
 
     @Flag(help: "Recompute each layer's activations in the backward pass (less memory, ~1/3 more compute).")
@@ -82,7 +82,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var progressOptions: ProgressOptions
 
-    @Flag(help: "First time cblas_sgemm (1024^3) with the same threads, to compare with the run's GFLOPS.")
+    @Flag(help: "Time cblas_sgemm (1024^3, the same threads) first and after every step (outside the step's time), to compare with the run's GFLOPS.")
     var measureSgemm = false
 
     func validate() throws {
@@ -134,6 +134,9 @@ struct TrainCommand: ParsableCommand {
                               r.step, t.options.steps, r.loss, r.learningRate, Double(r.tokens) / r.seconds,
                               flopsPerToken * Double(r.tokens) / r.seconds / 1e9, formatDuration(eta))
             if terminal { printError("\r\u{1B}[K" + line, terminator: "") } else if lines { printError(line) }
+            if measureSgemm {
+                printError(String(format: "sgemm peak after step %d: %.1f GFLOPS", r.step, measureSGEMMPeak(repeats: 3)))
+            }
         }
         if terminal { printError("") }
         var usage = rusage()

@@ -87,15 +87,9 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, _ lse: UnsafeMu
                         if cLo > 0 { row.update(repeating: 0, count: cLo) }
                         if cHi < bc { (row + cHi).update(repeating: 0, count: bc - cHi) }
                         if cHi == cLo { continue }
-                        var rowMax = m[r]
-                        for c in cLo..<cHi { rowMax = Swift.max(rowMax, row[c]) }
+                        let rowMax = RowKernels.max(row + cLo, cHi - cLo, start: m[r])
                         let alpha = fastExp(m[r] - rowMax)
-                        var sum: Float = 0
-                        for c in cLo..<cHi {
-                            let p = fastExp(row[c] - rowMax)
-                            row[c] = p
-                            sum += p
-                        }
+                        let sum = RowKernels.expShiftedSum(row + cLo, cHi - cLo, shift: rowMax)
                         l[r] = l[r] * alpha + sum
                         m[r] = rowMax
                         if alpha != 1 {
@@ -148,9 +142,7 @@ public func attentionBackward(_ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMut
                 let rowLSE = lse + (b * heads + h) * t + i0
                 for r in 0..<br {
                     let o = out + (b * t + i0 + r) * qs + h * d, go = dop + r * qs
-                    var sum: Float = 0
-                    for x in 0..<d { sum += go[x] * o[x] }
-                    dRow[r] = sum
+                    dRow[r] = RowKernels.dot(go, o, d)
                 }
                 var j0 = documentStart.map { Int($0[b * t + i0]) } ?? 0
                 while j0 < i1 {
@@ -165,7 +157,7 @@ public func attentionBackward(_ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMut
                         let row = p + r * tile, l = rowLSE[r]
                         if cLo > 0 { row.update(repeating: 0, count: cLo) }
                         if cHi < bc { (row + cHi).update(repeating: 0, count: bc - cHi) }
-                        for c in cLo..<cHi { row[c] = fastExp(row[c] - l) }
+                        RowKernels.expShifted(row + cLo, cHi - cLo, shift: l)
                     }
                     // dV_j += P^T dO_i
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(bc), Int32(d), Int32(br),

@@ -9,11 +9,8 @@ public func crossEntropyForward(_ lse: UnsafeMutablePointer<Float>, _ logits: Un
     for i in 0..<n {
         guard targets[i] >= 0 else { lse[i] = 0; continue }
         let row = logits + i * v
-        var m = -Float.infinity
-        for j in 0..<v { m = max(m, row[j]) }
-        var s: Float = 0
-        for j in 0..<v { s += fastExp(row[j] - m) }
-        let l = m + log(s)
+        let m = RowKernels.max(row, v, start: -.infinity)
+        let l = m + log(RowKernels.expShiftedTotal(row, v, shift: m))
         lse[i] = l
         total += Double(l - row[Int(targets[i])])
     }
@@ -27,8 +24,7 @@ public func crossEntropyBackward(_ logits: UnsafeMutablePointer<Float>, _ lse: U
     for i in 0..<n {
         let row = logits + i * v
         guard targets[i] >= 0 else { row.update(repeating: 0, count: v); continue }
-        let l = lse[i]
-        for j in 0..<v { row[j] = scale * fastExp(row[j] - l) }
+        RowKernels.expShifted(row, v, shift: lse[i], scale: scale)
         row[Int(targets[i])] -= scale
     }
 }

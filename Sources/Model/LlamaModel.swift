@@ -4,7 +4,8 @@ import Foundation
 public enum AttentionMode: String, Sendable, Codable, CaseIterable {
     /// Causal over the whole packed sequence, positions 0 ..< T (Together's recipe).
     case sequence
-    /// Causal within each document segment, positions restarting at every segment.
+    /// Causal within each document, positions restarting at every document: a document is a pack
+    /// segment, or in a few-shot source a group's header with the examples after it (`PackBatches.fill`).
     case document
 }
 

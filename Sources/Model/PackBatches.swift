@@ -25,6 +25,8 @@ public final class PackBatches {
     private let lossMask: Data
     private let segments: Data
     private let segmentIndex: Data
+    /// By manifest source index: whether the source is packed few-shot (its groups are spans).
+    private let fewShotSource: [Bool]
     private var order: [Int32]
     /// The samples with at least one target, in sample order.
     private var usable: [Int32]
@@ -46,6 +48,7 @@ public final class PackBatches {
             throw ConfigurationError(key: "sequences", "\(self.sequences) is empty or outside the pack's 0..<\(manifest.sequences)")
         }
         tokenWidth = reader.tokenWidth
+        fewShotSource = manifest.sources.map { $0.packing == Self.fewShotPacking }
         func map(_ name: String) throws -> Data {
             try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(name), options: .alwaysMapped)
         }
@@ -65,6 +68,9 @@ public final class PackBatches {
         order = usable
         shuffle()
     }
+
+    /// The manifest's `packing` of few-shot sources (Mixing's `Packing.fewShot`).
+    static let fewShotPacking = "few-shot"
 
     public var windowsPerSequence: Int { manifest.seqLen / context }
     /// Windows with at least one target.
@@ -117,7 +123,14 @@ public final class PackBatches {
 
     /// Writes `sample` into rows `row * context ..< (row + 1) * context` of `inputs`: tokens,
     /// targets (-1 where the target's loss mask is 0 and at the last row), positions (0 ..< context
-    /// in sequence mode; restarting at each segment in document mode) and each row's document start.
+    /// in sequence mode; restarting at each document in document mode) and each row's document start.
+    ///
+    /// A document is a span of the sequence's segments, cut to the window: one segment (a document
+    /// or a piece of one, padding), except in a few-shot source, where a group's header and the
+    /// examples after it (segments of the same `group`) are one span — the README's
+    /// `few_shot_spans`, so each example sees its task's definition and the examples before it.
+    /// Segments with a group in other sources (a `group_field` used only for decontamination) stay
+    /// one span each.
     public func fill(_ inputs: BatchInputs, row: Int, sample: Int, mode: AttentionMode) {
         let (s, offset) = location(sample)
         let base = s * manifest.seqLen + offset, r0 = row * context
@@ -134,12 +147,27 @@ public final class PackBatches {
             segments.withUnsafeBytes { seg in
                 let lo = Int(UInt64(littleEndian: index.loadUnaligned(fromByteOffset: s * 8, as: UInt64.self)))
                 let hi = Int(UInt64(littleEndian: index.loadUnaligned(fromByteOffset: (s + 1) * 8, as: UInt64.self)))
+                func field(_ k: Int, _ at: Int) -> UInt32 {
+                    UInt32(littleEndian: seg.loadUnaligned(fromByteOffset: k * PackFormat.segmentRecordSize + at, as: UInt32.self))
+                }
+                func half(_ k: Int, _ at: Int) -> UInt16 {
+                    UInt16(littleEndian: seg.loadUnaligned(fromByteOffset: k * PackFormat.segmentRecordSize + at, as: UInt16.self))
+                }
+                var spanStart = 0, previousGroup: Int32 = -1
                 for k in lo..<hi {
-                    let start = Int(UInt32(littleEndian: seg.loadUnaligned(fromByteOffset: k * PackFormat.segmentRecordSize, as: UInt32.self)))
-                    let length = Int(UInt32(littleEndian: seg.loadUnaligned(fromByteOffset: k * PackFormat.segmentRecordSize + 4, as: UInt32.self)))
+                    let start = Int(field(k, 0)), length = Int(field(k, 4)), group = Int32(bitPattern: field(k, 16))
+                    let source = Int(half(k, 20)), kind = half(k, PackFormat.segmentKindOffset)
+                    // A few-shot example continues the span of the segment before it when both belong to its group.
+                    let joins = kind == SegmentKind.document.rawValue && group >= 0 && group == previousGroup
+                        && source < fewShotSource.count && fewShotSource[source]
+                    if !joins { spanStart = start }
+                    previousGroup = group
                     let a = max(start, offset), b = min(start + length, offset + context)
                     guard a < b else { continue }
-                    for t in a..<b { inputs.documentStart[r0 + t - offset] = Int32(a - offset) }
+                    // Never after the segment's own first row, whatever the bytes say (a row's
+                    // document start must not follow the row).
+                    let first = Int32(min(max(spanStart, offset), a) - offset)
+                    for t in a..<b { inputs.documentStart[r0 + t - offset] = first }
                 }
             }
         }

@@ -5,9 +5,7 @@ public func rmsnormForward(_ out: UnsafeMutablePointer<Float>, _ rstd: UnsafeMut
                            rows n: Int, dim c: Int, eps: Float) {
     for i in 0..<n {
         let x = inp + i * c, o = out + i * c
-        var sum: Float = 0
-        for j in 0..<c { sum += x[j] * x[j] }
-        let r = 1 / (sum / Float(c) + eps).squareRoot()
+        let r = 1 / (RowKernels.dot(x, x, c) / Float(c) + eps).squareRoot()
         rstd[i] = r
         for j in 0..<c { o[j] = weight[j] * (x[j] * r) }
     }

@@ -156,4 +156,46 @@ import Testing
         #expect(worst < 2e-7, "worst relative error \(worst)")
         #expect(fastExp(-.infinity) == 0 && fastExp(-100) == 0 && fastExp(0) == 1)
     }
+
+    /// The 8-lane version gives each lane exactly the scalar result, across the range, at the
+    /// clamps and beyond them.
+    @Test func simdFastExpEqualsTheScalarOneBitForBit() {
+        var values: [Float] = [-.infinity, -1000, -87.5, -87, -86.99, 0, 1e-30, 87.99, 88, 88.5, 1000, .infinity]
+        var x: Float = -90
+        while x <= 90 { values.append(x); x += 0.00731 }
+        while values.count % 8 != 0 { values.append(0.5) }
+        var mismatches = 0
+        for i in stride(from: 0, to: values.count, by: 8) {
+            let lanes = fastExp(SIMD8<Float>(values[i..<(i + 8)]))
+            for j in 0..<8 where lanes[j].bitPattern != fastExp(values[i + j]).bitPattern { mismatches += 1 }
+        }
+        #expect(mismatches == 0, "\(mismatches) of \(values.count) values differ")
+    }
+
+    /// The row kernels against plain loops (values and sums to float rounding; exp as fastExp).
+    @Test func rowKernelsMatchPlainLoops() {
+        var rng = SplitMix64(seed: 5)
+        for n in [0, 1, 7, 8, 9, 31, 64, 2000] {
+            let a = (0..<n).map { _ in Float(rng.normal() * 3) }, b = (0..<n).map { _ in Float(rng.normal()) }
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    let m = RowKernels.max(pa.baseAddress!, n, start: -.infinity)
+                    #expect(m == (a.max() ?? -.infinity))
+                    let dot = RowKernels.dot(pa.baseAddress!, pb.baseAddress!, n)
+                    let want = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                    #expect(abs(Double(dot) - want) <= 1e-5 * (zip(a, b).reduce(0.0) { $0 + abs(Double($1.0 * $1.1)) } + 1))
+                    let total = RowKernels.expShiftedTotal(pa.baseAddress!, n, shift: 1.5)
+                    var row = a
+                    let sum = row.withUnsafeMutableBufferPointer { RowKernels.expShiftedSum($0.baseAddress!, n, shift: 1.5) }
+                    #expect(row == a.map { fastExp($0 - 1.5) })
+                    #expect(sum == total)
+                    let plain = a.reduce(0.0) { $0 + Double(fastExp($1 - 1.5)) }
+                    #expect(abs(Double(sum) - plain) <= 1e-6 * plain + 1e-30)
+                    row = a
+                    row.withUnsafeMutableBufferPointer { RowKernels.expShifted($0.baseAddress!, n, shift: 1.5, scale: 0.25) }
+                    #expect(row == a.map { 0.25 * fastExp($0 - 1.5) })
+                }
+            }
+        }
+    }
 }

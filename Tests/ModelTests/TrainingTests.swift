@@ -14,10 +14,21 @@ final class ModelFixturePacks: @unchecked Sendable {
     private let lock = NSLock()
 
     func pack(_ name: String) throws -> String {
+        try build(name, spec: TestEnvironment.repoRoot.appendingPathComponent("Mixtures/fixtures/\(name).yaml").path)
+    }
+
+    /// A mixture given as YAML text (absolute paths inside), built once under `name`.
+    func pack(yaml: String, name: String) throws -> String {
+        let path = root.appendingPathComponent("\(name).yaml")
+        try Data(yaml.utf8).write(to: path)
+        return try build(name, spec: path.path)
+    }
+
+    private func build(_ name: String, spec path: String) throws -> String {
         lock.lock()
         defer { lock.unlock() }
         if let dir = built[name] { return dir }
-        let spec = try MixtureSpec.load(path: TestEnvironment.repoRoot.appendingPathComponent("Mixtures/fixtures/\(name).yaml").path)
+        let spec = try MixtureSpec.load(path: path)
         let dir = root.appendingPathComponent(name).path
         _ = try MixtureBuild(spec: spec, options: .init(threads: 2, output: dir)).run()
         built[name] = dir
@@ -60,7 +71,8 @@ final class ModelFixturePacks: @unchecked Sendable {
     }
 
     /// Windows read from the pack agree with PackReader's arrays: tokens, targets where the next
-    /// token's loss mask is 1, and in document mode positions restarting at each segment.
+    /// token's loss mask is 1, and in document mode positions restarting at each document (a
+    /// few-shot group's header and examples are one; see `documentModeFollowsFewShotGroups`).
     @Test func packWindowsFollowTheLossMaskAndSegments() throws {
         let dir = try ModelFixturePacks.shared.pack("instruct-32k")
         let reader = try PackReader(directory: dir)
@@ -75,24 +87,127 @@ final class ModelFixturePacks: @unchecked Sendable {
         for sample in [0, 1, 9, windows - 1] {
             data.fill(model.inputs, row: 0, sample: sample, mode: .document)
             let s = sample / data.windowsPerSequence, offset = (sample % data.windowsPerSequence) * context
-            let tokens = reader.tokens(of: s), mask = reader.lossMask(of: s), segments = reader.segments(of: s)
-            var targets = 0
+            let tokens = reader.tokens(of: s), mask = reader.lossMask(of: s)
+            let starts = Self.expectedDocumentStarts(reader, sequence: s)
+            var targets = 0, wrong = 0
             for t in 0..<context {
                 #expect(model.inputs.tokens[t] == Int32(tokens[offset + t]))
                 let want: Int32 = t + 1 < context && mask[offset + t + 1] == 1 ? Int32(tokens[offset + t + 1]) : -1
                 #expect(model.inputs.targets[t] == want)
                 if want >= 0 { targets += 1 } else if t + 1 < context { sawMasked = true }
-                let segment = segments.last { Int($0.start) <= offset + t }!
-                let start = max(Int(segment.start), offset) - offset
-                #expect(model.inputs.positions[t] == Int32(t - start))
+                let start = max(starts[offset + t], offset) - offset
+                if model.inputs.positions[t] != Int32(t - start) || model.inputs.documentStart[t] != Int32(start) { wrong += 1 }
                 if t > 0 && start == t { sawRestart = true }
             }
+            #expect(wrong == 0, "sample \(sample): \(wrong) rows with another document start")
             #expect(data.targetCount(sample) == targets)
         }
         #expect(sawMasked && sawRestart)
         // Sequence mode: positions run 0 ..< context across documents.
         data.fill(model.inputs, row: 0, sample: 0, mode: .sequence)
         #expect((0..<context).allSatisfy { model.inputs.positions[$0] == Int32($0) })
+    }
+
+    /// Where each token's document starts (in sequence coordinates), from PackReader's segments,
+    /// stated header-first: in a few-shot source, a header and every example after it up to the
+    /// next header or padding are one document (the example's group must be the header's);
+    /// elsewhere each segment is its own.
+    static func expectedDocumentStarts(_ reader: PackReader, sequence s: Int) -> [Int] {
+        var starts = [Int](repeating: -1, count: reader.manifest.seqLen)
+        var header: Segment?
+        for segment in reader.segments(of: s) {
+            let fewShot = reader.manifest.sources[Int(segment.source)].packing == "few-shot"
+            var start = Int(segment.start)
+            switch segment.kind {
+            case .header: header = segment
+            case .padding: header = nil
+            case .document:
+                if fewShot, let h = header {
+                    #expect(h.group == segment.group, "sequence \(s): example of group \(segment.group) under header \(h.group)")
+                    start = Int(h.start)
+                }
+            }
+            for t in Int(segment.start)..<Int(segment.start + segment.length) { starts[t] = start }
+        }
+        return starts
+    }
+
+    /// Document mode on a few-shot pack: a group's header and the examples it heads are one
+    /// document (positions run on from the header across the examples; a window starting inside
+    /// the group starts its document at the window), while the same examples packed best-fit,
+    /// whose segments also carry a group (group_field), are one document each — also where two
+    /// of the same group are adjacent.
+    @Test func documentModeFollowsFewShotGroups() throws {
+        let root = TestEnvironment.repoRoot.path
+        let yaml = """
+            name: few-shot-groups
+            seed: 7
+            seq_len: 4096
+            min_doc_tokens: 0
+            tokenizer: \(root)/Fixtures/tokenizer/fixture-bpe.model
+            data_root: \(root)/Fixtures
+            budget: smallest-source
+            special_tokens: {bos: true, eos: true}
+            loss: completion-only
+            sources:
+              - name: ni_few_shot
+                paths: [natural_instructions]
+                packing: few-shot
+                group_field: meta.task_name
+                header: "{definition}\\n\\n"
+                template: "Input: {inputs}\\nOutput:"
+                completion: " {targets}\\n\\n"
+              - name: ni_best_fit
+                paths: [natural_instructions]
+                packing: best-fit
+                group_field: meta.task_name
+                template: "Input: {inputs}\\nOutput:"
+                completion: " {targets}\\n\\n"
+            """
+        let dir = try ModelFixturePacks.shared.pack(yaml: yaml, name: "few-shot-groups")
+        let reader = try PackReader(directory: dir)
+        let context = 1024
+        let data = try PackBatches(directory: dir, context: context, seed: 1)
+        let model = LlamaModel(config: try Self.tinyConfig, batch: 1, length: context)
+        var wrong = 0, joinedRows = 0, windowOpenedGroups = 0, adjacentSameGroup = 0, adjacentSameGroupRestarts = 0
+        for s in 0..<reader.count {
+            let segments = reader.segments(of: s), starts = Self.expectedDocumentStarts(reader, sequence: s)
+            let fewShot = reader.manifest.sources[Int(segments[0].source)].packing == "few-shot"
+            var segmentOf = [Segment](repeating: segments[0], count: reader.manifest.seqLen)
+            for segment in segments { for t in Int(segment.start)..<Int(segment.start + segment.length) { segmentOf[t] = segment } }
+            for w in 0..<data.windowsPerSequence {
+                data.fill(model.inputs, row: 0, sample: s * data.windowsPerSequence + w, mode: .document)
+                let offset = w * context
+                for t in 0..<context {
+                    let start = max(starts[offset + t], offset) - offset
+                    if model.inputs.documentStart[t] != Int32(start) || model.inputs.positions[t] != Int32(t - start) { wrong += 1 }
+                    let segment = segmentOf[offset + t]
+                    if fewShot && segment.kind == .document && start < max(Int(segment.start), offset) - offset { joinedRows += 1 }
+                }
+                // A group that began before the window: its next example inside the window continues
+                // the document opened at the window's first row.
+                if fewShot && w > 0 && starts[offset] < offset,
+                   let next = segments.first(where: { Int($0.start) > offset && Int($0.start) < offset + context }),
+                   next.kind == .document, starts[Int(next.start)] == starts[offset] {
+                    windowOpenedGroups += 1
+                    if model.inputs.documentStart[Int(next.start) - offset] != 0 { wrong += 1 }
+                }
+            }
+            if !fewShot {
+                for (a, b) in zip(segments, segments.dropFirst())
+                where b.kind == .document && a.group >= 0 && a.group == b.group && Int(b.start) % context != 0 {
+                    let t = Int(b.start)
+                    data.fill(model.inputs, row: 0, sample: s * data.windowsPerSequence + t / context, mode: .document)
+                    adjacentSameGroup += 1
+                    if model.inputs.positions[t % context] == 0 && model.inputs.positions[t % context - 1] > 0 { adjacentSameGroupRestarts += 1 }
+                }
+            }
+        }
+        #expect(wrong == 0, "\(wrong) rows with another document start")
+        #expect(joinedRows > 10_000, "few-shot example rows whose document opens at their header: \(joinedRows)")
+        #expect(windowOpenedGroups > 0, "no window starts inside a few-shot group")
+        #expect(adjacentSameGroup > 10 && adjacentSameGroupRestarts == adjacentSameGroup,
+                "best-fit documents after one of their group: \(adjacentSameGroup), restarting: \(adjacentSameGroupRestarts)")
     }
 
     func options(steps: Int, attention: AttentionMode = .sequence) -> TrainingOptions {

@@ -3,11 +3,13 @@
 LongMix (`longmix train`) against PyTorch CPU training of transformers' LlamaForCausalLM (SDPA
 attention, AdamW), on the same pack windows. Reports median tokens/s over the steps after the
 first, LongMix's achieved GFLOPS (model FLOPs: 6 per matrix parameter per token + 6 * layers *
-hidden * T) against cblas_sgemm's 1024^3 rate measured in the same longmix process, and
+hidden * T) against cblas_sgemm's 1024^3 rate timed in the same longmix process after each step
+(the median of the per-step ratios, so a busy machine slows both sides of each ratio), and
 (--memory) the peak RSS of one 32K-token forward+backward of a model with --recompute.
 
-Needs torch + transformers (LONGMIX_TORCH_PYTHON or /work/venv-torch); take the benchmark lock:
-    flock /tmp/longmix-bench.lock /work/venv-torch/bin/python scripts/bench/bench_train.py --memory
+Run it with a Python that has torch + transformers (without them it prints SKIPPED), holding the
+benchmark lock:
+    flock /tmp/longmix-bench.lock "$LONGMIX_TORCH_PYTHON" scripts/bench/bench_train.py --memory
 """
 import argparse, json, os, re, statistics, subprocess, sys, tempfile, time
 
@@ -38,10 +40,16 @@ out = os.path.join(work, "longmix")
 run = subprocess.run([args.longmix, "train", "--pack", args.pack, "--model", args.model, "--steps", str(args.steps),
                       "--context", str(args.context), "--batch", "1", "--threads", str(args.threads), "--lr", "1e-3",
                       "--quiet", "--measure-sgemm", "--output", out], check=True, capture_output=True, text=True)
-peak = float(re.search(r"sgemm peak: ([0-9.]+) GFLOPS", run.stderr).group(1))
+# sgemm 1024^3 is timed before the first step and after every step (outside the steps' times), so
+# each step's GFLOPS is set against the peak measured right after it on the same (shared) machine.
+peaks = {int(m.group(1) or 0): float(m.group(2))
+         for m in re.finditer(r"sgemm peak(?: after step (\d+))?: ([0-9.]+) GFLOPS", run.stderr)}
 log = [json.loads(l) for l in open(os.path.join(out, "train.jsonl"))]
-lm_tps = statistics.median(r["tokens_per_second"] for r in log[1:])
-lm_gflops = statistics.median(r["gflops"] for r in log[1:])
+timed = log[1:]  # the first step warms caches and page tables
+lm_tps = statistics.median(r["tokens_per_second"] for r in timed)
+lm_gflops = statistics.median(r["gflops"] for r in timed)
+peak = statistics.median(peaks[r["step"]] for r in timed)
+ratio = statistics.median(r["gflops"] / peaks[r["step"]] for r in timed)
 flops_per_token = lm_gflops * 1e9 / lm_tps
 
 # PyTorch on the same windows (the pack's first sequences, windows in order)
@@ -71,8 +79,10 @@ pt_tps = args.context / statistics.median(times[1:])
 
 print(f"model {args.model} ({sum(p.numel() for p in model.parameters())} parameters), context {args.context}, "
       f"batch 1, {args.threads} threads, {args.steps} steps (median of steps 2..{args.steps}); machine shared with other jobs")
-print(f"LongMix   {lm_tps:9.0f} tokens/s   {lm_gflops:6.1f} GFLOPS achieved = {100 * lm_gflops / peak:.0f}% of "
-      f"cblas_sgemm peak {peak:.1f} GFLOPS (1024^3, same process)")
+print(f"LongMix   {lm_tps:9.0f} tokens/s   {lm_gflops:6.1f} GFLOPS achieved; cblas_sgemm peak {peak:.1f} GFLOPS "
+      f"(1024^3, same process, median of the timings after each step); median per-step ratio {100 * ratio:.0f}% of peak")
+print("  per step (tokens/s, GFLOPS, sgemm peak after it): "
+      + ", ".join(f"{r['tokens_per_second']:.0f}/{r['gflops']:.1f}/{peaks[r['step']]:.1f}" for r in log))
 print(f"PyTorch   {pt_tps:9.0f} tokens/s   {pt_tps * flops_per_token / 1e9:6.1f} GFLOPS by the same FLOP count "
       f"(torch {torch.__version__}, LlamaForCausalLM, SDPA, AdamW)")
 print(f"ratio LongMix / PyTorch: {lm_tps / pt_tps:.2f}x")
