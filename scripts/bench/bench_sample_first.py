@@ -78,7 +78,8 @@ def build(longmix, base, exact, threads):
 
     def poll():
         while not done.is_set():
-            for work in glob.glob(os.path.join(out, ".pack.work-*")):
+            # The stages' parts live in <staging>/.work (staging: .pack.partial-<host>-<pid>).
+            for work in glob.glob(os.path.join(out, ".pack.partial-*", ".work")):
                 peak[0] = max(peak[0], disk_usage(work))
             time.sleep(0.02)
 
