@@ -23,8 +23,11 @@ struct CandidateSet {
 
     init(budget: Int) { self.budget = budget }
 
+    /// Whether `offer` would take a document of this key (the count pass decodes only those).
+    func accepts(_ key: UInt64) -> Bool { budget > 0 && (limit.map { key < $0 } ?? true) }
+
     mutating func offer(_ document: Document, key: UInt64, shard: Int) {
-        guard budget > 0, limit.map({ key < $0 }) ?? true else { return }
+        guard accepts(key) else { return }
         var low = 0, high = items.count
         while low < high {
             let mid = (low + high) / 2

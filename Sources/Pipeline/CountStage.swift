@@ -6,10 +6,14 @@ import Tokenization
 
 /// One sampled document of the counting pass: its text bytes and the stream tokens it offers
 /// after the per-document filters (0 when dropped; group drops are applied when the plan is made).
+///
+/// The sample is the bottom-k of documents by their own key, `hash(seed, source, id)`, for
+/// few-shot sources too (whose selection keys are their groups'): a sample of whole groups of
+/// smallest key would be a cluster sample of a few groups, whose examples are alike, and its
+/// error bound computed as for independent documents would understate the real error.
 public struct SampleDocument: Sendable, Codable, Equatable {
+    /// The document's own key (the sampling order).
     public var key: UInt64
-    /// The order among equal keys (`SelectionKey.keys`: few-shot documents share their group's key).
-    public var within: UInt64
     public var bytes: Int
     public var tokens: Int
     public var group: String?
@@ -63,7 +67,7 @@ public struct SourceCount: Sendable, Codable {
         reading.add(o.reading)
         documents += o.documents
         textBytes += o.textBytes
-        sample = Array((sample + o.sample).sorted { ($0.key, $0.within, $0.bytes) < ($1.key, $1.within, $1.bytes) }.prefix(sampleSize))
+        sample = Array((sample + o.sample).sorted { ($0.key, $0.bytes) < ($1.key, $1.bytes) }.prefix(sampleSize))
         dirtyGroups = Array(Set(dirtyGroups).union(o.dirtyGroups)).sorted()
         var first: [String: GroupHeader] = [:]
         for h in headers + o.headers {
@@ -72,6 +76,26 @@ public struct SourceCount: Sendable, Codable {
         }
         headers = first.values.sorted { $0.group < $1.group }
         errors = Array((errors + o.errors).prefix(20))
+    }
+}
+
+/// Per source, the outcome of its reading, set by the worker that read it.
+private final class SourceReads: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<(SourceCount, [CountStage.SampledDocument]), Error>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func set(_ s: Int, _ result: Result<(SourceCount, [CountStage.SampledDocument]), Error>) {
+        lock.lock()
+        defer { lock.unlock() }
+        results[s] = result
+    }
+
+    func get(_ s: Int) throws -> (SourceCount, [CountStage.SampledDocument]) {
+        lock.lock()
+        defer { lock.unlock() }
+        return try results[s]!.get()
     }
 }
 
@@ -110,19 +134,60 @@ final class CountStage {
     }
 
     /// Counts `task`'s shards; writes candidate files `<prefix>s<s>.candidates` when `candidatePrefix` is set.
+    ///
+    /// Sources read on the fast path (no scanning) are read concurrently, up to one per worker
+    /// (each has its own decompression thread, so reading uses the cores while the work per
+    /// byte is small); sources whose members are all scanned use every worker and are read one
+    /// at a time. Samples are tokenized afterwards, source by source. The counts do not depend
+    /// on the order: each source's reading is independent, and a failure is reported for the
+    /// first failing source in mixture order, as a sequential pass would.
     func run(task: BuildTask, candidatePrefix: String? = nil) throws -> CountPart {
-        var sources: [SourceCount] = []
         let files = spec.sources.indices.flatMap { layout.shards(of: $0, for: task).map(\.path) }
         progress?.stage("count \(spec.name) (\(task))", totalBytes: ShardPaths.totalBytes(files))
-        for s in spec.sources.indices { sources.append(try count(source: s, task: task, candidatePrefix: candidatePrefix)) }
+        let reads = SourceReads(count: spec.sources.count)
+        let scanning = spec.sources.indices.filter { decontamination?.dropsWholeGroups(spec.sources[$0]) ?? false }
+        let concurrent = spec.sources.indices.filter { !scanning.contains($0) }
+        let workers = max(1, min(processors.count, concurrent.count))
+        let next = ClaimCounter()
+        // Each worker reads its own sources; the stage's state is only read.
+        let stage = UnsafeSendableBox(self)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let i = next.claim(below: concurrent.count) {
+                let s = concurrent[i]
+                reads.set(s, Result { try stage.value.read(source: s, task: task, candidatePrefix: candidatePrefix) })
+            }
+        }
+        for s in scanning { reads.set(s, Result { try read(source: s, task: task, candidatePrefix: candidatePrefix) }) }
+        var sources: [SourceCount] = []
+        for s in spec.sources.indices {
+            let (count, sample) = try reads.get(s)
+            sources.append(tokenizeSample(sample, of: s, into: count))
+        }
         return CountPart(task: task.index, taskCount: task.count, sources: sources)
     }
 
-    private func count(source s: Int, task: BuildTask, candidatePrefix: String?) throws -> SourceCount {
+    typealias SampledDocument = (key: UInt64, document: Document)
+
+    /// Tokenizes a source's sample (every worker) into its count.
+    private func tokenizeSample(_ sample: [SampledDocument], of s: Int, into count: SourceCount) -> SourceCount {
+        let source = spec.sources[s]
+        var result = count
+        for processor in processors { processor.addBOS = spec.addBOS && source.packing != .fewShot }
+        let processed = orderedParallelMap(sample, states: processors) { $1.process($0.document) }
+        result.sample = zip(sample, processed).map { entry, p in
+            let tokens = p.items.filter { $0.stream.count >= source.minDocumentTokens }.reduce(0) { $0 + $1.stream.count }
+            return SampleDocument(key: entry.key, bytes: entry.document.text.count, tokens: tokens, group: entry.document.group)
+        }
+        return result
+    }
+
+    /// Reads one source's shards of `task`: its count (sample not yet tokenized) and its
+    /// bottom-k sample documents.
+    private func read(source s: Int, task: BuildTask, candidatePrefix: String?) throws -> (SourceCount, [SampledDocument]) {
         let source = spec.sources[s]
         let shards = layout.shards(of: s, for: task)
         var result = SourceCount()
-        guard !shards.isEmpty else { return result }
+        guard !shards.isEmpty else { return (result, []) }
         let numbers = Dictionary(uniqueKeysWithValues: shards.map { ($0.path, $0.number) })
         var options = source.reader
         options.skipBadRecords = skipBadRecords
@@ -133,36 +198,61 @@ final class CountStage {
         var dirty = Set<String>()
         var seenGroups = Set<String>()
         // Bottom-k by key: kept sorted, at most sampleSize.
-        var sample: [(key: UInt64, within: UInt64, document: Document)] = []
+        var sample: [SampledDocument] = []
         var candidates = CandidateSet(budget: candidatePrefix == nil ? 0 : candidateBudgets[s])
-        let batches = DocumentBatches(reader: reader)
-        defer { batches.cancel() }
-        while let batch = try batches.next() {
-            if scanGroups, let scanner = decontamination?.scanner {
+        func keys(_ id: String, _ group: String?) -> (key: UInt64, within: UInt64) {
+            SelectionKey.keys(seed: spec.seed, source: source, id: id, group: group)
+        }
+        /// The sampling key: the document's own (`within` for few-shot documents of a group).
+        func sampleKey(_ k: (key: UInt64, within: UInt64), _ group: String?) -> UInt64 { fewShot && group != nil ? k.within : k.key }
+        func sampled(_ key: UInt64) -> Bool { sample.count < sampleSize || key < sample[sample.count - 1].key }
+        /// Whether the sample or the candidates take a document of these keys.
+        func wanted(_ k: (key: UInt64, within: UInt64), _ group: String?) -> Bool {
+            sampled(sampleKey(k, group)) || candidates.accepts(k.key)
+        }
+        /// Counts one document; `document` is the whole document when `wanted` (only those are decoded).
+        func add(id: String, group: String?, textBytes: Int, location: RecordLocation, header: [UInt8]?,
+                 document: Document?) throws {
+            result.documents += 1
+            result.textBytes += textBytes
+            let shard = numbers[location.file] ?? 0
+            if fewShot, let group, seenGroups.insert(group).inserted {
+                var groupHeader = GroupHeader(group: group, shard: shard, line: location.line,
+                                              text: String(decoding: header ?? [], as: UTF8.self))
+                if let d = decontamination, let header {
+                    try scanHeader(header, source: source.name, group: group, location: location, into: &groupHeader, with: d)
+                }
+                result.headers.append(groupHeader)
+            }
+            let k = keys(id, group)
+            guard wanted(k, group) else { return }
+            guard let document else { preconditionFailure("a wanted document comes whole") }
+            candidates.offer(document, key: k.key, shard: shard)
+            let own = sampleKey(k, group)
+            if sampled(own) {
+                let at = sample.firstIndex { $0.key > own } ?? sample.count
+                sample.insert((own, document), at: at)
+                if sample.count > sampleSize { sample.removeLast() }
+            }
+        }
+        if scanGroups, let scanner = decontamination?.scanner {
+            // Every member is scanned: whole documents, read a batch ahead of the scanning workers.
+            let batches = DocumentBatches(reader: reader)
+            defer { batches.cancel() }
+            while let batch = try batches.next() {
                 let scans = orderedParallelMap(batch, states: processors) { document, _ in scanner.scan(document) }
-                for (document, scan) in zip(batch, scans) where !scan.hits.isEmpty {
-                    if let group = document.group { dirty.insert(group) }
+                for (document, scan) in zip(batch, scans) {
+                    if !scan.hits.isEmpty, let group = document.group { dirty.insert(group) }
+                    try add(id: document.id, group: document.group, textBytes: document.text.count, location: document.location,
+                            header: document.header, document: document)
                 }
             }
-            for document in batch {
-                result.documents += 1
-                result.textBytes += document.text.count
-                if fewShot, let group = document.group, seenGroups.insert(group).inserted {
-                    var header = GroupHeader(group: group, shard: numbers[document.location.file] ?? 0,
-                                             line: document.location.line,
-                                             text: String(decoding: document.header ?? [], as: UTF8.self))
-                    if let d = decontamination, let text = document.header {
-                        try scanHeader(text, of: document, into: &header, with: d)
-                    }
-                    result.headers.append(header)
-                }
-                let (key, within) = SelectionKey.keys(seed: spec.seed, source: source, id: document.id, group: document.group)
-                candidates.offer(document, key: key, shard: numbers[document.location.file] ?? 0)
-                if sample.count < sampleSize || (key, within) < (sample[sample.count - 1].key, sample[sample.count - 1].within) {
-                    let at = sample.firstIndex { ($0.key, $0.within) > (key, within) } ?? sample.count
-                    sample.insert((key, within, document), at: at)
-                    if sample.count > sampleSize { sample.removeLast() }
-                }
+        } else {
+            // The fast path: records are validated and measured, and only the sampled and
+            // candidate documents are decoded whole.
+            while let summary = try reader.nextSummary(wholeIf: { wanted(keys($0, $1), $1) }) {
+                try add(id: summary.id, group: summary.group, textBytes: summary.textBytes, location: summary.location,
+                        header: summary.header, document: summary.document)
             }
         }
         result.reading = reader.counts
@@ -173,25 +263,19 @@ final class CountStage {
             result.hasCandidates = true
             result.candidateLimit = candidates.limit
         }
-        for processor in processors { processor.addBOS = spec.addBOS && !fewShot }
-        let processed = orderedParallelMap(sample, states: processors) { $1.process($0.document) }
-        result.sample = zip(sample, processed).map { entry, p in
-            let tokens = p.items.filter { $0.stream.count >= source.minDocumentTokens }.reduce(0) { $0 + $1.stream.count }
-            return SampleDocument(key: entry.key, within: entry.within, bytes: entry.document.text.count, tokens: tokens, group: entry.document.group)
-        }
-        return result
+        return (result, sample)
     }
 
     /// Scans a group's header as an example's text would be; any hit under a dropping protocol
     /// marks the group. Report rows name the header as document `header:<group>` at the line of
     /// the group's first member.
-    private func scanHeader(_ text: [UInt8], of member: Document, into header: inout GroupHeader,
+    private func scanHeader(_ text: [UInt8], source: String, group: String, location: RecordLocation, into header: inout GroupHeader,
                             with d: DecontaminationContext) throws {
         let scan = d.scanner.scanHeader(text)
         guard !scan.hits.isEmpty else { return }
         if case .drop = scan.verdict { header.contaminated = true }
-        let document = Document(id: "header:\(header.group)", source: member.source, text: text, group: header.group,
-                                location: member.location)
+        let document = Document(id: "header:\(header.group)", source: source, text: text, group: group,
+                                location: location)
         header.report = try d.reportLines(document, scan).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -78,14 +78,19 @@ public final class MixtureBuild {
         public var sampleSize: Int
         /// Text bytes of candidate documents a count task keeps per source on top of 16 per target token.
         public var candidateFloor: Int
+        /// Text bytes of candidate documents per source (shared among count tasks) when the targets
+        /// are unknown before counting (`smallest-source`).
+        public var candidatesWithoutTarget: Int
         /// Whether the mixture's test sets may be imported into its index first (a build in one
         /// process), or must be there already (`.never`: the tasks of a distributed build).
         public var testSets: TestSetImport = .ifMissing
 
         public init(threads: Int = 1, output: String? = nil, megatronDirectory: String? = nil, skipBadRecords: Bool = false,
                     progress: ProgressMeter? = nil, exact: Bool = false, buildDirectory: String? = nil,
-                    tuning: SamplingPlan.Tuning = .init(), sampleSize: Int = 256, candidateFloor: Int = 4 << 20) {
+                    tuning: SamplingPlan.Tuning = .init(), sampleSize: Int = 256, candidateFloor: Int = 4 << 20,
+                    candidatesWithoutTarget: Int = 64 << 20) {
             self.candidateFloor = candidateFloor
+            self.candidatesWithoutTarget = candidatesWithoutTarget
             self.threads = threads
             self.output = output
             self.megatronDirectory = megatronDirectory
@@ -156,12 +161,19 @@ public final class MixtureBuild {
     }
 
     /// Text bytes of candidate documents a count task keeps per source, so the tokenize stage can
-    /// skip reading the shards again: 16 bytes per target token (text is about 3-4 bytes a token;
-    /// the rest is margin for the length filter), shared among tasks, plus `candidateFloor`. Only when the
-    /// targets are known before counting (a token budget) and a threshold will be used.
+    /// skip reading the shards again: under a token budget 16 bytes per target token (text is
+    /// about 3-4 bytes a token; the rest is margin for the length filter), shared among tasks,
+    /// plus `candidateFloor`; under `smallest-source`, whose targets are known only after counting,
+    /// `candidatesWithoutTarget` shared among tasks plus `candidateFloor` (the documents of
+    /// smallest keys: a source whose threshold stays below the candidates' limit, or which fits
+    /// whole, is not read again). None for exact builds and cutting protocols (every document is
+    /// tokenized from the shards).
     private func candidateBudgets(taskCount: Int) -> [Int] {
-        guard !options.exact, !(decontamination?.cutsDocuments ?? false), case .tokens = spec.budget else {
+        guard !options.exact, !(decontamination?.cutsDocuments ?? false) else {
             return Array(repeating: 0, count: spec.sources.count)
+        }
+        guard case .tokens = spec.budget else {
+            return Array(repeating: options.candidatesWithoutTarget / taskCount + options.candidateFloor, count: spec.sources.count)
         }
         let supplies = spec.sources.map { SourceSupply(name: $0.name, weight: $0.weight, tokens: 1 << 50, packing: $0.packing) }
         guard let targets = try? MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen) else {

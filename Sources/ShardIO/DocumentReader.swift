@@ -74,6 +74,32 @@ public struct ReadCounts: Sendable, Equatable, Codable {
     }
 }
 
+/// What `DocumentReader.nextSummary()` tells of a document without decoding its text.
+public struct DocumentSummary: Sendable {
+    public var id: String
+    public var group: String?
+    /// UTF-8 bytes of the document's text (completion included): `Document.text.count`.
+    public var textBytes: Int
+    public var location: RecordLocation
+    public var header: [UInt8]?
+    /// The whole document, when the caller asked for it.
+    public var document: Document?
+
+    init(id: String, group: String?, textBytes: Int, location: RecordLocation, header: [UInt8]?, document: Document?) {
+        self.id = id
+        self.group = group
+        self.textBytes = textBytes
+        self.location = location
+        self.header = header
+        self.document = document
+    }
+
+    init(_ document: Document) {
+        self.init(id: document.id, group: document.group, textBytes: document.text.count, location: document.location,
+                  header: document.header, document: document)
+    }
+}
+
 /// Streams the documents of one source's shards, in shard order then line order.
 ///
 /// Contract: memory is bounded by one line plus the decompressor's buffers, whatever the shard
@@ -103,6 +129,9 @@ public final class DocumentReader {
     // Indices into extractor.paths.
     private let idSlot: Int?
     private let groupSlot: Int?
+    /// Paths read only into the text (text and completion selectors): `nextSummary` measures
+    /// them instead of decoding them.
+    private let measuredFields: UInt64
 
     public init(paths: [String], source: String, options: ReaderOptions) {
         self.paths = paths
@@ -123,10 +152,63 @@ public final class DocumentReader {
         idSlot = slot(options.idField)
         groupSlot = slot(options.groupField)
         extractor = FieldExtractor(paths: fieldPaths)
+        let decoded = Set((options.header?.fieldPaths ?? []) + [options.idField, options.groupField].compactMap { $0 })
+        measuredFields = fieldPaths.indices.reduce(UInt64(0)) { mask, i in
+            decoded.contains(fieldPaths[i]) ? mask : mask | 1 << UInt64(i)
+        }
     }
 
     /// The next document, or nil when every shard has been read.
     public func next() throws -> Document? {
+        while let (line, location) = try nextRecordLine() {
+            do {
+                let document = try makeDocument(line, location: location)
+                counts.documents += 1
+                counts.textBytes += document.text.count
+                return document
+            } catch let error as InputError {
+                try handle(error)
+            }
+        }
+        return nil
+    }
+
+    /// The next document's summary, or nil when every shard has been read: the fast path of a
+    /// pass that needs each document's id, group, header and text size, and the text itself of
+    /// only a few: those for which `wholeIf(id, group)` is true come with `document` set.
+    ///
+    /// Contract: the same records are accepted and rejected, for the same reasons and with the
+    /// same errors, and the same counts are kept (`textBytes` included) as by `next()`; a text
+    /// not asked for is validated but not decoded. When the id and group are known before
+    /// parsing (default ids, no group field) `wholeIf` is asked first and a wanted record is
+    /// parsed once; otherwise it is asked after a measuring parse, and a wanted record is parsed
+    /// again, whole.
+    public func nextSummary(wholeIf wanted: (String, String?) -> Bool) throws -> DocumentSummary? {
+        while let (line, location) = try nextRecordLine() {
+            do {
+                var summary: DocumentSummary
+                if idSlot == nil && groupSlot == nil && wanted(defaultID(location), nil) {
+                    let document = try makeDocument(line, location: location)
+                    summary = DocumentSummary(document)
+                } else {
+                    summary = try makeSummary(line, location: location)
+                    if (idSlot != nil || groupSlot != nil) && wanted(summary.id, summary.group) {
+                        summary.document = try makeDocument(line, location: location)
+                    }
+                }
+                counts.documents += 1
+                counts.textBytes += summary.textBytes
+                return summary
+            } catch let error as InputError {
+                try handle(error)
+            }
+        }
+        return nil
+    }
+
+    /// The next record's line and location: blank lines counted and passed over, unreadable
+    /// files and over-long lines handled (counted, or thrown in strict mode); nil at the end.
+    private func nextRecordLine() throws -> (UnsafeBufferPointer<UInt8>, RecordLocation)? {
         while true {
             guard let lines else {
                 guard try openNextFile() else { return nil }
@@ -158,15 +240,7 @@ public final class DocumentReader {
             }
             counts.records += 1
             recordsInFile += 1
-            let location = RecordLocation(file: lines.path, line: lines.lineNumber)
-            do {
-                let document = try makeDocument(line, location: location)
-                counts.documents += 1
-                counts.textBytes += document.text.count
-                return document
-            } catch let error as InputError {
-                try handle(error)
-            }
+            return (line, RecordLocation(file: lines.path, line: lines.lineNumber))
         }
     }
 
@@ -208,12 +282,7 @@ public final class DocumentReader {
     }
 
     private func makeDocument(_ line: UnsafeBufferPointer<UInt8>, location: RecordLocation) throws -> Document {
-        do {
-            try extractor.extract(line, into: &values)
-        } catch {
-            throw InputError(location: location, reason: error.reason,
-                             message: "\(error.message) at column \(error.offset + 1)")
-        }
+        try extract(line, location: location, measuring: 0)
         text.removeAll(keepingCapacity: true)
         if options.text.parts.count == 1, case .field = options.text.parts[0], case .string(let bytes)? = values[0] {
             text = bytes  // the common single-field case: no copy
@@ -236,6 +305,31 @@ public final class DocumentReader {
                         completionStart: completionStart, header: header)
     }
 
+    /// The summary of a record: extracted with the text-only fields measured, not decoded; the
+    /// checks of `makeDocument` in the same order.
+    private func makeSummary(_ line: UnsafeBufferPointer<UInt8>, location: RecordLocation) throws -> DocumentSummary {
+        try extract(line, location: location, measuring: measuredFields)
+        var textBytes = try measure(options.text, location: location)
+        if let completion = options.completion { textBytes += try measure(completion, location: location) }
+        var header: [UInt8]?
+        if let selector = options.header {
+            var bytes: [UInt8] = []
+            try render(selector, into: &bytes, location: location)
+            header = bytes
+        }
+        let (id, group) = try identity(location: location)
+        return DocumentSummary(id: id, group: group, textBytes: textBytes, location: location, header: header, document: nil)
+    }
+
+    private func extract(_ line: UnsafeBufferPointer<UInt8>, location: RecordLocation, measuring: UInt64) throws {
+        do {
+            try extractor.extract(line, into: &values, measuring: measuring)
+        } catch {
+            throw InputError(location: location, reason: error.reason,
+                             message: "\(error.message) at column \(error.offset + 1)")
+        }
+    }
+
     /// Appends the text `selector` makes of the current record (literals and string fields).
     private func render(_ selector: TextSelector, into text: inout [UInt8], location: RecordLocation) throws {
         for part in selector.parts {
@@ -244,20 +338,43 @@ public final class DocumentReader {
                 text.append(contentsOf: bytes)
             case .field(let path):
                 let i = extractor.paths.firstIndex(of: path)!
+                guard case .string(let bytes)? = values[i] else { throw notAString(path, values[i], location: location) }
+                text.append(contentsOf: bytes)
+            }
+        }
+    }
+
+    /// The UTF-8 length of the text `selector` makes of the current record; the errors of `render`.
+    private func measure(_ selector: TextSelector, location: RecordLocation) throws -> Int {
+        var length = 0
+        for part in selector.parts {
+            switch part {
+            case .literal(let bytes):
+                length += bytes.count
+            case .field(let path):
+                let i = extractor.paths.firstIndex(of: path)!
                 switch values[i] {
-                case .string(let bytes)?:
-                    text.append(contentsOf: bytes)
-                case nil:
-                    throw InputError(location: location, field: path.description, reason: .missingField,
-                                     message: "the record has no such field")
-                case .number?:
-                    throw InputError(location: location, field: path.description, reason: .nonStringField,
-                                     message: "expected a string, found a number")
-                case .other(let kind)?:
-                    throw InputError(location: location, field: path.description, reason: .nonStringField,
-                                     message: "expected a string, found \(kind == "array" || kind == "object" ? "an" : "a") \(kind)")
+                case .string(let bytes)?: length += bytes.count
+                case .measuredString(let n)?: length += n
+                default: throw notAString(path, values[i], location: location)
                 }
             }
+        }
+        return length
+    }
+
+    /// The error for a template field that is absent or not a string.
+    private func notAString(_ path: FieldPath, _ value: FieldValue?, location: RecordLocation) -> InputError {
+        switch value {
+        case nil:
+            InputError(location: location, field: path.description, reason: .missingField, message: "the record has no such field")
+        case .number?:
+            InputError(location: location, field: path.description, reason: .nonStringField, message: "expected a string, found a number")
+        case .other(let kind)?:
+            InputError(location: location, field: path.description, reason: .nonStringField,
+                       message: "expected a string, found \(kind == "array" || kind == "object" ? "an" : "a") \(kind)")
+        case .string?, .measuredString?:
+            preconditionFailure("a string is not an error")
         }
     }
 
@@ -267,11 +384,14 @@ public final class DocumentReader {
         if let idSlot {
             id = try scalarText(idSlot, location: location)
         } else {
-            id = "\(names[fileIndex]):\(location.line)"
+            id = defaultID(location)
         }
         let group = try groupSlot.map { try scalarText($0, location: location) }
         return (id, group)
     }
+
+    /// The id of a record of a source without an id field: shard name and line.
+    private func defaultID(_ location: RecordLocation) -> String { "\(names[fileIndex]):\(location.line)" }
 
     /// An id or group value: a string or a number, as text.
     private func scalarText(_ slot: Int, location: RecordLocation) throws -> String {
@@ -279,6 +399,8 @@ public final class DocumentReader {
         switch values[slot] {
         case .string(let bytes)?, .number(let bytes)?:
             return String(decoding: bytes, as: UTF8.self)
+        case .measuredString?:
+            preconditionFailure("id and group fields are always decoded")
         case nil:
             throw InputError(location: location, field: field, reason: .missingField, message: "the record has no such field")
         case .other(let kind)?:

@@ -17,6 +17,9 @@ public enum FieldValue: Sendable, Equatable {
     case number([UInt8])
     /// Anything else: `null`, `boolean`, `array` or `object`.
     case other(kind: String)
+    /// A string that was validated (grammar, escapes, UTF-8) but not decoded, with the length of
+    /// its UTF-8 decoding: what a path in `extract`'s `measuring` set yields for a string.
+    case measuredString(length: Int)
 }
 
 /// Pulls a few fields out of a JSON object record in one validating pass, decoding only the
@@ -34,8 +37,12 @@ public struct FieldExtractor: Sendable {
         self.paths = paths
     }
 
-    /// Extracts `paths` from `line`; `values[i]` is nil when path i is absent.
-    public func extract(_ line: UnsafeBufferPointer<UInt8>, into values: inout [FieldValue?]) throws(JSONSyntaxError) {
+    /// Extracts `paths` from `line`; `values[i]` is nil when path i is absent. Paths whose bit is
+    /// set in `measuring` (bit i for path i) yield `.measuredString(length:)` for a string instead
+    /// of its bytes: the same checks, the same errors, no copy (for a pass that needs a text's
+    /// size but not the text).
+    public func extract(_ line: UnsafeBufferPointer<UInt8>, into values: inout [FieldValue?],
+                        measuring: UInt64 = 0) throws(JSONSyntaxError) {
         values.removeAll(keepingCapacity: true)
         values.append(contentsOf: repeatElement(nil, count: paths.count))
         var scanner = JSONScanner(line)
@@ -44,11 +51,11 @@ public struct FieldExtractor: Sendable {
             throw scanner.fail("the record is not a JSON object (found \(scanner.describeByte(at: scanner.pos)))")
         }
         let all: UInt64 = paths.count == 64 ? ~0 : (1 << UInt64(paths.count)) - 1
-        try walkObject(&scanner, depth: 0, level: 0, alive: all, values: &values)
+        try walkObject(&scanner, depth: 0, level: 0, alive: all, measuring: measuring, values: &values)
         try scanner.expectEnd()
     }
 
-    private func walkObject(_ s: inout JSONScanner, depth: Int, level: Int, alive: UInt64,
+    private func walkObject(_ s: inout JSONScanner, depth: Int, level: Int, alive: UInt64, measuring: UInt64,
                             values: inout [FieldValue?]) throws(JSONSyntaxError) {
         guard depth <= JSONScanner.maxDepth else { throw s.fail("nesting deeper than \(JSONScanner.maxDepth)") }
         s.pos += 1  // '{'
@@ -77,12 +84,14 @@ public struct FieldExtractor: Sendable {
                     if components.count == level + 1 { leaf = i } else { children |= 1 << UInt64(i) }
                 }
             }
-            if leaf >= 0 {
+            if leaf >= 0 && measuring & (1 << UInt64(leaf)) != 0 && s.peek() == UInt8(ascii: "\"") {
+                values[leaf] = .measuredString(length: try s.scanString(writingTo: nil))
+            } else if leaf >= 0 {
                 values[leaf] = try capture(&s, depth: depth + 1)
                 // The same value may also be the parent of longer paths: re-walking is not
                 // possible after capture, so those stay absent (documented above).
             } else if children != 0 && s.peek() == UInt8(ascii: "{") {
-                try walkObject(&s, depth: depth + 1, level: level + 1, alive: children, values: &values)
+                try walkObject(&s, depth: depth + 1, level: level + 1, alive: children, measuring: measuring, values: &values)
             } else {
                 try s.skipValue(depth: depth + 1)
             }

@@ -19,22 +19,22 @@ public final class PrefetchingByteSource: ByteSource {
         let thread = Thread {
             var source = box.source
             while true {
-                var chunk = [UInt8](repeating: 0, count: chunkSize)
                 var filled = 0
                 var failure: Error?
-                do {
-                    // Fill the chunk as far as the source allows, so chunks are large.
-                    while filled < chunkSize {
-                        let n = try chunk.withUnsafeMutableBytes {
-                            try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
+                // Decompressed straight into uninitialised capacity (no zeroing of each chunk).
+                let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, initialized in
+                    do {
+                        // Fill the chunk as far as the source allows, so chunks are large.
+                        while filled < chunkSize {
+                            let n = try source.read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[filled...])))
+                            if n == 0 { break }
+                            filled += n
                         }
-                        if n == 0 { break }
-                        filled += n
+                    } catch {
+                        failure = error
                     }
-                } catch {
-                    failure = error
+                    initialized = filled
                 }
-                chunk.removeSubrange(filled...)
                 let end = failure != nil || filled < chunkSize
                 if !queue.put(chunk, failure: failure, end: end) || end { return }
             }

@@ -45,7 +45,8 @@ public enum TemporaryFiles {
     public static let host: String = {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count - 1)
-        let name = String(cString: buffer).split(separator: ".").first.map(String.init) ?? "host"
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        let name = String(decoding: bytes, as: UTF8.self).split(separator: ".").first.map(String.init) ?? "host"
         let cleaned = name.map { $0.isLetter || $0.isNumber ? $0 : "_" }
         return cleaned.isEmpty ? "host" : String(cleaned)
     }()

@@ -52,6 +52,16 @@ func expectBalanced(_ manifest: PackManifest, _ label: String) {
     }
 }
 
+/// The counting pass's estimate of each source's available tokens lies within its error bound
+/// of the exact figure (few-shot sources included: their sample is of documents, not of groups).
+func expectEstimatesWithinBounds(_ plan: SamplingPlan, _ exact: PackManifest) {
+    for (p, m) in zip(plan.sources, exact.sources) {
+        #expect(abs(p.estimatedTokens - m.tokensAvailable) <= p.errorBound,
+                "\(p.name): estimate \(p.estimatedTokens) ± \(p.errorBound), exact \(m.tokensAvailable)")
+        #expect(p.estimateIsExact || p.errorBound > 0, "\(p.name): a sampled estimate needs a bound")
+    }
+}
+
 /// The selection fields of a manifest, equal whatever the mode.
 func selectionFields(_ m: PackManifest) -> [String] {
     m.sources.map { "\($0.name) \($0.documentsTaken) \($0.tokensTaken) \($0.achievedShare) \($0.packing_)" }
@@ -72,6 +82,7 @@ func selectionFields(_ m: PackManifest) -> [String] {
         expectBalanced(sampled.manifest, "sampled")
         expectBalanced(exact.manifest, "exact")
         #expect(exact.manifest.sources.allSatisfy { $0.documentsNotTokenized == 0 })
+        expectEstimatesWithinBounds(sampled.plan, exact.manifest)
     }
 
     @Test func generatedCorpusSampledEqualsExact() throws {
@@ -82,6 +93,7 @@ func selectionFields(_ m: PackManifest) -> [String] {
         let reference = try dataDigests(exactDir)
         #expect(try dataDigests(sampledDir) == reference)
         #expect(try dataDigests(forcedDir) == reference)
+        expectEstimatesWithinBounds(sampled.plan, exact.manifest)
         for (label, r) in [("exact", exact), ("sampled", sampled), ("forced", forced)] {
             expectBalanced(r.manifest, label)
             #expect(selectionFields(r.manifest) == selectionFields(exact.manifest), "\(label)")

@@ -7,9 +7,11 @@ over the benchmark corpus (1x) and over the corpus repeated 4x under other file 
 shard hard-linked four times in other directories, so four times the documents, each with its own
 id). Runs, side by side and interleaved in one process: sample-first `longmix build` and the full
 pass `longmix build --exact`, on 1x and 4x, `--repeat` times each; prints median build times, the
-4x/1x ratio, the peak disk of the build's work directory (polled every 20 ms while the build runs)
-and the tokens tokenized. Then `longmix plan` (counting pass, estimates) against `longmix plan
---exact` on 1x: estimated vs exact available tokens per source and the time of each.
+4x/1x ratio, the read rate (decompressed input MB per second of build, and the marginal rate
+(4x - 1x bytes) / (4x - 1x seconds): what reading more input costs), the peak disk of the build's
+work directory (polled every 20 ms while the build runs) and the tokens tokenized. Then `longmix
+plan` (counting pass, estimates) against `longmix plan --exact` on 1x: estimated vs exact available
+tokens per source and the time of each, and the counting pass alone on 1x and 4x (MB/s).
 
 Usage: bench_sample_first.py [--corpus bench-data/corpus] [--longmix .build/release/longmix]
                              [--model /work/shared/tokenizers/llama2.model] [--repeat 3]
@@ -76,7 +78,8 @@ def build(longmix, base, exact, threads):
 
     def poll():
         while not done.is_set():
-            for work in glob.glob(os.path.join(out, ".pack.work-*")):
+            # The stages' parts live in <staging>/.work (staging: .pack.partial-<host>-<pid>).
+            for work in glob.glob(os.path.join(out, ".pack.partial-*", ".work")):
                 peak[0] = max(peak[0], disk_usage(work))
             time.sleep(0.02)
 
@@ -121,8 +124,12 @@ def main():
                 f.write(mixture(os.path.abspath(args.model), helm))
             inputs[name] = base
         size = {n: disk_usage(os.path.join(b, "data")) for n, b in inputs.items()}
-        print("input: 1x %.1f MB of shards (%d files), 4x %.1f MB (%d files, hard links); machine shared with other sessions"
-              % (size["1x"] / 1e6, len(shards), size["4x"] / 1e6, 4 * len(shards)))
+        raw = sum(int(subprocess.run("zstd -dc '%s' | wc -c" % shard, shell=True, check=True, capture_output=True,
+                                     text=True).stdout) for shard in shards)
+        decompressed = {"1x": raw, "4x": 4 * raw}
+        print("input: 1x %.1f MB of shards (%d files, %.1f MB decompressed), 4x %.1f MB (%d files, hard links, %.1f MB "
+              "decompressed); machine shared with other sessions"
+              % (size["1x"] / 1e6, len(shards), raw / 1e6, size["4x"] / 1e6, 4 * len(shards), 4 * raw / 1e6))
         # Warm-up (page cache, index creation) outside the timings.
         for name in ("1x", "4x"):
             build(args.longmix, inputs[name], False, args.threads)
@@ -131,19 +138,22 @@ def main():
             for mode in ("sample-first", "exact"):
                 for name in ("1x", "4x"):
                     results.setdefault((mode, name), []).append(build(args.longmix, inputs[name], mode == "exact", args.threads))
-        print("\n%-13s %-3s %10s %12s %16s %14s" % ("mode", "in", "median s", "peak work MB", "tokens tokenized", "docs tok/read"))
+        print("\n%-13s %-3s %10s %10s %12s %16s %14s" % ("mode", "in", "median s", "MB/s read", "peak work MB",
+                                                         "tokens tokenized", "docs tok/read"))
         for mode in ("sample-first", "exact"):
             for name in ("1x", "4x"):
                 runs = results[(mode, name)]
                 t = statistics.median(r[0] for r in runs)
-                print("%-13s %-3s %10.2f %12.1f %16d %14s" % (mode, name, t, max(r[1] for r in runs) / 1e6, runs[0][2],
-                                                             "%d/%d" % runs[0][3]))
+                print("%-13s %-3s %10.2f %10.1f %12.1f %16d %14s" % (mode, name, t, decompressed[name] / 1e6 / t,
+                                                                   max(r[1] for r in runs) / 1e6, runs[0][2], "%d/%d" % runs[0][3]))
         for mode in ("sample-first", "exact"):
             t1 = statistics.median(r[0] for r in results[(mode, "1x")])
             t4 = statistics.median(r[0] for r in results[(mode, "4x")])
             d1 = max(r[1] for r in results[(mode, "1x")])
             d4 = max(r[1] for r in results[(mode, "4x")])
-            print("%s: build time 4x/1x = %.2f; peak work-dir disk 4x/1x = %.2f" % (mode, t4 / t1, d4 / max(d1, 1)))
+            print("%s: build time 4x/1x = %.2f (all runs 1x %s, 4x %s); marginal read rate %.0f MB/s; peak work-dir disk 4x/1x = %.2f"
+                  % (mode, t4 / t1, " ".join("%.2f" % r[0] for r in results[(mode, "1x")]),
+                     " ".join("%.2f" % r[0] for r in results[(mode, "4x")]), 3 * raw / 1e6 / max(t4 - t1, 1e-9), d4 / max(d1, 1)))
         for name in ("1x", "4x"):
             same = results[("sample-first", name)][0][4] == results[("exact", name)][0][4]
             print("%s: sample-first and exact tokens.bin %s" % (name, "identical" if same else "DIFFER"))
@@ -163,6 +173,20 @@ def main():
             print("%-8s %16d %12d %16d %+8.2f%%%s" % (e["name"], e["tokens"], e["errorBound"], x["tokens"], err * 100,
                                                     "" if abs(e["tokens"] - x["tokens"]) <= e["errorBound"] else "  (outside bound)"))
         print("plan time: estimate %.2f s, exact %.2f s" % (plans["estimate"][0], plans["exact"][0]))
+
+        print("\ncounting pass alone (longmix plan, medians of %d, interleaved)" % args.repeat)
+        counting = {}
+        for _ in range(args.repeat):
+            for name in ("1x", "4x"):
+                start = time.perf_counter()
+                subprocess.run([args.longmix, "plan", os.path.join(inputs[name], "mixture.yaml"), "--json", "--threads",
+                                str(args.threads)], check=True, capture_output=True, cwd=inputs[name])
+                counting.setdefault(name, []).append(time.perf_counter() - start)
+        for name in ("1x", "4x"):
+            t = statistics.median(counting[name])
+            print("%s: %.2f s, %.0f MB/s of decompressed input" % (name, t, decompressed[name] / 1e6 / t))
+        t1, t4 = statistics.median(counting["1x"]), statistics.median(counting["4x"])
+        print("4x/1x = %.2f; marginal read rate %.0f MB/s" % (t4 / t1, 3 * raw / 1e6 / max(t4 - t1, 1e-9)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
