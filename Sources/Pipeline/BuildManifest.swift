@@ -73,8 +73,8 @@ enum BuildManifest {
             paddingRate: 0, truncationRate: 0, recordsRead: records, recordsSkipped: recordsSkipped)
         for (s, shards) in layout.shards.enumerated() {
             for shard in shards {
-                let size = (try? FileManager.default.attributesOfItem(atPath: shard.path)[.size] as? Int) ?? 0
-                manifest.inputs.append(.init(source: spec.sources[s].name, path: absolute(shard.path), bytes: size))
+                manifest.inputs.append(.init(source: spec.sources[s].name, path: absolute(shard.path),
+                                             bytes: ShardPaths.fileBytes(shard.path)))
             }
         }
         manifest.filesUnreadable = filesUnreadable

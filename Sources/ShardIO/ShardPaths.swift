@@ -19,10 +19,14 @@ public enum ShardPaths {
     /// The summed sizes of `paths` on disk (compressed bytes, as a progress meter counts them);
     /// a file that cannot be stat'ed counts 0 (reading it reports the error).
     public static func totalBytes(_ paths: [String]) -> Int {
-        paths.reduce(0) { sum, path in
-            var info = stat()
-            return sum + (stat(path, &info) == 0 ? Int(info.st_size) : 0)
-        }
+        paths.reduce(0) { $0 + fileBytes($1) }
+    }
+
+    /// The size of the file at `path`, a symbolic link followed to its target (0 when it
+    /// cannot be stat'ed).
+    public static func fileBytes(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
 
     /// The patterns that exist and the files found are registered as inputs (`InputFiles`), so no

@@ -208,4 +208,17 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
         #expect(throws: ConfigurationError.self) { try TextSelector.template("no fields") }
         #expect(throws: ConfigurationError.self) { try TextSelector.template("{open") }
     }
+
+    /// Shard sizes (manifest `inputs`, progress totals) are those of the files read: a shard
+    /// given as a symbolic link counts its target's bytes, not the link's.
+    @Test func shardSizesFollowSymbolicLinks() throws {
+        let dir = try TestEnvironment.temporaryDirectory()
+        let target = dir.appendingPathComponent("data.jsonl").path
+        try Data(repeating: 0x41, count: 5000).write(to: URL(fileURLWithPath: target))
+        let link = dir.appendingPathComponent("link.jsonl").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        #expect(ShardPaths.fileBytes(link) == 5000)
+        #expect(ShardPaths.totalBytes([link, target]) == 10_000)
+        #expect(ShardPaths.fileBytes(dir.appendingPathComponent("absent").path) == 0)
+    }
 }
