@@ -9,15 +9,15 @@
 # `longmix build`, training by `longmix train`, the table by `longmix eval ppl`, the plot by
 # matplotlib. Outputs in out/pi-demo/: ppl.json, ppl.png, the packs, checkpoints and logs.
 #
-# Sizes (environment): L=128, BASE_STEPS=600, PI_STEPS=150, BATCH=16, DOCS=24 held-out documents,
+# Sizes (environment): L=128, BASE_STEPS=600, PI_STEPS=300, BATCH=16, DOCS=48 held-out documents,
 # THREADS=2, VOCAB=4096; OUT=out/pi-demo. Not part of the README's two commands; about half an hour
 # on 2 cores with the defaults. A rerun with the same settings reuses what OUT already holds (the
 # tokenizer, packs and checkpoints); OUT made with other settings is refused, never overwritten.
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
-L=${L:-128}; BASE_STEPS=${BASE_STEPS:-600}; PI_STEPS=${PI_STEPS:-150}; BATCH=${BATCH:-16}
-DOCS=${DOCS:-24}; THREADS=${THREADS:-2}; VOCAB=${VOCAB:-4096}
+L=${L:-128}; BASE_STEPS=${BASE_STEPS:-600}; PI_STEPS=${PI_STEPS:-300}; BATCH=${BATCH:-16}
+DOCS=${DOCS:-48}; THREADS=${THREADS:-2}; VOCAB=${VOCAB:-4096}
 out=$(realpath -m "${OUT:-out/pi-demo}")
 started=$(date +%s)
 phase() { echo "pi_demo: [$(( $(date +%s) - started )) s] $*" >&2; }
