@@ -28,16 +28,20 @@ try:
     import sentencepiece as spm
     import torch
     import transformers
+    import zstandard
 except ImportError as e:
-    print(f"SKIPPED bench_eval: needs torch, transformers, sentencepiece ({e.name} missing)")
+    print(f"SKIPPED bench_eval: needs torch, transformers, sentencepiece, zstandard ({e.name} missing)")
     sys.exit(0)
 
 
 def fixture_texts():
+    """The fixture RedPajama documents' texts (.jsonl.zst shards), in path order."""
     for root, _, names in sorted(os.walk("Fixtures/redpajama")):
         for name in sorted(names):
-            if name.endswith(".jsonl"):
-                for line in open(os.path.join(root, name), encoding="utf-8"):
+            if name.endswith(".jsonl.zst"):
+                with open(os.path.join(root, name), "rb") as raw:
+                    data = zstandard.ZstdDecompressor().stream_reader(raw).read().decode("utf-8")
+                for line in data.splitlines():
                     if line.strip():
                         yield json.loads(line)["text"]
 
@@ -68,6 +72,8 @@ def main():
             current = ""
             if len(texts) == args.documents:
                 break
+    if len(texts) < args.documents:
+        sys.exit(f"bench_eval: the fixtures hold only {len(texts)} documents of {args.context} tokens")
     shard = os.path.join(work, "docs.jsonl")
     with open(shard, "w", encoding="utf-8") as f:
         for t in texts:
