@@ -46,14 +46,14 @@ let package = Package(
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing",
         ]),
         // The reference LLaMA trainer: float32 forward/backward over flat buffers, sgemm via OpenBLAS.
-        .target(name: "Model", dependencies: ["LongMixCore", "Packing", "COpenBLAS"]),
+        .target(name: "Model", dependencies: ["LongMixCore", "ShardIO", "Packing", "COpenBLAS"]),
         // The command tree (parsing and printing only), a library so tests can parse README lines.
         .target(name: "LongMixCLI", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing", "Pipeline",
             "Tasks", "Evaluation", "Model",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "longmix", dependencies: ["LongMixCLI"]),
+        .executableTarget(name: "longmix", dependencies: ["LongMixCLI", "ShardIO"]),
 
         // Shared test helpers: fixture paths, ../shared lookup, the Python oracle runner.
         .target(name: "TestSupport", dependencies: ["LongMixCore"], path: "Tests/TestSupport"),

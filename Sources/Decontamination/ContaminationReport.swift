@@ -41,7 +41,7 @@ public struct ReportRow: Sendable, Equatable, Codable {
         do {
             return try JSONDecoder().decode(ReportRow.self, from: jsonLine)
         } catch {
-            throw InputError(location: location, reason: "malformed-report-row",
+            throw InputError(location: location, reason: .malformedReportRow,
                              message: "not a decontamination report row: \(error)")
         }
     }
@@ -53,7 +53,7 @@ public enum ContaminationReport {
         switch verdict {
         case .keep: return "kept"
         case .cleaned: return "cut"
-        case let .drop(reason): return "dropped:\(reason)"
+        case let .drop(reason): return "dropped:\(reason.rawValue)"
         }
     }
 

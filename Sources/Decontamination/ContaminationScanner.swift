@@ -5,7 +5,7 @@ public enum Verdict: Sendable, Equatable {
     case keep
     /// Dropped whole; `reason` is a stable key for `StageCounts` (`contaminated`,
     /// `contaminated-group`, `contaminated-too-many-pieces`, `contaminated-no-clean-piece`).
-    case drop(reason: String)
+    case drop(reason: DropReason)
     /// GPT-3 cutting: keep only these byte ranges of the text, each as its own document.
     case cleaned(pieces: [Range<Int>])
 }
@@ -104,7 +104,7 @@ public struct ContaminationScanner: Sendable {
         let hits = self.hits(in: header)
         guard !hits.isEmpty else { return ScanResult(verdict: .keep, hits: []) }
         if case .reportOnly = parameters.action { return ScanResult(verdict: .keep, hits: hits) }
-        return ScanResult(verdict: .drop(reason: "contaminated-header"), hits: hits)
+        return ScanResult(verdict: .drop(reason: .contaminatedHeader), hits: hits)
     }
 
     /// Scans one document under the parameters' action. Group dropping is not applied here (it
@@ -116,7 +116,7 @@ public struct ContaminationScanner: Sendable {
         case .reportOnly:
             return ScanResult(verdict: .keep, hits: hits)
         case .dropDocument:
-            return ScanResult(verdict: .drop(reason: "contaminated"), hits: hits)
+            return ScanResult(verdict: .drop(reason: .contaminated), hits: hits)
         case let .cutWindows(window, minimumPieceLength, maximumPieces):
             let verdict = WindowCutter(window: window, minimumPieceLength: minimumPieceLength,
                                        maximumPieces: maximumPieces)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LongMixCore
+import ShardIO
 
 /// Where an indexed n-gram came from.
 public struct Provenance: Sendable, Hashable, Comparable {
@@ -60,60 +61,71 @@ public final class DecontaminationIndex: Sendable {
     /// Identifies the word and n-gram hash functions; bumped if they ever change.
     static let hashScheme = "fnv1a-splitmix-poly-v1"
 
-    /// Opens the index at `path`, creating it with `n` and `normalization` when it does not exist.
-    /// An existing index with other parameters is refused (`ConfigurationError`).
+    /// How long a connection waits for another process's lock before failing (seconds): a
+    /// concurrent import of the HELM core scenarios takes well under this.
+    public static let busyTimeout: TimeInterval = 600
+
+    /// The accepted n-gram lengths.
+    public static let ngramLengths = 1...64
+
+    /// Opens the index at `path` for writing (imports), creating it with `n` and `normalization`
+    /// when it does not exist. An existing index with other parameters is refused
+    /// (`ConfigurationError`). The database is in WAL mode; writers take the write lock at the
+    /// start of each transaction and wait up to `busyTimeout` for it, so concurrent imports
+    /// serialize and readers are never blocked.
     public static func openOrCreate(path: String, n: Int, normalization: Normalization) throws
         -> DecontaminationIndex {
+        guard ngramLengths.contains(n) else {
+            throw ConfigurationError(file: path, key: "n", "\(n)-grams: n must be from \(ngramLengths.lowerBound) to \(ngramLengths.upperBound)")
+        }
         let index = try DecontaminationIndex(path: path, creating: (n, normalization))
         try index.require(n: n, normalization: normalization)
         return index
     }
 
-    /// Opens an existing index, taking its parameters from the database.
+    /// Opens an existing index read-only (scans and builds), taking its parameters from the
+    /// database. Refused with a message naming the file: a missing file, a database that is not
+    /// a LongMix index, and an index that holds no n-grams (never filled, or its import failed),
+    /// which would otherwise decontaminate nothing without a word.
     public static func open(path: String) throws -> DecontaminationIndex {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigurationError(file: path, "no decontamination index here; build one with `longmix decontam index`")
         }
-        return try DecontaminationIndex(path: path, creating: nil)
+        InputFiles.register([path])
+        let index = try DecontaminationIndex(path: path, creating: nil)
+        guard try index.database.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ngrams)") }) == true else {
+            throw ConfigurationError(file: path, "the decontamination index holds no n-grams (empty, or its import failed); "
+                + "import test sets with `longmix decontam index` first")
+        }
+        return index
     }
 
     private init(path: String, creating parameters: (Int, Normalization)?) throws {
         self.path = path
         var configuration = Configuration()
-        // Builds (a distributed build's tasks, parallel test suites) may import the same test sets
-        // into one index at once: a second writer waits for the first instead of failing.
-        configuration.busyMode = .timeout(120)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
-        }
-        database = try DatabaseQueue(path: path, configuration: configuration)
-        let stored: [String: String] = try database.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS parameters(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS scenarios(
-                    id INTEGER PRIMARY KEY, name TEXT NOT NULL, split TEXT NOT NULL, spec TEXT,
-                    UNIQUE(name, split));
-                CREATE TABLE IF NOT EXISTS instances(
-                    id INTEGER PRIMARY KEY, scenario INTEGER NOT NULL REFERENCES scenarios(id),
-                    instance_id TEXT NOT NULL, UNIQUE(scenario, instance_id));
-                CREATE TABLE IF NOT EXISTS ngrams(
-                    hash INTEGER NOT NULL, instance INTEGER NOT NULL, part INTEGER NOT NULL,
-                    PRIMARY KEY(hash, instance, part)) WITHOUT ROWID;
-                """)
-            if let (n, normalization) = parameters {
-                for (key, value) in [("n", String(n)), ("normalization", normalization.rawValue),
-                                     ("hash", Self.hashScheme)] {
-                    try db.execute(sql: "INSERT OR IGNORE INTO parameters(key, value) VALUES (?, ?)",
-                                   arguments: [key, value])
-                }
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.readonly = parameters == nil
+        if parameters != nil {
+            configuration.journalMode = .wal
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
             }
-            var stored: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM parameters") {
-                stored[row["key"]] = row["value"]
-            }
-            return stored
         }
-        guard let nText = stored["n"], let n = Int(nText), n > 0,
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw ConfigurationError(file: path, "cannot open the decontamination index: \(error)")
+        }
+        let stored: [String: String]
+        do {
+            stored = parameters == nil ? try database.read(Self.readParameters) : try database.write { db in
+                try Self.createSchema(db, parameters: parameters!)
+                return try Self.readParameters(db)
+            }
+        } catch let error as DatabaseError {
+            throw ConfigurationError(file: path, "not a readable LongMix decontamination index: \(error.message ?? "\(error)")")
+        }
+        guard let nText = stored["n"], let n = Int(nText), Self.ngramLengths.contains(n),
               let normalizationText = stored["normalization"],
               let normalization = Normalization(rawValue: normalizationText) else {
             throw ConfigurationError(file: path, "not a LongMix decontamination index (no valid n/normalization parameters)")
@@ -124,6 +136,42 @@ public final class DecontaminationIndex: Sendable {
         }
         self.n = n
         self.normalization = normalization
+    }
+
+    private static func createSchema(_ db: Database, parameters: (Int, Normalization)) throws {
+        try db.execute(sql: """
+            CREATE TABLE IF NOT EXISTS parameters(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS scenarios(
+                id INTEGER PRIMARY KEY, name TEXT NOT NULL, split TEXT NOT NULL, spec TEXT,
+                UNIQUE(name, split));
+            CREATE TABLE IF NOT EXISTS instances(
+                id INTEGER PRIMARY KEY, scenario INTEGER NOT NULL REFERENCES scenarios(id),
+                instance_id TEXT NOT NULL, UNIQUE(scenario, instance_id));
+            CREATE TABLE IF NOT EXISTS ngrams(
+                hash INTEGER NOT NULL, instance INTEGER NOT NULL, part INTEGER NOT NULL,
+                PRIMARY KEY(hash, instance, part)) WITHOUT ROWID;
+            """)
+        let (n, normalization) = parameters
+        for (key, value) in [("n", String(n)), ("normalization", normalization.rawValue), ("hash", hashScheme)] {
+            try db.execute(sql: "INSERT OR IGNORE INTO parameters(key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
+    private static func readParameters(_ db: Database) throws -> [String: String] {
+        guard try db.tableExists("parameters") else { return [:] }
+        var stored: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM parameters") {
+            stored[row["key"]] = row["value"]
+        }
+        return stored
+    }
+
+    /// Imports every file in `paths` (test-set exports) in one transaction: either all of them
+    /// are in the index afterwards or, when one cannot be read, none is.
+    @discardableResult
+    public func importFiles(_ paths: [String], splits: Set<String>?) throws -> ImportCounts {
+        let instances = try paths.flatMap { try TestSetReader.read(path: $0) }
+        return try add(instances, splits: splits)
     }
 
     /// Refuses (throws) unless the index was built with exactly these protocol parameters.

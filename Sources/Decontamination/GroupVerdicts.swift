@@ -46,10 +46,10 @@ public struct GroupVerdicts: Sendable {
     }
 
     /// Why members of `group` are dropped: `contaminated-header`, `contaminated-group`, or nil (clean).
-    public func dropReason(source: String, group: String) -> String? {
+    public func dropReason(source: String, group: String) -> DropReason? {
         let key = GroupKey(source: source, group: group)
-        if dirtyHeaders.contains(key) { return "contaminated-header" }
-        return dirtyGroups.contains(key) ? "contaminated-group" : nil
+        if dirtyHeaders.contains(key) { return .contaminatedHeader }
+        return dirtyGroups.contains(key) ? .contaminatedGroup : nil
     }
 
     public mutating func record(_ document: Document, _ result: ScanResult) {

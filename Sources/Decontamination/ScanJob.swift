@@ -15,6 +15,10 @@ public struct ScanOutcome: Sendable {
     public var piecesWritten = 0
     public var reportRows = 0
     public var dirtyGroups: [GroupKey] = []
+    /// Cleaned shards not published because their input could not be read to the end (a partial
+    /// shard is never published as if whole); their documents moved from kept to dropped under
+    /// `in-unreadable-file`.
+    public var shardsWithheld: [String] = []
     /// N-grams ignored by the document-frequency rule.
     public var frequentNGrams = 0
     public var indexNGrams = 0
@@ -65,6 +69,14 @@ public struct ScanJob {
 
     public func run(index: DecontaminationIndex) throws -> ScanOutcome {
         try index.require(n: parameters.n, normalization: parameters.normalization)
+        // Outputs are checked before the pre-passes: a refusal costs nothing.
+        if let outputDirectory {
+            try OutputTarget.checkDirectory(outputDirectory, kind: .cleanedShards)
+            let directory = InputFiles.canonical(outputDirectory)
+            for file in [reportPath, summaryPath].compactMap({ $0 }) where InputFiles.canonical(file).hasPrefix(directory + "/") {
+                throw OutputError(path: file, "lies inside the cleaned-shards output \(outputDirectory), which is replaced as a whole; write it elsewhere")
+            }
+        }
         var outcome = ScanOutcome()
         let clock = ContinuousClock()
         var started = clock.now
@@ -105,7 +117,7 @@ public struct ScanJob {
             scanDuration += clock.now - scanStart
             result = groups.apply(result, to: document)
             record(result, of: document, in: &outcome)
-            try shards?.write(document, verdict: result.verdict, outcome: &outcome)
+            try shards?.write(document, verdict: result.verdict, reader: reader, outcome: &outcome)
             guard !result.hits.isEmpty else { continue }
             outcome.documentsWithHits += 1
             let unknown = Set(result.hits.map(\.hash)).filter { provenanceCache[$0] == nil }
@@ -118,7 +130,7 @@ public struct ScanJob {
                 outcome.reportRows += 1
             }
         }
-        try shards?.finish()
+        try shards?.finish(reader: reader, outcome: &outcome)
         try report.finish()
         outcome.reading = reader.counts
         outcome.summary = summary.entries(scenarios: try index.scenarios(), n: parameters.n)
@@ -139,7 +151,7 @@ public struct ScanJob {
             let kept = pieces.reduce(0) { $0 + $1.count }
             outcome.counts.keep(units: kept)
             outcome.counts.unitsRead += document.text.count - kept
-            outcome.counts.unitsDropped["contaminated-cut", default: 0] += document.text.count - kept
+            outcome.counts.dropUnits(document.text.count - kept, reason: .contaminatedCut)
         }
     }
 
@@ -151,35 +163,47 @@ public struct ScanJob {
 /// Cleaned output shards: one per input shard, same relative name, same compression. Records are
 /// `{"id", "source", "text"}` plus `"group"` when the document has one; a GPT-3 piece is written
 /// as its own record with id `<id>#<k>` (k from 0) and `"piece": k`.
+///
+/// The directory is an `OutputTarget` of kind `.cleanedShards`: written in staging, published in
+/// one rename by `finish`. The shard of an input the reader could not read to the end is withheld.
 final class CleanedShards {
-    private let directory: String
+    private let target: OutputTarget
     private var names: [String: String] = [:]
-    private var current: (input: String, writer: JSONLWriter)?
+    private var current: (input: String, writer: JSONLWriter, documents: Int, units: Int)?
     private var output = JSONOutput()
 
     init(directory: String, inputs: [String]) throws {
-        self.directory = directory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for (input, name) in zip(inputs, ShardPaths.relativeNames(inputs)) { names[input] = name }
+        target = try OutputTarget(directory: directory, kind: .cleanedShards)
+        for (input, name) in zip(inputs, ShardPaths.relativeNames(inputs)) {
+            guard !name.split(separator: "/").contains("..") else {
+                throw OutputError(path: directory, "input \(input) would be written outside the output directory")
+            }
+            names[input] = name
+        }
     }
 
-    func write(_ document: Document, verdict: Verdict, outcome: inout ScanOutcome) throws {
+    func write(_ document: Document, verdict: Verdict, reader: DocumentReader, outcome: inout ScanOutcome) throws {
         if current?.input != document.location.file {
-            try current?.writer.finish()
+            try closeCurrent(reader: reader, outcome: &outcome)
             let name = names[document.location.file] ?? (document.location.file as NSString).lastPathComponent
-            let path = (directory as NSString).appendingPathComponent(name)
+            let path = (target.staging as NSString).appendingPathComponent(name)
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
-            current = (document.location.file, try JSONLWriter(path: path))
+            current = (document.location.file, try JSONLWriter(path: path), 0, 0)
         }
         switch verdict {
         case .drop: return
-        case .keep: try writeRecord(document, id: document.id, text: document.text[...], piece: nil)
+        case .keep:
+            try writeRecord(document, id: document.id, text: document.text[...], piece: nil)
+            current!.documents += 1
+            current!.units += document.text.count
         case let .cleaned(pieces):
             for (k, piece) in pieces.enumerated() {
                 try writeRecord(document, id: "\(document.id)#\(k)", text: document.text[piece], piece: k)
                 outcome.piecesWritten += 1
+                current!.units += piece.count
             }
+            current!.documents += 1
         }
     }
 
@@ -208,8 +232,22 @@ final class CleanedShards {
         try current!.writer.write(line: output.bytes)
     }
 
-    func finish() throws {
-        try current?.writer.finish()
-        current = nil
+    /// Finishes the current shard, or withholds it (its temporary removed, its documents counted
+    /// as dropped) when the reader could not read its input to the end.
+    private func closeCurrent(reader: DocumentReader, outcome: inout ScanOutcome) throws {
+        guard let current else { return }
+        self.current = nil
+        guard reader.failedPaths[current.input] == nil else {
+            outcome.shardsWithheld.append(current.writer.path)
+            outcome.counts.reclassify(documents: current.documents, units: current.units, as: .inUnreadableFile)
+            return
+        }
+        try current.writer.finish()
+    }
+
+    /// Finishes the last shard and publishes the directory.
+    func finish(reader: DocumentReader, outcome: inout ScanOutcome) throws {
+        try closeCurrent(reader: reader, outcome: &outcome)
+        try target.publish()
     }
 }

@@ -24,53 +24,28 @@ public enum TestSetReader {
     /// and counted under `--keep-going`, else thrown). File bytes are counted into `progress`.
     public static func read(path: String, ledger: inout RecordLedger,
                             progress: ProgressMeter? = nil) throws -> [TestInstance] {
-        ledger.openedFile()
-        let lines: LineReader
-        do {
-            lines = try LineReader(path: path, progress: progress)
-        } catch let error as InputError {
-            try ledger.fileFailed(error)
-            return []
-        }
         var instances: [TestInstance] = []
-        while true {
-            let next: UnsafeBufferPointer<UInt8>?
-            do {
-                next = try lines.next()
-            } catch let error as InputError where error.reason == "line-too-long" {
-                try ledger.skip(error)
-                continue
-            } catch let error as InputError {
-                try ledger.fileFailed(error)
-                break
-            }
-            guard let line = next else { break }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            do {
-                instances += try parse(line: Data(line), location: RecordLocation(file: path, line: lines.lineNumber))
-                ledger.kept()
-            } catch let error as InputError {
-                try ledger.skip(error)
-            }
+        try ledger.forEachLine(of: path, progress: progress) { line, location in
+            instances += try parse(line: Data(line), location: location)
         }
         return instances
     }
 
     /// The instances of one line.
     public static func parse(line: Data, location: RecordLocation) throws -> [TestInstance] {
-        func fail(_ field: String?, _ reason: String, _ message: String) -> InputError {
+        func fail(_ field: String?, _ reason: DropReason, _ message: String) -> InputError {
             InputError(location: location, field: field, reason: reason, message: message)
         }
         let object: [String: Any]
         do {
             guard let parsed = try JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-                throw fail(nil, "not-an-object", "expected a JSON object (HELM scenario export or {scenario, split, id, text})")
+                throw fail(nil, .notAnObject, "expected a JSON object (HELM scenario export or {scenario, split, id, text})")
             }
             object = parsed
         } catch let error as InputError {
             throw error
         } catch {
-            throw fail(nil, "malformed-json", "malformed JSON: \(error.localizedDescription)")
+            throw fail(nil, .malformedJSON, "malformed JSON: \(error.localizedDescription)")
         }
         if object["scenario_key"] != nil || object["instances"] != nil {
             return try parseHELM(object, fail: fail)
@@ -78,23 +53,23 @@ public enum TestSetReader {
         if object["text"] != nil || object["scenario"] != nil {
             return [try parsePlain(object, fail: fail)]
         }
-        throw fail(nil, "unknown-format",
+        throw fail(nil, .unknownFormat,
                    "neither a HELM scenario export line (scenario_key, instances) nor a plain line (scenario, split, id, text)")
     }
 
     private static func parseHELM(_ object: [String: Any],
-                                  fail: (String?, String, String) -> InputError) throws -> [TestInstance] {
+                                  fail: (String?, DropReason, String) -> InputError) throws -> [TestInstance] {
         guard let key = object["scenario_key"] as? [String: Any] else {
-            throw fail("scenario_key", "missing-field", "expected an object with scenario_spec and split")
+            throw fail("scenario_key", .missingField, "expected an object with scenario_spec and split")
         }
         guard let spec = key["scenario_spec"] as? [String: Any] else {
-            throw fail("scenario_key.scenario_spec", "missing-field", "expected an object with class_name and args")
+            throw fail("scenario_key.scenario_spec", .missingField, "expected an object with class_name and args")
         }
         guard let className = spec["class_name"] as? String, !className.isEmpty else {
-            throw fail("scenario_key.scenario_spec.class_name", "missing-field", "expected a non-empty string")
+            throw fail("scenario_key.scenario_spec.class_name", .missingField, "expected a non-empty string")
         }
         guard let split = key["split"] as? String, !split.isEmpty else {
-            throw fail("scenario_key.split", "missing-field", "expected a split name (train, valid, test)")
+            throw fail("scenario_key.split", .missingField, "expected a split name (train, valid, test)")
         }
         let args = spec["args"] as? [String: Any] ?? [:]
         let argsText = args.keys.sorted().map { "\($0)=\(describe(args[$0]!))" }.joined(separator: ",")
@@ -102,25 +77,25 @@ public enum TestSetReader {
         let specJSON = (try? JSONSerialization.data(withJSONObject: spec, options: [.sortedKeys]))
             .flatMap { String(data: $0, encoding: .utf8) }
         guard let instances = object["instances"] as? [Any] else {
-            throw fail("instances", "missing-field", "expected an array of {input, references, id}")
+            throw fail("instances", .missingField, "expected an array of {input, references, id}")
         }
         return try instances.enumerated().map { index, element in
             let field = "instances[\(index)]"
             guard let instance = element as? [String: Any] else {
-                throw fail(field, "wrong-type", "expected an object {input, references, id}")
+                throw fail(field, .wrongType, "expected an object {input, references, id}")
             }
             guard let input = instance["input"] as? String else {
-                throw fail(field + ".input", "missing-field", "expected a string")
+                throw fail(field + ".input", .missingField, "expected a string")
             }
             guard let id = instance["id"] as? String ?? (instance["id"] as? NSNumber)?.stringValue else {
-                throw fail(field + ".id", "missing-field", "expected a string id")
+                throw fail(field + ".id", .missingField, "expected a string id")
             }
             let rawReferences = instance["references"] as? [Any] ?? []
             let references = try rawReferences.enumerated().map { k, reference -> String in
                 if let text = reference as? String { return text }
                 if let output = (reference as? [String: Any])?["output"] as? [String: Any],
                    let text = output["text"] as? String { return text }
-                throw fail(field + ".references[\(k)]", "wrong-type", "expected a string or {output: {text}}")
+                throw fail(field + ".references[\(k)]", .wrongType, "expected a string or {output: {text}}")
             }
             return TestInstance(scenario: scenario, scenarioSpec: specJSON, split: split, id: id,
                                 input: input, references: references)
@@ -128,17 +103,17 @@ public enum TestSetReader {
     }
 
     private static func parsePlain(_ object: [String: Any],
-                                   fail: (String?, String, String) -> InputError) throws -> TestInstance {
+                                   fail: (String?, DropReason, String) -> InputError) throws -> TestInstance {
         func string(_ key: String) throws -> String {
             guard let value = object[key] as? String, key == "text" || !value.isEmpty else {
-                throw fail(key, "missing-field", "expected a string")
+                throw fail(key, .missingField, "expected a string")
             }
             return value
         }
         let part: InstancePart
         if let name = object["part"] {
             guard let name = name as? String, let parsed = InstancePart(name: name) else {
-                throw fail("part", "wrong-value", "expected \"input\" or \"reference\"")
+                throw fail("part", .wrongValue, "expected \"input\" or \"reference\"")
             }
             part = parsed
         } else {

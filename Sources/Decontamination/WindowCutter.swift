@@ -45,9 +45,9 @@ public struct WindowCutter: Sendable {
             start = range.upperBound
         }
         if start < text.count { pieces.append(start..<text.count) }
-        if pieces.count > maximumPieces { return .drop(reason: "contaminated-too-many-pieces") }
+        if pieces.count > maximumPieces { return .drop(reason: .contaminatedTooManyPieces) }
         let kept = pieces.filter { Self.characterCount(text[$0]) >= minimumPieceLength }
-        return kept.isEmpty ? .drop(reason: "contaminated-no-clean-piece") : .cleaned(pieces: kept)
+        return kept.isEmpty ? .drop(reason: .contaminatedNoCleanPiece) : .cleaned(pieces: kept)
     }
 
     /// Characters (scalars) in UTF-8 bytes: every byte that is not a continuation byte.

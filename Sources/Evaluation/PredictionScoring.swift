@@ -117,7 +117,7 @@ public enum PredictionScoring {
             try references?.finish(predictionsPath: options.predictions)
         }
         guard summary.examples > 0 else {
-            throw InputError.file(options.predictions, reason: "empty-file", "the predictions file holds no records")
+            throw InputError.file(options.predictions, reason: .emptyFile, "the predictions file holds no records")
         }
         try writer?.finish()
         summary.means = sums.map { $0 / Double(summary.examples) }
@@ -143,7 +143,7 @@ final class RecordStream {
             do {
                 next = try lines.next()
             } catch let error as InputError {
-                if error.reason != "line-too-long" { failed = true }
+                if error.reason != .lineTooLong { failed = true }
                 throw error
             }
             guard let line = next else { return nil }
@@ -173,7 +173,7 @@ final class ReferenceSource {
             let fields = FieldReader(record: record, location: location)
             let id = try fields.identifier(idField)
             if let earlier = table[id] {
-                throw InputError(location: location, field: idField, reason: "duplicate-id",
+                throw InputError(location: location, field: idField, reason: .duplicateId,
                                  message: "id '\(id)' already appears at line \(earlier.location.line)")
             }
             table[id] = (try fields.references(field), location, false)
@@ -184,17 +184,17 @@ final class ReferenceSource {
     func references(for id: String?, predictionLocation: RecordLocation) throws -> [String] {
         if let id, byID != nil {
             guard let entry = byID![id] else {
-                throw InputError(location: predictionLocation, reason: "unknown-id",
+                throw InputError(location: predictionLocation, reason: .unknownId,
                                  message: "no reference in \(stream.path) has id '\(id)'")
             }
             if entry.used {
-                throw InputError(location: predictionLocation, reason: "duplicate-id", message: "id '\(id)' is predicted twice")
+                throw InputError(location: predictionLocation, reason: .duplicateId, message: "id '\(id)' is predicted twice")
             }
             byID![id]!.used = true
             return entry.gold
         }
         guard let (record, location) = try stream.next() else {
-            throw InputError(location: predictionLocation, reason: "count-mismatch",
+            throw InputError(location: predictionLocation, reason: .countMismatch,
                              message: "more predictions than references in \(stream.path); pair by id with --id-field or fix the files")
         }
         return try FieldReader(record: record, location: location).references(field)
@@ -219,11 +219,11 @@ final class ReferenceSource {
         if let byID {
             if let missing = byID.values.filter({ !$0.used }).min(by: { $0.location.line < $1.location.line }) {
                 let count = byID.values.filter { !$0.used }.count
-                throw InputError(location: missing.location, reason: "count-mismatch",
+                throw InputError(location: missing.location, reason: .countMismatch,
                                  message: "\(count) reference(s) have no prediction in \(predictionsPath), the first here")
             }
         } else if let (_, location) = try stream.next() {
-            throw InputError(location: location, reason: "count-mismatch",
+            throw InputError(location: location, reason: .countMismatch,
                              message: "more references than predictions in \(predictionsPath); the first unpaired reference is here")
         }
     }
@@ -238,7 +238,7 @@ struct FieldReader {
         var current: JSONValue? = record
         for key in path.split(separator: ".") { current = current?[String(key)] }
         guard let found = current, found != .null else {
-            throw InputError(location: location, field: path, reason: "missing-field", message: "the record has no '\(path)'")
+            throw InputError(location: location, field: path, reason: .missingField, message: "the record has no '\(path)'")
         }
         return found
     }
@@ -246,7 +246,7 @@ struct FieldReader {
     func string(_ path: String) throws -> String {
         let v = try value(path)
         guard let s = v.stringValue else {
-            throw InputError(location: location, field: path, reason: "wrong-type", message: "expected a string, found \(v.kind)")
+            throw InputError(location: location, field: path, reason: .wrongType, message: "expected a string, found \(v.kind)")
         }
         return s
     }
@@ -255,7 +255,7 @@ struct FieldReader {
         switch try value(path) {
         case .string(let s): return s
         case .number(let n): return n
-        case let v: throw InputError(location: location, field: path, reason: "wrong-type", message: "expected a string or number id, found \(v.kind)")
+        case let v: throw InputError(location: location, field: path, reason: .wrongType, message: "expected a string or number id, found \(v.kind)")
         }
     }
 
@@ -263,18 +263,18 @@ struct FieldReader {
     func references(_ path: String) throws -> [String] {
         let v: JSONValue
         do { v = try value(path) } catch let error as InputError {
-            throw InputError(location: location, field: path, reason: "missing-answers", message: error.message + "; every example needs a reference")
+            throw InputError(location: location, field: path, reason: .missingAnswers, message: error.message + "; every example needs a reference")
         }
         if let s = v.stringValue { return [s] }
         guard let items = v.arrayValue else {
-            throw InputError(location: location, field: path, reason: "wrong-type", message: "expected a string or a list of strings, found \(v.kind)")
+            throw InputError(location: location, field: path, reason: .wrongType, message: "expected a string or a list of strings, found \(v.kind)")
         }
         if items.isEmpty {
-            throw InputError(location: location, field: path, reason: "missing-answers", message: "the reference list is empty")
+            throw InputError(location: location, field: path, reason: .missingAnswers, message: "the reference list is empty")
         }
         return try items.enumerated().map { i, item in
             guard let s = item.stringValue else {
-                throw InputError(location: location, field: "\(path)[\(i)]", reason: "wrong-type", message: "expected a string, found \(item.kind)")
+                throw InputError(location: location, field: "\(path)[\(i)]", reason: .wrongType, message: "expected a string, found \(item.kind)")
             }
             return s
         }

@@ -102,7 +102,7 @@ public enum TaskEvaluation {
             try each(Prediction(line: location.line, id: task.id, prediction: completion.text, stop: completion.stop,
                                 promptTokensCut: completion.promptTokensCut, scores: scores, documents: task.documents))
         }
-        guard examples > 0 else { throw InputError.file(options.tasks, reason: "empty-file", "the task file holds no records") }
+        guard examples > 0 else { throw InputError.file(options.tasks, reason: .emptyFile, "the task file holds no records") }
         let groups = counts.keys.sorted { ($0 ?? -1) < ($1 ?? -1) }.map { key in
             Group(documents: key, examples: counts[key]!, means: sums[key]!.map { $0 / Double(counts[key]!) })
         }
@@ -126,12 +126,12 @@ public enum TaskEvaluation {
                 documents = nil
             case .number(let n)?:
                 guard let value = Int(n), value >= 0 else {
-                    throw InputError(location: location, field: "num_documents", reason: "wrong-type",
+                    throw InputError(location: location, field: "num_documents", reason: .wrongType,
                                      message: "expected a non-negative integer, found \(n)")
                 }
                 documents = value
             case let other?:
-                throw InputError(location: location, field: "num_documents", reason: "wrong-type",
+                throw InputError(location: location, field: "num_documents", reason: .wrongType,
                                  message: "expected an integer, found \(other.kind)")
             }
             id = try? fields.identifier("id")

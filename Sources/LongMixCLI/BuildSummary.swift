@@ -31,6 +31,7 @@ enum BuildSummary {
         lines.append(String(format: "padding %d tokens (%.2f%%), truncated %d tokens (%.2f%% of taken), %d documents split across sequences",
                             t.paddingTokens, m.paddingRate * 100, t.truncatedTokens, m.truncationRate * 100, t.documentsSplit))
         if !m.recordsSkipped.isEmpty { lines.append("records skipped: " + dropped(m.recordsSkipped)) }
+        lines += unreadable(m)
         return lines.joined(separator: "\n")
     }
 
@@ -47,7 +48,16 @@ enum BuildSummary {
         let total = targets.reduce(0) { $0 + $1.tokens }
         lines.append("total \(total) tokens, about \(total / seqLen) sequences of \(seqLen)")
         for s in m.sources where !s.documentsDropped.isEmpty { lines.append("  \(s.name) dropped: " + dropped(s.documentsDropped)) }
+        if !m.recordsSkipped.isEmpty { lines.append("records skipped: " + dropped(m.recordsSkipped)) }
+        lines += unreadable(m)
         return lines.joined(separator: "\n")
+    }
+
+    /// Files not read to the end (--keep-going), per source: what follows the failure is lost.
+    static func unreadable(_ m: PackManifest) -> [String] {
+        m.sources.filter { !$0.filesUnreadable.isEmpty }.map {
+            "  \($0.name): files not read to the end (records after the failure lost): " + dropped($0.filesUnreadable)
+        }
     }
 
     /// Documents tokenized versus read, and threshold raises, per source.

@@ -39,17 +39,11 @@ struct DecontamIndexCommand: ParsableCommand {
                                                              normalization: parameters.normalization)
         let clock = ContinuousClock()
         let start = clock.now
-        var total = ImportCounts()
         var ledger = RecordLedger(skipBadRecords: keepGoing.keepGoing)
         let meter = progress.meter("index", totalBytes: ShardPaths.totalBytes(files))
-        for file in files {
-            let counts = try database.add(try TestSetReader.read(path: file, ledger: &ledger, progress: meter), splits: splitSet)
-            total.instancesRead += counts.instancesRead
-            total.instancesSkippedSplit += counts.instancesSkippedSplit
-            total.instancesAdded += counts.instancesAdded
-            total.partsTooShort += counts.partsTooShort
-            total.ngramsAdded += counts.ngramsAdded
-        }
+        // Every file is read first and added in one transaction: all of them, or (on an error) none.
+        let instances = try files.flatMap { try TestSetReader.read(path: $0, ledger: &ledger, progress: meter) }
+        let total = try database.add(instances, splits: splitSet)
         meter?.finish()
         try database.checkpoint()
         let elapsed = clock.now - start

@@ -81,6 +81,13 @@ struct DecontamScanCommand: ParsableCommand {
             print("records skipped: " + outcome.reading.skipped.sorted { $0.key < $1.key }
                 .map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
+        if !outcome.reading.failedFiles.isEmpty {
+            print("files not read to the end (records after the failure lost): " + outcome.reading.failedFiles
+                .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        if !outcome.shardsWithheld.isEmpty {
+            print("cleaned shards withheld (their input is incomplete): " + outcome.shardsWithheld.joined(separator: ", "))
+        }
         if parameters.maximumDocumentFrequency != nil {
             print("n-grams ignored as frequent (in > \(parameters.maximumDocumentFrequency!) documents): \(outcome.frequentNGrams)")
         }

@@ -33,7 +33,13 @@ struct InspectCommand: ParsableCommand {
             let mask = reader.lossMask(of: i)
             let documents = try reader.documents()
             for s in reader.segments(of: i) {
-                let range = Int(s.start)..<Int(s.start + s.length)
+                // A corrupt pack is reported, never trapped on: see --verify for a full check.
+                guard Int(s.start) + Int(s.length) <= ids.count,
+                      s.kind != .document || (s.document >= 0 && Int(s.document) < documents.count),
+                      s.kind != .header || Int(s.source) < m.sources.count else {
+                    throw PackError("\(pack): sequence \(i) has a segment outside the sequence, the document table or the sources; run `longmix inspect \(pack) --verify`")
+                }
+                let range = Int(s.start)..<(Int(s.start) + Int(s.length))
                 let name: String
                 switch s.kind {
                 case .padding: name = "padding"
@@ -43,7 +49,7 @@ struct InspectCommand: ParsableCommand {
                         + (s.group >= 0 ? ", group \(s.group)" : "")
                 }
                 let masked = mask[range].filter { $0 == 0 }.count
-                print("--- [\(s.start), \(s.start + s.length)) \(name); \(masked) tokens without loss")
+                print("--- [\(range.lowerBound), \(range.upperBound)) \(name); \(masked) tokens without loss")
                 if s.kind != .padding {
                     print(String(decoding: try tok.decode(Array(ids[range])), as: UTF8.self))
                 }

@@ -6,10 +6,10 @@
 public struct InputError: Error, Sendable, CustomStringConvertible {
     public var location: RecordLocation?
     public var field: String?
-    public var reason: String
+    public var reason: DropReason
     public var message: String
 
-    public init(location: RecordLocation?, field: String? = nil, reason: String, message: String) {
+    public init(location: RecordLocation?, field: String? = nil, reason: DropReason, message: String) {
         self.location = location
         self.field = field
         self.reason = reason
@@ -17,7 +17,7 @@ public struct InputError: Error, Sendable, CustomStringConvertible {
     }
 
     /// A file-level error (no line), for example a missing file or an unreadable compressed stream.
-    public static func file(_ path: String, reason: String, _ message: String) -> InputError {
+    public static func file(_ path: String, reason: DropReason, _ message: String) -> InputError {
         InputError(location: RecordLocation(file: path, line: 0), reason: reason, message: message)
     }
 
@@ -27,7 +27,7 @@ public struct InputError: Error, Sendable, CustomStringConvertible {
             where_ = location.line > 0 ? "\(location.file):\(location.line)" : location.file
         }
         if let field { where_ += where_.isEmpty ? "field '\(field)'" : ", field '\(field)'" }
-        return where_.isEmpty ? "\(message) [\(reason)]" : "\(where_): \(message) [\(reason)]"
+        return where_.isEmpty ? "\(message) [\(reason.rawValue)]" : "\(where_): \(message) [\(reason.rawValue)]"
     }
 }
 

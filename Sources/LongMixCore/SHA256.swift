@@ -32,19 +32,32 @@ public struct SHA256: Sendable {
     }
 
     /// The digest of `bytes` as 64 lowercase hex digits (the form manifests record).
-    public static func hexDigest(_ bytes: [UInt8]) -> String {
+    public static func hexDigest(_ bytes: [UInt8]) -> String { hex(hash(bytes)) }
+
+    /// A digest as lowercase hex digits.
+    public static func hex(_ digest: [UInt8]) -> String {
         let hexDigits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        for byte in hash(bytes) {
+        for byte in digest {
             out.append(hexDigits[Int(byte >> 4)])
             out.append(hexDigits[Int(byte & 15)])
         }
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Feeds more input from raw memory.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        update(UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count))
+    }
+
     /// Feeds more input; may be called any number of times before `finalize()`.
     public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { update($0) }
+    }
+
+    /// Feeds more input from a buffer.
+    public mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
         totalBytes &+= UInt64(bytes.count)
         var start = 0
         if !pending.isEmpty {
@@ -57,11 +70,9 @@ public struct SHA256: Sendable {
                 pending.removeAll(keepingCapacity: true)
             }
         }
-        bytes.withUnsafeBufferPointer { buffer in
-            while start + 64 <= buffer.count {
-                compress(buffer.baseAddress! + start)
-                start += 64
-            }
+        while start + 64 <= bytes.count {
+            compress(bytes.baseAddress! + start)
+            start += 64
         }
         if start < bytes.count { pending.append(contentsOf: bytes[start...]) }
     }

@@ -21,11 +21,25 @@ public struct StageCounts: Sendable, Equatable, Codable {
         unitsKept += units
     }
 
-    public mutating func drop(units: Int, reason: String) {
+    public mutating func drop(units: Int, reason: DropReason) {
         documentsRead += 1
         unitsRead += units
-        documentsDropped[reason, default: 0] += 1
-        unitsDropped[reason, default: 0] += units
+        documentsDropped[reason.rawValue, default: 0] += 1
+        unitsDropped[reason.rawValue, default: 0] += units
+    }
+
+    /// Drops `units` more of an already counted document (for example the part GPT-3 cutting
+    /// removes, or the tokens of a piece under the minimum length).
+    public mutating func dropUnits(_ units: Int, reason: DropReason) {
+        unitsDropped[reason.rawValue, default: 0] += units
+    }
+
+    /// Moves one kept document and `units` from kept to dropped for `reason`.
+    public mutating func reclassify(documents: Int, units: Int, as reason: DropReason) {
+        documentsKept -= documents
+        unitsKept -= units
+        documentsDropped[reason.rawValue, default: 0] += documents
+        unitsDropped[reason.rawValue, default: 0] += units
     }
 
     public var totalDocumentsDropped: Int { documentsDropped.values.reduce(0, +) }

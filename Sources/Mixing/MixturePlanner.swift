@@ -36,7 +36,9 @@ public struct SourceTarget: Sendable, Equatable {
 /// sequence). concat sources round their
 /// target to whole sequences and the others take `weight × budget` tokens.
 public enum MixturePlanner {
-    public static func plan(_ supplies: [SourceSupply], budget: TokenBudget, seqLen: Int) throws -> [SourceTarget] {
+    /// Up-sampling a source beyond `maxEpochs` passes is an error (raise `max_epochs` to allow it).
+    /// Totals are capped at `MixtureSpec.Limits.budget`, so no target can overflow.
+    public static func plan(_ supplies: [SourceSupply], budget: TokenBudget, seqLen: Int, maxEpochs: Int = 10) throws -> [SourceTarget] {
         for s in supplies where s.tokens == 0 {
             throw PlanError("source '\(s.name)' has no documents left after filtering; a mixture cannot take \(Int(s.weight * 100))% from nothing")
         }
@@ -44,6 +46,9 @@ public enum MixturePlanner {
         switch budget {
         case .tokens(let n): total = Double(n)
         case .smallestSource: total = supplies.map { Double($0.tokens) / $0.weight }.min() ?? 0
+        }
+        guard total.isFinite, total <= Double(MixtureSpec.Limits.budget.upperBound) else {
+            throw PlanError("the mixture's total (\(total) tokens) exceeds \(MixtureSpec.Limits.budget.upperBound) tokens; check the weights and budget")
         }
         var targets = supplies.map { SourceTarget(name: $0.name, tokens: Int(($0.weight * total).rounded(.down)), sequences: nil, rate: 0) }
         if supplies.allSatisfy({ $0.packing == .concat }) {
@@ -56,7 +61,8 @@ public enum MixturePlanner {
             // multiple of 4 for four equal weights); when no count does, the largest one.
             let weights = supplies.map(\.weight)
             var counts = apportion(most, weights: weights)
-            for n in stride(from: most, through: max(1, most / 2), by: -1) {
+            // At most 2^16 candidates: a huge budget cannot make this search run for ages.
+            for n in stride(from: most, through: max(1, most / 2, most - (1 << 16)), by: -1) {
                 let candidate = apportion(n, weights: weights)
                 if zip(candidate, weights).allSatisfy({ abs(Double($0) / Double(n) - $1) <= 0.005 }) {
                     counts = candidate
@@ -68,7 +74,13 @@ public enum MixturePlanner {
                 targets[i].tokens = counts[i] * seqLen
             }
         }
-        for i in targets.indices { targets[i].rate = Double(targets[i].tokens) / Double(supplies[i].tokens) }
+        for i in targets.indices {
+            targets[i].rate = Double(targets[i].tokens) / Double(supplies[i].tokens)
+            if targets[i].rate > Double(maxEpochs) {
+                throw PlanError(String(format: "source '%@' would be up-sampled x%.2f, more than max_epochs (%d): it offers %d tokens for a target of %d; raise max_epochs in the mixture file to allow it, or lower the budget",
+                                       supplies[i].name, targets[i].rate, maxEpochs, supplies[i].tokens, targets[i].tokens))
+            }
+        }
         return targets
     }
 }

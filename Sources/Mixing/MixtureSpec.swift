@@ -78,6 +78,8 @@ public struct MixtureSpec: Sendable {
     public var loss: LossPolicy
     public var decontamination: DecontaminationSpec?
     public var sources: [MixtureSource]
+    /// Most passes over a source that up-sampling may make (`max_epochs`, default 10).
+    public var maxEpochs: Int
     /// The directory shard paths are resolved against; default document ids are shard paths
     /// relative to it plus the line number (`"redpajama/book/shard-001.jsonl:17"`).
     public var dataRoot: String
@@ -87,7 +89,8 @@ public struct MixtureSpec: Sendable {
     public var tokenizerLine: Int?
 
     static let topKeys: Set<String> = ["name", "description", "seed", "seq_len", "min_doc_tokens", "tokenizer", "data_root",
-                                       "budget", "packing", "few_shot_fill", "special_tokens", "loss", "decontamination", "sources"]
+                                       "budget", "packing", "few_shot_fill", "special_tokens", "loss", "decontamination", "sources",
+                                       "max_epochs"]
     static let sourceKeys: Set<String> = ["name", "paths", "text", "template", "completion", "header", "id_field", "group_field",
                                           "weight", "packing", "few_shot_fill", "min_doc_tokens", "description"]
 
@@ -102,11 +105,33 @@ public struct MixtureSpec: Sendable {
         return padID
     }
 
+    /// The accepted ranges of a mixture's numbers (a value outside is an error naming key and
+    /// line). They keep every product and sum the build forms on them inside `Int`.
+    public enum Limits {
+        public static let seqLen = 1...(1 << 22)
+        public static let tokens = 0...(1 << 50)
+        public static let budget = 1...(1 << 50)
+        public static let weight = 1e-9...1e9
+        public static let maxEpochs = 1...10_000
+        public static let ngram = 1...64
+        public static let sources = 1...Int(UInt16.max)
+    }
+
+    /// Whether `name` may name a source: it becomes a file name in the build's directories, so
+    /// only letters, digits, `.`, `_` and `-`, not starting with `.` or `-`, at most 100 bytes.
+    public static func isValidSourceName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, first != UInt8(ascii: "."), first != UInt8(ascii: "-"), name.utf8.count <= 100 else { return false }
+        return name.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
+        }
+    }
+
     /// Loads and validates `path`; `dataRoot` and `tokenizer` override the file's values.
     public static func load(path: String, dataRoot: String? = nil, tokenizer: String? = nil) throws -> MixtureSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(file: path, "cannot read the mixture file")
         }
+        InputFiles.register([path])
         let text = String(decoding: data, as: UTF8.self)
         let composed: Node?
         do {
@@ -127,10 +152,10 @@ public struct MixtureSpec: Sendable {
         }
 
         let name = try required("name").string()
-        let seed = try top["seed"].map { UInt64(try $0.int()) } ?? 0
-        let seqLen = try top["seq_len"].map { try $0.int() } ?? 32768
-        guard seqLen > 0 else { throw top["seq_len"]!.error("must be positive") }
-        let minTokens = try top["min_doc_tokens"].map { try $0.int() } ?? 2048
+        let seed = try top["seed"].map { UInt64(try $0.int(in: 0...Int.max)) } ?? 0
+        let seqLen = try top["seq_len"].map { try $0.int(in: Limits.seqLen) } ?? 32768
+        let minTokens = try top["min_doc_tokens"].map { try $0.int(in: Limits.tokens) } ?? 2048
+        let maxEpochs = try top["max_epochs"].map { try $0.int(in: Limits.maxEpochs) } ?? 10
         let tokenizerPath = try tokenizer ?? resolve(try required("tokenizer").string(), against: directory)
         var root_ = dataRoot ?? directory
         if dataRoot == nil, let node = top["data_root"] { root_ = resolve(try node.string(), against: directory) }
@@ -140,9 +165,8 @@ public struct MixtureSpec: Sendable {
 
         var budget = TokenBudget.smallestSource
         if let b = top["budget"] {
-            if let tokens = b.node.int {
-                guard tokens > 0 else { throw b.error("must be a positive number of tokens or 'smallest-source'") }
-                budget = .tokens(tokens)
+            if b.node.int != nil {
+                budget = .tokens(try b.int(in: Limits.budget))
             } else if try b.string() != "smallest-source" {
                 throw b.error("must be a number of tokens or 'smallest-source'")
             }
@@ -157,9 +181,7 @@ public struct MixtureSpec: Sendable {
             addEOS = try m["eos"].map { try $0.bool() } ?? true
             if let node = m["pad"] {
                 padLine = node.line
-                let id = try node.int()
-                guard (0...Int(UInt32.max)).contains(id) else { throw node.error("must be a token id (0 or more)") }
-                padID = UInt32(id)
+                padID = UInt32(try node.int(in: 0...Int(UInt32.max)))
             }
         }
 
@@ -171,20 +193,23 @@ public struct MixtureSpec: Sendable {
                 index: resolve(try index.string(), against: directory),
                 testSets: try m["test_sets"].map { try $0.strings().map { resolve($0, against: directory) } } ?? [],
                 protocolName: try m["protocol"].map { try $0.string() } ?? "together",
-                n: try m["n"].map { try $0.int() }, normalization: try m["normalization"].map { try $0.string() })
+                n: try m["n"].map { try $0.int(in: Limits.ngram) }, normalization: try m["normalization"].map { try $0.string() })
         }
 
         let sourceNodes = try required("sources").sequence()
         guard !sourceNodes.isEmpty else { throw top["sources"]!.error("a mixture needs at least one source") }
+        guard Limits.sources.contains(sourceNodes.count) else { throw top["sources"]!.error("at most \(Limits.sources.upperBound) sources") }
         var sources: [MixtureSource] = []
         for node in sourceNodes {
             let m = try node.mapping(allowed: sourceKeys)
             guard let nameNode = m["name"] else { throw node.error("missing required key", key: node.path + ".name") }
             let sourceName = try nameNode.string()
+            guard isValidSourceName(sourceName) else {
+                throw nameNode.error("'\(sourceName)' cannot name a source: it becomes a file name, so use letters, digits, '.', '_' and '-' (not first), at most 100 characters")
+            }
             guard !sources.contains(where: { $0.name == sourceName }) else { throw nameNode.error("duplicate source name '\(sourceName)'") }
             guard let pathsNode = m["paths"] else { throw node.error("missing required key", key: node.path + ".paths") }
-            let weight = try m["weight"].map { try $0.double() } ?? 1
-            guard weight > 0 else { throw m["weight"]!.error("must be positive") }
+            let weight = try m["weight"].map { try $0.double(in: Limits.weight) } ?? 1
             if m["text"] != nil && m["template"] != nil { throw m["template"]!.error("give either text or template, not both") }
             let text: TextSelector
             do {
@@ -210,7 +235,7 @@ public struct MixtureSpec: Sendable {
             }
             sources.append(MixtureSource(
                 name: sourceName, paths: try pathsNode.strings().map { resolve($0, against: root_) }, weight: weight,
-                reader: reader, packing: sourcePacking, minDocumentTokens: try m["min_doc_tokens"].map { try $0.int() } ?? minTokens,
+                reader: reader, packing: sourcePacking, minDocumentTokens: try m["min_doc_tokens"].map { try $0.int(in: Limits.tokens) } ?? minTokens,
                 fewShotFill: sourcePacking == .fewShot && (fill ?? fewShotFill)))
         }
         let total = sources.reduce(0) { $0 + $1.weight }
@@ -219,7 +244,7 @@ public struct MixtureSpec: Sendable {
         return MixtureSpec(path: path, name: name, seed: seed, seqLen: seqLen, minDocumentTokens: minTokens,
                            tokenizer: tokenizerPath, budget: budget, packing: packing, addBOS: addBOS, addEOS: addEOS,
                            padID: padID, padLine: padLine, loss: loss, decontamination: decontamination, sources: sources,
-                           dataRoot: root_, sha256: SHA256.hexDigest(SHA256.hash([UInt8](data))),
+                           maxEpochs: maxEpochs, dataRoot: root_, sha256: SHA256.hexDigest(SHA256.hash([UInt8](data))),
                            tokenizerLine: tokenizer == nil ? top["tokenizer"]?.line : nil)
     }
 

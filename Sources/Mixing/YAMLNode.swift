@@ -51,6 +51,26 @@ struct YAMLNode {
         return value
     }
 
+    /// A whole number inside `range` (every number a mixture gives is range-checked here, so no
+    /// later arithmetic on it can trap or overflow).
+    func int(in range: ClosedRange<Int>) throws -> Int {
+        let value = try int()
+        guard range.contains(value) else {
+            let upper = range.upperBound == Int.max ? "" : " and at most \(range.upperBound)"
+            throw error("\(value) is out of range: must be at least \(range.lowerBound)\(upper)")
+        }
+        return value
+    }
+
+    /// A finite number inside `range`.
+    func double(in range: ClosedRange<Double>) throws -> Double {
+        let value = try double()
+        guard value.isFinite, range.contains(value) else {
+            throw error("\(value) is out of range: must be a finite number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
     func double() throws -> Double {
         guard let value = node.float ?? node.int.map(Double.init) else {
             throw error("expected a number, found '\(node.scalar?.string ?? "?")'")

@@ -1,5 +1,6 @@
 import Foundation
 import LongMixCore
+import ShardIO
 
 /// The safetensors format: u64 little-endian header length, a JSON header
 /// `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}` (offsets
@@ -27,9 +28,9 @@ public enum SafeTensors {
         for t in tensors {
             out.append(UnsafeBufferPointer(start: t.data, count: t.shape.reduce(1, *)))
         }
-        let temporary = path + ".tmp"
-        try out.write(to: URL(fileURLWithPath: temporary))
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        let file = try AtomicFileWriter(path: path)
+        try out.withUnsafeBytes { try file.write($0) }
+        try file.commit()
     }
 
     /// A memory-mapped safetensors file whose tensors can be read as float32.
@@ -42,26 +43,26 @@ public enum SafeTensors {
         public init(path: String) throws {
             self.path = path
             guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-                throw InputError.file(path, reason: "unreadable", "cannot read the safetensors file")
+                throw InputError.file(path, reason: .unreadable, "cannot read the safetensors file")
             }
             self.data = data
-            guard data.count >= 8 else { throw InputError.file(path, reason: "truncated", "shorter than the 8-byte header length") }
+            guard data.count >= 8 else { throw InputError.file(path, reason: .truncated, "shorter than the 8-byte header length") }
             let length = data.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
             guard length <= data.count - 8,
                   let object = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))),
                   let header = object as? [String: Any] else {
-                throw InputError.file(path, reason: "malformed-header", "the JSON header (\(length) bytes) is missing or not an object")
+                throw InputError.file(path, reason: .malformedHeader, "the JSON header (\(length) bytes) is missing or not an object")
             }
             dataStart = 8 + length
             var entries: [String: (String, [Int], Int, Int)] = [:]
             for (name, value) in header where name != "__metadata__" {
                 guard let e = value as? [String: Any], let dtype = e["dtype"] as? String, let shape = e["shape"] as? [Int],
                       let offsets = e["data_offsets"] as? [Int], offsets.count == 2 else {
-                    throw InputError(location: RecordLocation(file: path, line: 0), field: name, reason: "malformed-header",
+                    throw InputError(location: RecordLocation(file: path, line: 0), field: name, reason: .malformedHeader,
                                      message: "tensor entry needs dtype, shape and data_offsets")
                 }
                 guard offsets[0] <= offsets[1], dataStart + offsets[1] <= data.count else {
-                    throw InputError(location: RecordLocation(file: path, line: 0), field: name, reason: "truncated",
+                    throw InputError(location: RecordLocation(file: path, line: 0), field: name, reason: .truncated,
                                      message: "data_offsets \(offsets) run past the end of the file")
                 }
                 entries[name] = (dtype, shape, offsets[0], offsets[1])
@@ -72,15 +73,15 @@ public enum SafeTensors {
         /// Copies tensor `name` into `destination` as float32, converting from F32, F16 or BF16;
         /// the shape must be `shape`.
         public func read(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>) throws {
-            func fail(_ reason: String, _ message: String) -> InputError {
+            func fail(_ reason: DropReason, _ message: String) -> InputError {
                 InputError(location: RecordLocation(file: path, line: 0), field: name, reason: reason, message: message)
             }
-            guard let e = entries[name] else { throw fail("missing-tensor", "no such tensor in the checkpoint") }
-            guard e.shape == shape else { throw fail("shape-mismatch", "shape \(e.shape), the model config needs \(shape)") }
+            guard let e = entries[name] else { throw fail(.missingTensor, "no such tensor in the checkpoint") }
+            guard e.shape == shape else { throw fail(.shapeMismatch, "shape \(e.shape), the model config needs \(shape)") }
             let count = shape.reduce(1, *)
             let width = ["F32": 4, "F16": 2, "BF16": 2][e.dtype]
-            guard let width else { throw fail("unsupported-dtype", "dtype \(e.dtype); LongMix reads F32, F16 and BF16") }
-            guard e.end - e.begin == count * width else { throw fail("size-mismatch", "\(e.end - e.begin) bytes for \(count) \(e.dtype) values") }
+            guard let width else { throw fail(.unsupportedDtype, "dtype \(e.dtype); LongMix reads F32, F16 and BF16") }
+            guard e.end - e.begin == count * width else { throw fail(.sizeMismatch, "\(e.end - e.begin) bytes for \(count) \(e.dtype) values") }
             data.withUnsafeBytes { raw in
                 let base = raw.baseAddress! + dataStart + e.begin
                 for i in 0..<count {

@@ -1,5 +1,6 @@
 import Foundation
 import LongMixCore
+import ShardIO
 
 /// Everything that fixes a training run's arithmetic; stored in each checkpoint so a resumed run
 /// continues the same schedule.
@@ -132,7 +133,9 @@ public final class Trainer {
             let state = TrainerState(step: step, epoch: data.epoch, cursor: data.cursor, pack: data.directory, options: options)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(state).write(to: URL(fileURLWithPath: staging + "/" + Checkpoint.stateFile))
+            let file = try AtomicFileWriter(path: staging + "/" + Checkpoint.stateFile)
+            try file.write([UInt8](try encoder.encode(state)))
+            try file.commit()
         }
     }
 
@@ -171,20 +174,21 @@ public enum Checkpoint {
     public static let stateFile = "trainer_state.json"
 
     /// Writes weights and config into a staging directory, lets `extra` add files, then renames
-    /// it to `directory` (which must not exist).
+    /// it to `directory` (which must not exist), through an `OutputTarget` (staged beside it,
+    /// removed on SIGINT/SIGTERM, published in one rename).
     public static func save(model: LlamaModel, to directory: String, extra: (String) throws -> Void = { _ in }) throws {
-        let fm = FileManager.default
-        guard !fm.fileExists(atPath: directory) else {
+        guard !FileManager.default.fileExists(atPath: directory) else {
             throw ConfigurationError(file: directory, "already exists; not overwriting a checkpoint")
         }
-        let staging = directory + ".partial"
-        if fm.fileExists(atPath: staging) { try fm.removeItem(atPath: staging) }
-        try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let target = try OutputTarget(directory: directory, kind: .checkpoint)
+        let staging = target.staging
         try SafeTensors.write(path: staging + "/" + weightsFile,
                               tensors: model.layout.tensors.map { ($0.name, $0.shape, UnsafePointer(model.parameters + $0.offset)) })
-        try model.config.jsonData().write(to: URL(fileURLWithPath: staging + "/" + configFile))
+        let config = try AtomicFileWriter(path: staging + "/" + configFile)
+        try config.write([UInt8](try model.config.jsonData()))
+        try config.commit()
         try extra(staging)
-        try fm.moveItem(atPath: staging, toPath: directory)
+        try target.publish()
     }
 
     public static func loadConfig(_ directory: String) throws -> ModelConfig {

@@ -75,9 +75,13 @@ public final class IndexedDatasetReader: @unchecked Sendable {
         guard idx.count >= 34, Array(idx.prefix(9)) == IndexedDataset.magic else {
             throw PackError("\(prefix).idx: not a Megatron indexed dataset (bad magic)")
         }
+        let declared = idx.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 18, as: UInt64.self).littleEndian }
+        guard declared <= UInt64((idx.count - 34) / 12) else {
+            throw PackError("\(prefix).idx: declares \(declared) documents, more than its \(idx.count) bytes hold")
+        }
         let (width, lengths, pointers): (Int, [Int], [Int]) = idx.withUnsafeBytes { raw in
             let dtype = raw[17]
-            let count = Int(raw.loadUnaligned(fromByteOffset: 18, as: UInt64.self).littleEndian)
+            let count = Int(declared)
             var offset = 34
             var lengths: [Int] = [], pointers: [Int] = []
             lengths.reserveCapacity(count)
@@ -89,13 +93,22 @@ public final class IndexedDatasetReader: @unchecked Sendable {
         self.lengths = lengths
         self.pointers = pointers
         bin = try Data(contentsOf: URL(fileURLWithPath: prefix + ".bin"), options: .alwaysMapped)
+        for k in lengths.indices where lengths[k] < 0 || pointers[k] < 0 || pointers[k] > bin.count
+            || lengths[k] > (bin.count - pointers[k]) / width {
+            throw PackError("\(prefix).idx: document \(k) (\(lengths[k]) tokens at byte \(pointers[k])) lies outside the \(bin.count)-byte .bin")
+        }
     }
 
     public var count: Int { lengths.count }
 
-    public func document(_ k: Int) -> [TokenID] {
-        bin.withUnsafeBytes { raw in
-            (0..<lengths[k]).map { t in
+    public func document(_ k: Int) -> [TokenID] { document(k, range: 0..<lengths[k]) }
+
+    /// Tokens `range` of document `k` only (a piece of a long document costs its own length, not
+    /// the document's).
+    public func document(_ k: Int, range: Range<Int>) -> [TokenID] {
+        precondition(range.lowerBound >= 0 && range.upperBound <= lengths[k], "token range outside document \(k)")
+        return bin.withUnsafeBytes { raw in
+            range.map { t in
                 let o = pointers[k] + t * width
                 return width == 2 ? TokenID(raw.loadUnaligned(fromByteOffset: o, as: UInt16.self).littleEndian)
                     : TokenID(bitPattern: raw.loadUnaligned(fromByteOffset: o, as: Int32.self).littleEndian)

@@ -61,10 +61,11 @@ public struct AssemblySource: Sendable {
 /// Segments carry the group of headers and examples. Each plan's `lossTokens` is counted from
 /// the masks written.
 public enum PackAssembler {
-    /// - Parameter tokens: the whole stream of pick `pick` of source `source`.
+    /// - Parameter tokens: tokens `range` of the stream of pick `pick` of source `source` (only
+    ///   the piece is read, so a huge document costs its length once, not once per piece).
     /// - Returns: each source's plan with its counts (truncation of cut picks included).
     public static func assemble(_ sources: [AssemblySource], seqLen: Int, padID: TokenID, completionOnly: Bool,
-                                writer: PackWriter, tokens: (_ source: Int, _ pick: AssemblySource.Pick) throws -> [TokenID]) throws -> [PackPlan] {
+                                writer: PackWriter, tokens: (_ source: Int, _ pick: AssemblySource.Pick, _ range: Range<Int>) throws -> [TokenID]) throws -> [PackPlan] {
         var plans: [PackPlan] = []
         var documentRefs: [[Int: Int32]] = []
         for source in sources {
@@ -117,11 +118,11 @@ public enum PackAssembler {
                     }
                 case .item:
                     let pick = sources[s].picks[piece.item]
-                    let stream = try tokens(s, pick)
                     let range = piece.offset..<(piece.offset + piece.length)
+                    let ids = try tokens(s, pick, range)
                     let prompt = completionOnly ? pick.promptTokens : 0
                     let mask = range.map { UInt8($0 < prompt ? 0 : 1) }
-                    stream[range].withUnsafeBufferPointer { ids in
+                    ids.withUnsafeBufferPointer { ids in
                         mask.withUnsafeBufferPointer {
                             sequence.append(ids, mask: $0, document: documentRefs[s][pick.entry]!, documentOffset: piece.offset,
                                             group: Int32(pick.group), kind: .document)

@@ -26,6 +26,8 @@ public enum PackFormat {
     public static let documentsFile = "documents.jsonl"
     public static let manifestFile = "manifest.json"
     public static let segmentRecordSize = 24
+    /// Byte offset of `kind` (u16) inside a segment record.
+    public static let segmentKindOffset = 22
 
     /// Bytes per token id for a vocabulary of `vocabularySize` ids.
     public static func tokenWidth(vocabularySize: Int) -> Int { vocabularySize <= 65_536 ? 2 : 4 }

@@ -215,6 +215,8 @@ public struct PackManifest: Codable, Sendable, Equatable {
         public var lossTokens: Int = 0
         public var lossShare: Double = 0
         public var packing_: PackingCounts
+        /// Files of this source not read to the end, by reason (see `PackManifest.filesUnreadable`).
+        public var filesUnreadable: [String: Int] = [:]
         /// Documents scanned and tokenized (sample-first builds leave the rest untokenized).
         public var documentsTokenized: Int?
         /// Documents read but never tokenized (keys above the source's final threshold): with
@@ -252,9 +254,19 @@ public struct PackManifest: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case name, weight, packing, documentsRead, tokensRead, documentsDropped, tokensDropped
             case documentsAvailable, tokensAvailable, documentsTaken, tokensTaken, samplingRate
-            case targetShare, achievedShare, lossTokens, lossShare
+            case targetShare, achievedShare, lossTokens, lossShare, filesUnreadable
             case packing_ = "packed"
             case documentsTokenized, documentsNotTokenized, tokensAvailableEstimate, tokensAvailableErrorBound
+        }
+    }
+
+    /// Size and SHA-256 of one file of the pack, as written.
+    public struct FileDigest: Codable, Sendable, Equatable {
+        public var bytes: Int
+        public var sha256: String
+        public init(bytes: Int, sha256: String) {
+            self.bytes = bytes
+            self.sha256 = sha256
         }
     }
 
@@ -284,6 +296,53 @@ public struct PackManifest: Codable, Sendable, Equatable {
     /// What the shard readers saw, summed over sources.
     public var recordsRead: Int
     public var recordsSkipped: [String: Int]
+    /// Files that could not be read to the end, by reason (`truncated-zstd`, `corrupt-gzip`,
+    /// `empty-file`, ...), summed over sources; their records before the failure are in
+    /// `recordsRead`, what followed is unknown.
+    public var filesUnreadable: [String: Int] = [:]
+    /// File name -> size and SHA-256, for every file of the pack but the manifest itself
+    /// (filled by `PackWriter.commit`, checked by `PackReader.verify`).
+    public var files: [String: FileDigest] = [:]
+    /// SHA-256 of `manifest.json`'s own bytes with this value written as 64 zeros: any edit of
+    /// the manifest is detected (`PackManifest.sealed`, `PackReader.verify`).
+    public var checksum = PackManifest.unsealed
+
+    public static let unsealed = String(repeating: "0", count: 64)
+
+    /// The manifest as written: pretty-printed, sorted keys, its checksum filled in.
+    public func sealed() throws -> [UInt8] {
+        var copy = self
+        copy.checksum = Self.unsealed
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var bytes = [UInt8](try encoder.encode(copy))
+        guard let range = Self.checksumRange(bytes) else { throw PackError("manifest: checksum field not found when sealing") }
+        bytes.replaceSubrange(range, with: Array(SHA256.hexDigest(bytes).utf8))
+        return bytes
+    }
+
+    /// Whether `bytes` (a manifest file) carry the checksum of their own content.
+    public static func isSealed(_ bytes: [UInt8]) -> Bool {
+        guard let range = checksumRange(bytes) else { return false }
+        var zeroed = bytes
+        let recorded = String(decoding: bytes[range], as: UTF8.self)
+        zeroed.replaceSubrange(range, with: Array(unsealed.utf8))
+        return SHA256.hexDigest(zeroed) == recorded
+    }
+
+    /// Where the 64 hex digits of `"checksum" : "..."` are in `bytes`.
+    static func checksumRange(_ bytes: [UInt8]) -> Range<Int>? {
+        let key = Array("\"checksum\" : \"".utf8)
+        var i = 0
+        while i + key.count + 65 <= bytes.count {
+            if bytes[i] == key[0] && bytes[i..<(i + key.count)].elementsEqual(key) {
+                let start = i + key.count
+                return bytes[start + 64] == UInt8(ascii: "\"") ? start..<(start + 64) : nil
+            }
+            i += 1
+        }
+        return nil
+    }
 
     public init(seqLen: Int, sequences: Int, tokenDtype: String, tokenizer: TokenizerInfo, mixture: MixtureInfo, seed: UInt64, specialTokens: SpecialTokens, loss: String, decontamination: Decontamination?, sources: [Source], totals: PackingCounts, paddingRate: Double, truncationRate: Double, recordsRead: Int, recordsSkipped: [String: Int]) {
         self.seqLen = seqLen

@@ -4,16 +4,18 @@ import ShardIO
 
 /// Writes a pack directory (see `PackFormat`) sequence by sequence, with bounded memory.
 ///
-/// Contract: everything goes to a hidden sibling directory that `commit(manifest:)` renames to
-/// `directory` (replacing an older pack there only then), so a killed build never leaves a
+/// Contract: everything goes to the staging directory of an `OutputTarget` of kind `.pack`,
+/// published by `commit(manifest:)` in one rename (an older pack there is replaced only then,
+/// and a directory that is not a pack is never replaced), so a killed build never leaves a
 /// directory that looks finished. Each sequence is checked: exactly `seqLen` tokens and mask
-/// values, segments tiling it in order, ids inside the vocabulary.
+/// values, segments tiling it in order, ids inside the vocabulary. The manifest records the size
+/// and SHA-256 of every file (`PackManifest.files`), `extraFiles` included.
 public final class PackWriter {
-    public let directory: String
+    public let target: OutputTarget
+    public var directory: String { target.path }
     public let seqLen: Int
     public let vocabularySize: Int
     public let tokenWidth: Int
-    private let staging: String
     private let tokens: AtomicFileWriter
     private let lossMask: AtomicFileWriter
     private let segments: AtomicFileWriter
@@ -25,28 +27,26 @@ public final class PackWriter {
     public private(set) var documentsWritten = 0
     /// Tokens with loss mask 1 written so far, by `PackedSequence.source`.
     public private(set) var lossTokensBySource: [Int] = []
-    private var committed = false
 
-    public init(directory: String, seqLen: Int, vocabularySize: Int) throws {
-        self.directory = directory
+    /// Starts a pack in `target`'s staging directory.
+    public init(target: OutputTarget, seqLen: Int, vocabularySize: Int) throws {
+        precondition(target.kind == .pack, "a PackWriter writes pack outputs")
+        self.target = target
         self.seqLen = seqLen
         self.vocabularySize = vocabularySize
         tokenWidth = PackFormat.tokenWidth(vocabularySize: vocabularySize)
-        let url = URL(fileURLWithPath: directory)
-        let staging = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
-        self.staging = staging
-        try? FileManager.default.removeItem(atPath: staging)
-        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        tokens = try AtomicFileWriter(path: staging + "/" + PackFormat.tokensFile)
-        lossMask = try AtomicFileWriter(path: staging + "/" + PackFormat.lossMaskFile)
-        segments = try AtomicFileWriter(path: staging + "/" + PackFormat.segmentsFile)
-        segmentIndex = try AtomicFileWriter(path: staging + "/" + PackFormat.segmentIndexFile)
-        documents = try JSONLWriter(path: staging + "/" + PackFormat.documentsFile)
+        let staging = target.staging
+        tokens = try AtomicFileWriter(path: staging + "/" + PackFormat.tokensFile, hashing: true)
+        lossMask = try AtomicFileWriter(path: staging + "/" + PackFormat.lossMaskFile, hashing: true)
+        segments = try AtomicFileWriter(path: staging + "/" + PackFormat.segmentsFile, hashing: true)
+        segmentIndex = try AtomicFileWriter(path: staging + "/" + PackFormat.segmentIndexFile, hashing: true)
+        documents = try JSONLWriter(path: staging + "/" + PackFormat.documentsFile, hashing: true)
         try segmentIndex.write(UInt64(0).littleEndianBytes)
     }
 
-    deinit {
-        if !committed { try? FileManager.default.removeItem(atPath: staging) }
+    /// Starts a pack for `directory` (checked and staged by a new `OutputTarget`).
+    public convenience init(directory: String, seqLen: Int, vocabularySize: Int) throws {
+        try self.init(target: try OutputTarget(directory: directory, kind: .pack), seqLen: seqLen, vocabularySize: vocabularySize)
     }
 
     /// Registers document `k` (k = 0, 1, ... in call order) with its provenance: its few-shot
@@ -111,20 +111,25 @@ public final class PackWriter {
         sequences += 1
     }
 
-    /// Writes `manifest.json` and publishes the directory.
-    public func commit(manifest: Data) throws {
+    /// Finishes the files, records their sizes and digests (and those of `extraFiles`, names of
+    /// files the caller wrote into `target.staging`, e.g. the decontamination report) in the
+    /// manifest, writes `manifest.json` and publishes the directory.
+    public func commit(manifest: inout PackManifest, extraFiles: [String: PackManifest.FileDigest] = [:]) throws {
         for file in [tokens, lossMask, segments, segmentIndex] { try file.commit() }
         try documents.finish()
-        try manifest.write(to: URL(fileURLWithPath: staging + "/" + PackFormat.manifestFile))
-        let fm = FileManager.default
-        var old: String?
-        if fm.fileExists(atPath: directory) {
-            old = staging + ".old"
-            try fm.moveItem(atPath: directory, toPath: old!)
+        var files = extraFiles
+        for (name, file) in [(PackFormat.tokensFile, tokens), (PackFormat.lossMaskFile, lossMask),
+                             (PackFormat.segmentsFile, segments), (PackFormat.segmentIndexFile, segmentIndex)] {
+            files[name] = .init(bytes: file.bytesWritten, sha256: file.sha256Hex!)
         }
-        try fm.moveItem(atPath: staging, toPath: directory)
-        committed = true
-        if let old { try? fm.removeItem(atPath: old) }
+        files[PackFormat.documentsFile] = .init(bytes: documents.bytesWritten, sha256: documents.sha256Hex!)
+        manifest.files = files
+        let sealed = try manifest.sealed()
+        manifest = try JSONDecoder().decode(PackManifest.self, from: Data(sealed))
+        let manifestFile = try AtomicFileWriter(path: target.staging + "/" + PackFormat.manifestFile)
+        try manifestFile.write(sealed)
+        try manifestFile.commit()
+        try target.publish()
     }
 }
 

@@ -123,14 +123,14 @@ enum TaskLock {
                 return
             }
             guard errno == EEXIST else {
-                throw InputError.file(path, reason: "unwritable-file", "cannot create lock: \(String(cString: strerror(errno)))")
+                throw InputError.file(path, reason: .unwritableFile, "cannot create lock: \(String(cString: strerror(errno)))")
             }
             if let holder = holder(path), isAlive(holder) {
-                throw InputError.file(path, reason: "task-running", "another process (\(holder)) is running this task")
+                throw InputError.file(path, reason: .taskRunning, "another process (\(holder)) is running this task")
             }
             unlink(path)  // stale: its holder is gone
         }
-        throw InputError.file(path, reason: "task-running", "could not take the task lock")
+        throw InputError.file(path, reason: .taskRunning, "could not take the task lock")
     }
 
     static func release(_ path: String) { unlink(path) }

@@ -20,12 +20,14 @@ enum BuildManifest {
                      targets: [SourceTarget], decontamination: DecontaminationContext?, layout: ShardLayout) throws -> PackManifest {
         let padID = try spec.resolvedPadID(vocabularySize: tokenizer.vocabularySize, eosID: tokenizer.eosID)
         var recordsSkipped: [String: Int] = [:]
+        var filesUnreadable: [String: Int] = [:]
         var records = 0
         var sources: [PackManifest.Source] = []
         for (s, store) in stores.enumerated() {
             let reading = store.count.reading
             records += reading.records
             for (k, v) in reading.skipped { recordsSkipped[k, default: 0] += v }
+            for (k, v) in reading.failedFiles { filesUnreadable[k, default: 0] += v }
             var dropped = store.tokenized.documentsDropped
             for (k, v) in reading.skipped { dropped["unreadable-" + k, default: 0] += v }
             let estimate = store.isWhole ? nil : plan.sources[s].estimatedTokens
@@ -38,13 +40,14 @@ enum BuildManifest {
                 achievedShare: 0, packing_: PackingCounts(),
                 documentsTokenized: store.documentsTokenized, documentsNotTokenized: store.documentsNotTokenized,
                 tokensAvailableEstimate: estimate, tokensAvailableErrorBound: store.isWhole ? nil : plan.sources[s].errorBound))
+            sources[s].filesUnreadable = reading.failedFiles
         }
         var d: PackManifest.Decontamination?
         if let c = decontamination, let given = spec.decontamination {
             var testSets: [PackManifest.TestSetFile] = []
             for file in try ShardPaths.expand(given.testSets) {
                 guard let bytes = FileManager.default.contents(atPath: file) else {
-                    throw InputError.file(file, reason: "unreadable", "cannot read the test set to record its sha256")
+                    throw InputError.file(file, reason: .unreadable, "cannot read the test set to record its sha256")
                 }
                 testSets.append(.init(path: absolute(file), sha256: SHA256.hexDigest(SHA256.hash([UInt8](bytes)))))
             }
@@ -71,9 +74,10 @@ enum BuildManifest {
         for (s, shards) in layout.shards.enumerated() {
             for shard in shards {
                 let size = (try? FileManager.default.attributesOfItem(atPath: shard.path)[.size] as? Int) ?? 0
-                manifest.inputs.append(.init(source: spec.sources[s].name, path: absolute(shard.path), bytes: size ?? 0))
+                manifest.inputs.append(.init(source: spec.sources[s].name, path: absolute(shard.path), bytes: size))
             }
         }
+        manifest.filesUnreadable = filesUnreadable
         return manifest
     }
 

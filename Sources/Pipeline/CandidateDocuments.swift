@@ -77,14 +77,14 @@ struct CandidateSet {
         let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         var at = 0
         func u64() throws -> UInt64 {
-            guard at + 8 <= data.count else { throw InputError.file(path, reason: "corrupt-part", "truncated candidate record") }
+            guard at + 8 <= data.count else { throw InputError.file(path, reason: .corruptPart, "truncated candidate record") }
             defer { at += 8 }
             return data[at..<(at + 8)].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         }
         func bytes() throws -> [UInt8]? {
             let n = try u64()
             guard n != UInt64.max else { return nil }
-            guard at + Int(n) <= data.count else { throw InputError.file(path, reason: "corrupt-part", "truncated candidate record") }
+            guard at + Int(n) <= data.count else { throw InputError.file(path, reason: .corruptPart, "truncated candidate record") }
             defer { at += Int(n) }
             return Array(data[at..<(at + Int(n))])
         }

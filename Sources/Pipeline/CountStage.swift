@@ -42,10 +42,10 @@ public struct SourceCount: Sendable, Codable {
 
     /// Groups whose members are all dropped, with the reason: `contaminated-header` (the
     /// header overlaps a test set) before `contaminated-group` (a member does).
-    public var groupDrops: [String: String] {
-        var drops: [String: String] = [:]
-        for g in dirtyGroups { drops[g] = "contaminated-group" }
-        for h in headers where h.contaminated { drops[h.group] = "contaminated-header" }
+    public var groupDrops: [String: DropReason] {
+        var drops: [String: DropReason] = [:]
+        for g in dirtyGroups { drops[g] = .contaminatedGroup }
+        for h in headers where h.contaminated { drops[h.group] = .contaminatedHeader }
         return drops
     }
 

@@ -30,15 +30,12 @@ final class DecontaminationContext {
             throw ConfigurationError(file: spec.path, key: "decontamination.protocol",
                                      "the gpt3 protocol's document-frequency pre-pass is not part of the mixture build yet; run `longmix decontam scan --protocol gpt3` on the shards first and build from its cleaned output")
         }
-        let index: DecontaminationIndex
-        if d.testSets.isEmpty {
-            index = try DecontaminationIndex.open(path: d.index)
-        } else {
-            index = try DecontaminationIndex.openOrCreate(path: d.index, n: p.n, normalization: p.normalization)
-            for file in try ShardPaths.expand(d.testSets) {
-                _ = try index.add(try TestSetReader.read(path: file), splits: ["valid", "test"])
-            }
+        if !d.testSets.isEmpty {
+            try DecontaminationIndex.openOrCreate(path: d.index, n: p.n, normalization: p.normalization)
+                .importFiles(try ShardPaths.expand(d.testSets), splits: ["valid", "test"])
         }
+        // Builds read the index only: a read-only connection, never a write lock.
+        let index = try DecontaminationIndex.open(path: d.index)
         try index.require(n: p.n, normalization: p.normalization)
         let ngrams = try index.loadNGramSet()
         return DecontaminationContext(index: index, scanner: try ContaminationScanner(ngrams: ngrams, parameters: p),

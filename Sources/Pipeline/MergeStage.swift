@@ -69,14 +69,14 @@ final class MergeStage {
         let folder = directory.tokenizeDirectory(range: r)
         let counts = BuildDirectory.taskCounts(in: folder)
         guard counts.count == 1, let n = counts.first else {
-            throw InputError.file(folder, reason: "incomplete-build",
+            throw InputError.file(folder, reason: .incompleteBuild,
                                   counts.isEmpty ? "no tokenize parts: run `longmix build MIXTURE --build-dir \(directory.path)` for every task first"
                                       : "tokenize parts for different task counts (\(counts.sorted())); remove the stale ones")
         }
         let tasks = try (0..<n).map { try BuildTask(index: $0, count: n) }
         let missing = tasks.filter { !directory.tokenizeSlot($0, range: r).isComplete }
         guard missing.isEmpty else {
-            throw InputError.file(folder, reason: "incomplete-build",
+            throw InputError.file(folder, reason: .incompleteBuild,
                                   "tokenize tasks not complete: \(missing.map { String($0.index) }.joined(separator: ", ")) of \(n) (see `longmix status`)")
         }
         for task in tasks {
@@ -118,7 +118,7 @@ final class MergeStage {
                 supplies[s].tokens = max(1, stores[s].keptTokens, plan.sources[s].estimatedTokens)
             }
         }
-        var targets = try MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen)
+        var targets = try MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen, maxEpochs: spec.maxEpochs)
         for s in stores.indices where !stores[s].isWhole {
             targets[s].rate = Double(targets[s].tokens) / Double(max(1, plan.sources[s].estimatedTokens))
         }
@@ -161,9 +161,11 @@ final class MergeStage {
     }
 
     /// Writes the pack (and the report inside it) and returns its manifest.
-    func pack(output: String, targets: [SourceTarget], picks: [[Selection.Pick]], manifest: inout PackManifest,
-              reportRows: Bool) throws {
-        let writer = try PackWriter(directory: output, seqLen: spec.seqLen, vocabularySize: tokenizer.vocabularySize)
+    /// Writes the pack's files (and the report) into `target`'s staging directory; the caller
+    /// commits the returned writer with the returned extra files once nothing else is staged.
+    func pack(target: OutputTarget, targets: [SourceTarget], picks: [[Selection.Pick]], manifest: inout PackManifest,
+              reportRows: Bool) throws -> (PackWriter, [String: PackManifest.FileDigest]) {
+        let writer = try PackWriter(target: target, seqLen: spec.seqLen, vocabularySize: tokenizer.vocabularySize)
         let encoder = tokenizer.makeEncoder()
         var sources: [AssemblySource] = []
         for (s, store) in stores.enumerated() {
@@ -202,24 +204,24 @@ final class MergeStage {
         }
         let padID = try spec.resolvedPadID(vocabularySize: tokenizer.vocabularySize, eosID: tokenizer.eosID)
         let plans = try PackAssembler.assemble(sources, seqLen: spec.seqLen, padID: padID,
-                                               completionOnly: spec.loss == .completionOnly, writer: writer) { s, pick in
-            stores[s].tokens(pick.entry)
+                                               completionOnly: spec.loss == .completionOnly, writer: writer) { s, pick, range in
+            stores[s].tokens(pick.entry, range: range)
         }
         BuildManifest.fillPacking(&manifest, plans: plans, taken: picks.map { $0.reduce(0) { $0 + $1.limit } }, seqLen: spec.seqLen)
-        let report = output + ".decontamination-report.jsonl"
-        if reportRows { try writeReport(to: report) }
-        let json = JSONEncoder()
-        json.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writer.commit(manifest: try json.encode(manifest))
+        var extra: [String: PackManifest.FileDigest] = [:]
         if reportRows {
-            try? FileManager.default.removeItem(atPath: output + "/decontamination-report.jsonl")
-            try FileManager.default.moveItem(atPath: report, toPath: output + "/decontamination-report.jsonl")
+            let report = try writeReport(to: target.staging + "/" + Self.reportFile)
+            extra[Self.reportFile] = .init(bytes: report.bytesWritten, sha256: report.sha256Hex!)
         }
+        return (writer, extra)
     }
 
+    /// The decontamination report's name inside the pack directory.
+    static let reportFile = "decontamination-report.jsonl"
+
     /// The decontamination rows of every part, source by source in reading order.
-    private func writeReport(to path: String) throws {
-        let writer = try JSONLWriter(path: path)
+    private func writeReport(to path: String) throws -> JSONLWriter {
+        let writer = try JSONLWriter(path: path, hashing: true)
         for (s, store) in stores.enumerated() {
             var rows: [(shard: Int, line: Int, order: Int, row: ArraySlice<UInt8>)] = []
             // Header rows first at their group's first member.
@@ -236,7 +238,7 @@ final class MergeStage {
                     let fields = line.split(separator: 0x09, maxSplits: 2)
                     guard fields.count == 3, let shard = Int(String(decoding: fields[0], as: UTF8.self)),
                           let n = Int(String(decoding: fields[1], as: UTF8.self)) else {
-                        throw InputError.file(file, reason: "corrupt-part", "a report row without its shard and line")
+                        throw InputError.file(file, reason: .corruptPart, "a report row without its shard and line")
                     }
                     rows.append((shard, n, rows.count, fields[2]))
                 }
@@ -245,22 +247,25 @@ final class MergeStage {
             for row in rows { try writer.write(line: Array(row.row)) }
         }
         try writer.finish()
+        return writer
     }
 
     /// Each source's kept documents, in reading order, as Megatron indexed datasets.
-    func exportMegatron(to directory: String) throws {
+    /// Written into `target`'s staging directory (published by the caller in one rename, so each
+    /// `.bin`/`.idx` pair appears together); `data_path.txt` names the final paths.
+    func exportMegatron(to target: OutputTarget) throws {
         guard stores.allSatisfy(\.isWhole) else {
             throw ConfigurationError(key: "megatron", "a Megatron export holds every kept document: build with --exact")
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var dataPath: [String] = []
         for (s, store) in stores.enumerated() {
-            let prefix = "\(directory)/\(store.name)"
-            let writer = try IndexedDatasetWriter(prefix: prefix, vocabularySize: tokenizer.vocabularySize)
+            let writer = try IndexedDatasetWriter(prefix: "\(target.staging)/\(store.name)", vocabularySize: tokenizer.vocabularySize)
             for k in store.readingOrder() { try writer.append(store.tokens(k)) }
             try writer.finish()
-            dataPath.append(String(format: "%.6g %@", spec.sources[s].weight, prefix))
+            dataPath.append(String(format: "%.6g %@", spec.sources[s].weight, "\(target.path)/\(store.name)"))
         }
-        try (dataPath.joined(separator: " ") + "\n").write(toFile: "\(directory)/data_path.txt", atomically: true, encoding: .utf8)
+        let file = try AtomicFileWriter(path: "\(target.staging)/data_path.txt")
+        try file.write(Array((dataPath.joined(separator: " ") + "\n").utf8))
+        try file.commit()
     }
 }

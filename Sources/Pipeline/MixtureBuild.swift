@@ -24,7 +24,7 @@ public struct BuildRecipe: Sendable, Codable, Equatable {
 
     public static func load(_ directory: BuildDirectory) throws -> BuildRecipe {
         guard let data = FileManager.default.contents(atPath: directory.specFile) else {
-            throw InputError.file(directory.specFile, reason: "not-a-build-directory", "no build.json: run `longmix count MIXTURE --build-dir \(directory.path)` first")
+            throw InputError.file(directory.specFile, reason: .notABuildDirectory, "no build.json: run `longmix count MIXTURE --build-dir \(directory.path)` first")
         }
         return try JSONDecoder().decode(BuildRecipe.self, from: data)
     }
@@ -116,6 +116,12 @@ public final class MixtureBuild {
     private let processors: [DocumentProcessor]
     /// The build directory the stages use (a temporary one during a local `run()`).
     private var workingDirectory: String?
+    /// The outputs of a local `run()`, checked and staged before any work (`merge` makes them
+    /// when called alone).
+    private var packTarget: OutputTarget?
+    private var megatronTarget: OutputTarget?
+    /// The registration of a plan's temporary directory (removed on SIGINT/SIGTERM).
+    private var scratchToken: Int?
 
     public init(spec: MixtureSpec, options: Options) throws {
         self.spec = spec
@@ -189,17 +195,28 @@ public final class MixtureBuild {
         if options.megatronDirectory != nil && !options.exact {
             throw ConfigurationError(key: "megatron", "a Megatron export holds every kept document: build with --exact")
         }
+        // Outputs are checked (and staged) before any work, against every input: a refusal costs nothing.
+        for source in spec.sources { _ = try ShardPaths.expand(source.paths) }
+        packTarget = try options.output.map { try OutputTarget(directory: $0, kind: .pack) }
+        megatronTarget = try options.megatronDirectory.map { try OutputTarget(directory: $0, kind: .megatron) }
+        defer { packTarget = nil; megatronTarget = nil }
         let work: String
         var temporary = false
         if let dir = options.buildDirectory {
             work = dir
         } else {
+            // Everything a build writes lives under its staging directory (a plan: a temporary one).
             temporary = true
-            let base = options.output.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? NSTemporaryDirectory()
-            let name = options.output.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "longmix-plan"
-            work = base + "/.\(name).work-\(getpid())"
-            try? FileManager.default.removeItem(atPath: work)
+            if let packTarget {
+                work = packTarget.staging + "/.work"
+            } else {
+                let base = NSTemporaryDirectory() + "/longmix-plan"
+                TemporaryFiles.removeStale(beside: base)
+                work = URL(fileURLWithPath: base).deletingLastPathComponent().path + "/.longmix-plan" + TemporaryFiles.suffix("partial")
+                scratchToken = TemporaryFiles.register(work)
+            }
         }
+        defer { if let scratchToken { TemporaryFiles.unregister(scratchToken) }; scratchToken = nil }
         defer { if temporary { try? FileManager.default.removeItem(atPath: work) } }
         let directory = BuildDirectory(path: work)
         workingDirectory = work
@@ -263,7 +280,7 @@ public final class MixtureBuild {
         let folder = directory.countDirectory()
         let counts = BuildDirectory.taskCounts(in: folder)
         guard counts.count == 1, let n = counts.first else {
-            throw InputError.file(folder, reason: "incomplete-build", counts.isEmpty
+            throw InputError.file(folder, reason: .incompleteBuild, counts.isEmpty
                 ? "no count parts: run `longmix count MIXTURE --build-dir \(directory.path)` for every task first"
                 : "count parts for different task counts (\(counts.sorted())); remove the stale ones")
         }
@@ -276,7 +293,7 @@ public final class MixtureBuild {
             for s in summed.indices { summed[s].add(part.sources[s], sampleSize: options.sampleSize) }
         }
         guard missing.isEmpty else {
-            throw InputError.file(folder, reason: "incomplete-build",
+            throw InputError.file(folder, reason: .incompleteBuild,
                                   "count tasks not complete: \(missing.map(String.init).joined(separator: ", ")) of \(n) (see `longmix status`)")
         }
         let plan = SamplingPlan.make(spec: spec, counts: summed, exact: options.exact,
@@ -311,8 +328,15 @@ public final class MixtureBuild {
         var manifest = try BuildManifest.make(spec: spec, tokenizer: tokenizer, plan: plan, stores: merge.stores, targets: targets,
                                               decontamination: decontamination, layout: layout)
         if let output {
-            try merge.pack(output: output, targets: targets, picks: picks, manifest: &manifest, reportRows: decontamination != nil)
-            if let megatron = options.megatronDirectory { try merge.exportMegatron(to: megatron) }
+            let target = try packTarget ?? OutputTarget(directory: output, kind: .pack)
+            let megatron = try megatronTarget ?? options.megatronDirectory.map { try OutputTarget(directory: $0, kind: .megatron) }
+            let (writer, extra) = try merge.pack(target: target, targets: targets, picks: picks, manifest: &manifest,
+                                                 reportRows: decontamination != nil)
+            if let megatron { try merge.exportMegatron(to: megatron) }
+            // A local build's parts live in the staging directory: gone before it is published.
+            if directory.path.hasPrefix(target.staging + "/") { try FileManager.default.removeItem(atPath: directory.path) }
+            try writer.commit(manifest: &manifest, extraFiles: extra)
+            try megatron?.publish()
         } else {
             BuildManifest.fillPacking(&manifest, plans: [], taken: [], seqLen: spec.seqLen)
         }

@@ -77,7 +77,7 @@ public struct SamplingPlan: Sendable, Codable {
         }
         let targets: [SourceTarget]
         do {
-            targets = try MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen)
+            targets = try MixturePlanner.plan(supplies, budget: spec.budget, seqLen: spec.seqLen, maxEpochs: spec.maxEpochs)
         } catch {
             plan.note = "no plan from the estimates (\(error)); every document is tokenized"
             return plan

@@ -173,7 +173,7 @@ public struct SlurmJobScripts: Sendable, Equatable {
         let fm = FileManager.default
         for directory in [slurmDirectory, logDirectory] {
             do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw InputError.file(directory, reason: "unwritable-directory", "cannot create directory: \(error.localizedDescription)")
+                throw InputError.file(directory, reason: .unwritableDirectory, "cannot create directory: \(error.localizedDescription)")
             }
         }
         var files = Stage.allCases.map { (scriptPath($0), scripts[$0]!) }
@@ -181,18 +181,18 @@ public struct SlurmJobScripts: Sendable, Equatable {
         for (path, _) in files where fm.fileExists(atPath: path) {
             let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
             guard existing.split(separator: "\n", maxSplits: 2).dropFirst().first.map(String.init) == Self.marker else {
-                throw InputError.file(path, reason: "would-overwrite",
+                throw InputError.file(path, reason: .wouldOverwrite,
                                       "exists and was not written by `longmix slurm`; move it away or choose another --build-dir")
             }
         }
         for (path, text) in files {
             let temporary = path + ".tmp-\(getpid())"
             guard fm.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o755]) else {
-                throw InputError.file(path, reason: "unwritable-file", "cannot write \(temporary)")
+                throw InputError.file(path, reason: .unwritableFile, "cannot write \(temporary)")
             }
             guard rename(temporary, path) == 0 else {
                 unlink(temporary)
-                throw InputError.file(path, reason: "unwritable-file", "cannot rename \(temporary) into place")
+                throw InputError.file(path, reason: .unwritableFile, "cannot rename \(temporary) into place")
             }
         }
     }

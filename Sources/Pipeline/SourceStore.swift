@@ -75,4 +75,10 @@ final class SourceStore {
         let (p, k) = locations[entry]
         return parts[p].document(k)
     }
+
+    /// Tokens `range` of entry `entry` only.
+    func tokens(_ entry: Int, range: Range<Int>) -> [TokenID] {
+        let (p, k) = locations[entry]
+        return parts[p].document(k, range: range)
+    }
 }

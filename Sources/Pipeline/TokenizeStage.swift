@@ -75,7 +75,7 @@ final class TokenizeStage {
     /// `groupDrops`: per source, the groups dropped whole and why (`SourceCount.groupDrops`).
     /// `candidates`: per source, the counting pass's candidate file for the same task (same
     /// partition), used instead of the shards when it covers the range.
-    func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [[String: String]], candidates: [CandidateFile?], to directory: String) throws {
+    func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [[String: DropReason]], candidates: [CandidateFile?], to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var counts: [TokenizeCounts] = []
         let reread = spec.sources.indices.filter { s in ranges[s].map { r in !(candidates[s]?.covers(r) ?? false) } ?? false }
@@ -87,7 +87,7 @@ final class TokenizeStage {
         try PartJSON.encode(counts).write(to: URL(fileURLWithPath: directory + "/counts.json"))
     }
 
-    private func tokenize(source s: Int, task: BuildTask, range: KeyRange?, dirty: [String: String], candidates: [CandidateFile?],
+    private func tokenize(source s: Int, task: BuildTask, range: KeyRange?, dirty: [String: DropReason], candidates: [CandidateFile?],
                           prefix: String) throws -> TokenizeCounts {
         let source = spec.sources[s]
         let spill = try IndexedDatasetWriter(prefix: prefix, vocabularySize: vocabularySize)
@@ -161,15 +161,16 @@ final class TokenizeStage {
         counts.documentsRead += 1
         counts.unitsRead += result.tokensRead
         if case .drop(let reason)? = result.scan?.verdict {
-            counts.documentsDropped[reason, default: 0] += 1
-            counts.unitsDropped[reason, default: 0] += result.tokensRead
+            counts.documentsRead -= 1
+            counts.unitsRead -= result.tokensRead
+            counts.drop(units: result.tokensRead, reason: reason)
             return
         }
-        if result.tokensCut > 0 { counts.unitsDropped["contaminated-cut", default: 0] += result.tokensCut }
+        if result.tokensCut > 0 { counts.dropUnits(result.tokensCut, reason: .contaminatedCut) }
         var keptAny = false
         for (piece, item) in result.items.enumerated() {
             if item.stream.count < source.minDocumentTokens {
-                counts.unitsDropped["too-short", default: 0] += item.stream.count
+                counts.dropUnits(item.stream.count, reason: .tooShort)
                 continue
             }
             keptAny = true
@@ -183,7 +184,7 @@ final class TokenizeStage {
         if keptAny {
             counts.documentsKept += 1
         } else {
-            counts.documentsDropped[result.items.isEmpty ? "contaminated" : "too-short", default: 0] += 1
+            counts.documentsDropped[(result.items.isEmpty ? DropReason.contaminated : .tooShort).rawValue, default: 0] += 1
         }
     }
 }

@@ -10,6 +10,9 @@ import LongMixCore
 /// looks finished. Released without `commit()`, it removes the temporary file.
 ///
 /// Output is buffered (1 MiB); `write` copies bytes, so callers may reuse their buffers.
+/// The destination must pass `OutputTarget.checkFile` (absent or a regular file, no input of the
+/// run); the temporary is named `<path>.tmp-<host>-<pid>` and removed on SIGINT/SIGTERM
+/// (`TemporaryFiles`). With `hashing`, the SHA-256 of everything written is kept (`sha256Hex`).
 public final class AtomicFileWriter {
     public let path: String
     public let temporaryPath: String
@@ -18,13 +21,20 @@ public final class AtomicFileWriter {
     private let bufferLimit = 1 << 20
     private var committed = false
     public private(set) var bytesWritten = 0
+    private var hasher: SHA256?
+    private var token: Int?
+    /// The SHA-256 of the bytes written (64 hex digits), after `commit()` when hashing.
+    public private(set) var sha256Hex: String?
 
-    public init(path: String) throws {
+    public init(path: String, hashing: Bool = false) throws {
         self.path = path
-        temporaryPath = path + ".tmp-\(getpid())"
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try OutputTarget.checkFile(path)
+        let temporaryPath = path + TemporaryFiles.suffix("tmp")
+        self.temporaryPath = temporaryPath
+        hasher = hashing ? SHA256() : nil
+        (fd, token) = try TemporaryFiles.create(temporaryPath) { open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
         guard fd >= 0 else {
-            throw InputError.file(path, reason: "unwritable-file", "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
+            throw InputError.file(path, reason: .unwritableFile, "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
         }
         buffer.reserveCapacity(bufferLimit)
     }
@@ -34,10 +44,12 @@ public final class AtomicFileWriter {
             if fd >= 0 { close(fd) }
             unlink(temporaryPath)
         }
+        if let token { TemporaryFiles.unregister(token) }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         bytesWritten += bytes.count
+        hasher?.update(bytes)
         if buffer.count + bytes.count > bufferLimit { try flush() }
         if bytes.count >= bufferLimit {
             try writeAll(bytes)
@@ -76,6 +88,7 @@ public final class AtomicFileWriter {
         fd = -1
         guard rename(temporaryPath, path) == 0 else { throw failure("rename") }
         committed = true
+        if var hasher { sha256Hex = SHA256.hex(hasher.finalize()) }
     }
 
     private func flush() throws {
@@ -97,6 +110,6 @@ public final class AtomicFileWriter {
     }
 
     private func failure(_ operation: String) -> InputError {
-        InputError.file(path, reason: "unwritable-file", "\(operation) failed: \(String(cString: strerror(errno)))")
+        InputError.file(path, reason: .unwritableFile, "\(operation) failed: \(String(cString: strerror(errno)))")
     }
 }

@@ -26,7 +26,7 @@ public final class FileByteSource: ByteSource {
         self.progress = progress
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
-            throw InputError.file(path, reason: "unreadable-file", "cannot open: \(String(cString: strerror(errno)))")
+            throw InputError.file(path, reason: .unreadableFile, "cannot open: \(String(cString: strerror(errno)))")
         }
         self.fd = fd
     }
@@ -41,7 +41,7 @@ public final class FileByteSource: ByteSource {
                 return n
             }
             if errno == EINTR { continue }
-            throw InputError.file(path, reason: "unreadable-file", "read failed: \(String(cString: strerror(errno)))")
+            throw InputError.file(path, reason: .unreadableFile, "read failed: \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -85,6 +85,9 @@ public final class DocumentReader {
     public let source: String
     public let options: ReaderOptions
     public private(set) var counts = ReadCounts()
+    /// Files not read to the end (path -> reason), in keep-going mode: their documents so far were
+    /// delivered, the rest is lost, so anything derived from them is partial.
+    public private(set) var failedPaths: [String: DropReason] = [:]
     /// The first errors met in keep-going mode (at most `maxKeptErrors`).
     public private(set) var firstErrors: [InputError] = []
     public let maxKeptErrors = 20
@@ -133,7 +136,7 @@ public final class DocumentReader {
             do {
                 line = try lines.next()
             } catch let error as InputError {
-                if error.reason == "line-too-long" {
+                if error.reason == .lineTooLong {
                     counts.records += 1
                     recordsInFile += 1
                     try handle(error)
@@ -169,7 +172,7 @@ public final class DocumentReader {
 
     private func handle(_ error: InputError) throws {
         guard options.skipBadRecords else { throw error }
-        counts.skipped[error.reason, default: 0] += 1
+        counts.skipped[error.reason.rawValue, default: 0] += 1
         if firstErrors.count < maxKeptErrors { firstErrors.append(error) }
     }
 
@@ -181,7 +184,8 @@ public final class DocumentReader {
         do {
             lines = try LineReader(path: paths[fileIndex], maxLineBytes: options.maxLineBytes, progress: options.progress)
         } catch let error as InputError {
-            counts.failedFiles[error.reason, default: 0] += 1
+            counts.failedFiles[error.reason.rawValue, default: 0] += 1
+            failedPaths[paths[fileIndex]] = error.reason
             guard options.skipBadRecords else { throw error }
             if firstErrors.count < maxKeptErrors { firstErrors.append(error) }
         }
@@ -194,10 +198,11 @@ public final class DocumentReader {
         self.lines = nil
         var failure = failure
         if failure == nil && recordsInFile == 0 {
-            failure = InputError.file(lines.path, reason: "empty-file", "the shard holds no records")
+            failure = InputError.file(lines.path, reason: .emptyFile, "the shard holds no records")
         }
         guard let failure else { return }
-        counts.failedFiles[failure.reason, default: 0] += 1
+        counts.failedFiles[failure.reason.rawValue, default: 0] += 1
+        failedPaths[lines.path] = failure.reason
         guard options.skipBadRecords else { throw failure }
         if firstErrors.count < maxKeptErrors { firstErrors.append(failure) }
     }
@@ -243,13 +248,13 @@ public final class DocumentReader {
                 case .string(let bytes)?:
                     text.append(contentsOf: bytes)
                 case nil:
-                    throw InputError(location: location, field: path.description, reason: "missing-field",
+                    throw InputError(location: location, field: path.description, reason: .missingField,
                                      message: "the record has no such field")
                 case .number?:
-                    throw InputError(location: location, field: path.description, reason: "non-string-field",
+                    throw InputError(location: location, field: path.description, reason: .nonStringField,
                                      message: "expected a string, found a number")
                 case .other(let kind)?:
-                    throw InputError(location: location, field: path.description, reason: "non-string-field",
+                    throw InputError(location: location, field: path.description, reason: .nonStringField,
                                      message: "expected a string, found \(kind == "array" || kind == "object" ? "an" : "a") \(kind)")
                 }
             }
@@ -275,9 +280,9 @@ public final class DocumentReader {
         case .string(let bytes)?, .number(let bytes)?:
             return String(decoding: bytes, as: UTF8.self)
         case nil:
-            throw InputError(location: location, field: field, reason: "missing-field", message: "the record has no such field")
+            throw InputError(location: location, field: field, reason: .missingField, message: "the record has no such field")
         case .other(let kind)?:
-            throw InputError(location: location, field: field, reason: "non-string-field",
+            throw InputError(location: location, field: field, reason: .nonStringField,
                              message: "expected a string or a number, found \(kind)")
         }
     }

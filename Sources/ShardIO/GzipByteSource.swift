@@ -18,7 +18,7 @@ public final class GzipByteSource: ByteSource {
         // 15 + 32: a 32 KiB window, and detect the gzip (or zlib) header automatically.
         let status = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
-            throw InputError.file(file.path, reason: "corrupt-gzip", "cannot initialise zlib (status \(status))")
+            throw InputError.file(file.path, reason: .corruptGzip, "cannot initialise zlib (status \(status))")
         }
     }
 
@@ -37,7 +37,7 @@ public final class GzipByteSource: ByteSource {
                 }
                 if stream.avail_in == 0 && inputFinished {
                     if insideMember {
-                        throw InputError.file(file.path, reason: "truncated-gzip",
+                        throw InputError.file(file.path, reason: .truncatedGzip,
                                               "the gzip stream ends inside a member (file truncated?)")
                     }
                     ended = true
@@ -56,7 +56,7 @@ public final class GzipByteSource: ByteSource {
                     break
                 default:
                     let message = stream.msg.map { String(cString: $0) } ?? "status \(status)"
-                    throw InputError.file(file.path, reason: "corrupt-gzip", "gzip: \(message)")
+                    throw InputError.file(file.path, reason: .corruptGzip, "gzip: \(message)")
                 }
                 if produced > 0 { return produced }
             }

@@ -12,9 +12,9 @@ public final class JSONLWriter {
     private let compressor: ZstdStreamCompressor?
     public private(set) var lines = 0
 
-    public init(path: String, zstdLevel: Int32 = 3) throws {
+    public init(path: String, zstdLevel: Int32 = 3, hashing: Bool = false) throws {
         self.path = path
-        file = try AtomicFileWriter(path: path)
+        file = try AtomicFileWriter(path: path, hashing: hashing)
         compressor = ShardCompression(path: path) == .zstd ? try ZstdStreamCompressor(level: zstdLevel, path: path) : nil
         if ShardCompression(path: path) == .gzip {
             throw ConfigurationError(file: path, "writing .gz is not supported; use .jsonl or .jsonl.zst")
@@ -40,6 +40,11 @@ public final class JSONLWriter {
         try compressor?.end(to: file)
         try file.commit()
     }
+
+    /// Bytes written to the file (compressed size for `.zst`).
+    public var bytesWritten: Int { file.bytesWritten }
+    /// SHA-256 of the file's bytes, after `finish()` when made with `hashing`.
+    public var sha256Hex: String? { file.sha256Hex }
 }
 
 /// Streaming zstd compression (`ZSTD_compressStream2`) into an `AtomicFileWriter`.
@@ -51,7 +56,7 @@ final class ZstdStreamCompressor {
     init(level: Int32, path: String) throws {
         self.path = path
         guard let context = ZSTD_createCCtx() else {
-            throw InputError.file(path, reason: "unwritable-file", "cannot allocate a zstd compression context")
+            throw InputError.file(path, reason: .unwritableFile, "cannot allocate a zstd compression context")
         }
         self.context = context
         _ = ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
@@ -77,7 +82,7 @@ final class ZstdStreamCompressor {
             var out = ZSTD_outBuffer(dst: raw.baseAddress, size: raw.count, pos: 0)
             let remaining = ZSTD_compressStream2(context, &out, &input, mode)
             if ZSTD_isError(remaining) != 0 {
-                throw InputError.file(path, reason: "unwritable-file", "zstd: \(String(cString: ZSTD_getErrorName(remaining)))")
+                throw InputError.file(path, reason: .unwritableFile, "zstd: \(String(cString: ZSTD_getErrorName(remaining)))")
             }
             try file.write(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<out.pos]))
             return remaining

@@ -1,3 +1,4 @@
+import LongMixCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,7 +8,7 @@ import Darwin
 /// A syntax or encoding error inside one JSON text, at a byte offset of that text.
 public struct JSONSyntaxError: Error, Sendable {
     /// `malformed-json`, `invalid-utf8` or `lone-surrogate`.
-    public var reason: String
+    public var reason: DropReason
     public var message: String
     /// 0-based byte offset into the line.
     public var offset: Int
@@ -40,7 +41,7 @@ struct JSONScanner {
 
     // MARK: Errors
 
-    func fail(_ message: String, reason: String = "malformed-json", at offset: Int? = nil) -> JSONSyntaxError {
+    func fail(_ message: String, reason: DropReason = .malformedJSON, at offset: Int? = nil) -> JSONSyntaxError {
         JSONSyntaxError(reason: reason, message: message, offset: offset ?? pos)
     }
 
@@ -300,7 +301,7 @@ struct JSONScanner {
         default: length = 0
         }
         guard length > 0 else {
-            throw fail("invalid UTF-8 byte 0x\(String(b0, radix: 16, uppercase: true))", reason: "invalid-utf8")
+            throw fail("invalid UTF-8 byte 0x\(String(b0, radix: 16, uppercase: true))", reason: .invalidUTF8)
         }
         pos += length
     }
@@ -328,17 +329,17 @@ struct JSONScanner {
             if scalar >= 0xD800 && scalar <= 0xDBFF {
                 guard pos + 6 <= count, base[pos] == UInt8(ascii: "\\"), base[pos + 1] == UInt8(ascii: "u") else {
                     throw fail("lone high surrogate \\u\(String(scalar, radix: 16)) (cannot be UTF-8)",
-                               reason: "lone-surrogate", at: escapeStart)
+                               reason: .loneSurrogate, at: escapeStart)
                 }
                 pos += 2
                 let low = try readHex4()
                 guard low >= 0xDC00 && low <= 0xDFFF else {
-                    throw fail("high surrogate not followed by a low surrogate", reason: "lone-surrogate", at: escapeStart)
+                    throw fail("high surrogate not followed by a low surrogate", reason: .loneSurrogate, at: escapeStart)
                 }
                 scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
             } else if scalar >= 0xDC00 && scalar <= 0xDFFF {
                 throw fail("lone low surrogate \\u\(String(scalar, radix: 16)) (cannot be UTF-8)",
-                           reason: "lone-surrogate", at: escapeStart)
+                           reason: .loneSurrogate, at: escapeStart)
             }
             // A \uXXXX escape is 6 bytes and its UTF-8 at most 3 (4 for a 12-byte pair): it fits.
             return JSONScanner.writeUTF8(scalar, to: destination)

@@ -83,7 +83,7 @@ public final class LineReader {
     }
 
     private func tooLong(line: Int? = nil) -> InputError {
-        InputError(location: RecordLocation(file: path, line: line ?? lineNumber), reason: "line-too-long",
+        InputError(location: RecordLocation(file: path, line: line ?? lineNumber), reason: .lineTooLong,
                    message: "line longer than \(maxLineBytes) bytes; raise the maximum line size or fix the shard")
     }
 

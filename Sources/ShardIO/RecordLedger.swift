@@ -27,18 +27,58 @@ public struct RecordLedger: Sendable {
     public mutating func skip(_ error: InputError) throws {
         guard skipBadRecords else { throw error }
         counts.records += 1
-        counts.skipped[error.reason, default: 0] += 1
+        counts.skipped[error.reason.rawValue, default: 0] += 1
         keep(error)
     }
 
     /// A file could not be opened or read to the end: throws in strict mode, else counts it.
     public mutating func fileFailed(_ error: InputError) throws {
         guard skipBadRecords else { throw error }
-        counts.failedFiles[error.reason, default: 0] += 1
+        counts.failedFiles[error.reason.rawValue, default: 0] += 1
         keep(error)
     }
 
     private mutating func keep(_ error: InputError) {
         if firstErrors.count < maxKeptErrors { firstErrors.append(error) }
+    }
+}
+
+extension RecordLedger {
+    /// Hands `body` each non-blank line of the file at `path` with its location, accounting for
+    /// everything under this ledger: the file is counted as opened; a file that cannot be opened
+    /// or read to the end (corrupt or truncated compression) is `fileFailed` (lines before the
+    /// failure point were handed out); a too-long line, or a line for which `body` throws an
+    /// `InputError`, is `skip`ped; every other line is `kept`. In strict mode the first such
+    /// error is thrown. File bytes are counted into `progress`.
+    public mutating func forEachLine(of path: String, progress: ProgressMeter? = nil,
+                                     _ body: (UnsafeBufferPointer<UInt8>, RecordLocation) throws -> Void) throws {
+        openedFile()
+        let lines: LineReader
+        do {
+            lines = try LineReader(path: path, progress: progress)
+        } catch let error as InputError {
+            try fileFailed(error)
+            return
+        }
+        while true {
+            let next: UnsafeBufferPointer<UInt8>?
+            do {
+                next = try lines.next()
+            } catch let error as InputError where error.reason == .lineTooLong {
+                try skip(error)
+                continue
+            } catch let error as InputError {
+                try fileFailed(error)
+                return
+            }
+            guard let line = next else { return }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            do {
+                try body(line, RecordLocation(file: path, line: lines.lineNumber))
+                kept()
+            } catch let error as InputError {
+                try skip(error)
+            }
+        }
     }
 }

@@ -25,6 +25,8 @@ public enum ShardPaths {
         }
     }
 
+    /// The patterns that exist and the files found are registered as inputs (`InputFiles`), so no
+    /// output of the run may overlap them.
     public static func expand(_ patterns: [String]) throws -> [String] {
         var result: [String] = []
         var seen = Set<String>()
@@ -37,7 +39,7 @@ public enum ShardPaths {
                 matches = glob(pattern)
             }
             guard !matches.isEmpty else {
-                throw InputError.file(pattern, reason: "no-shards",
+                throw InputError.file(pattern, reason: .noShards,
                                       FileManager.default.fileExists(atPath: pattern)
                                           ? "directory holds no shard files (\(shardSuffixes.joined(separator: ", ")))"
                                           : "no such file, and no file matches it as a pattern")
@@ -46,7 +48,9 @@ public enum ShardPaths {
             where seen.insert(path).inserted {
                 result.append(path)
             }
+            if FileManager.default.fileExists(atPath: pattern) { InputFiles.register([pattern]) }
         }
+        InputFiles.register(result)
         return result
     }
 
@@ -85,7 +89,7 @@ public enum ShardPaths {
 
     private static func shardsBelow(_ directory: String) throws -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else {
-            throw InputError.file(directory, reason: "unreadable-file", "cannot list directory")
+            throw InputError.file(directory, reason: .unreadableFile, "cannot list directory")
         }
         var files: [String] = []
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory

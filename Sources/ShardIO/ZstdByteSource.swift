@@ -20,7 +20,7 @@ public final class ZstdByteSource: ByteSource {
     public init(file: FileByteSource) throws {
         self.file = file
         guard let stream = ZSTD_createDStream() else {
-            throw InputError.file(file.path, reason: "corrupt-zstd", "cannot allocate a zstd decompression stream")
+            throw InputError.file(file.path, reason: .corruptZstd, "cannot allocate a zstd decompression stream")
         }
         self.stream = stream
         // Allow windows up to 2 GiB (`zstd --long=31`); memory still grows only with the window used.
@@ -41,7 +41,7 @@ public final class ZstdByteSource: ByteSource {
             }
             if inputStart == inputEnd && inputFinished {
                 if frameRemaining != 0 {
-                    throw InputError.file(file.path, reason: "truncated-zstd",
+                    throw InputError.file(file.path, reason: .truncatedZstd,
                                           "the zstd stream ends inside a frame (file truncated?)")
                 }
                 return 0
@@ -52,7 +52,7 @@ public final class ZstdByteSource: ByteSource {
                 let result = ZSTD_decompressStream(stream, &output, &inBuf)
                 if ZSTD_isError(result) != 0 {
                     let name = String(cString: ZSTD_getErrorName(result))
-                    throw InputError.file(file.path, reason: "corrupt-zstd", "zstd: \(name)")
+                    throw InputError.file(file.path, reason: .corruptZstd, "zstd: \(name)")
                 }
                 frameRemaining = result
                 return inBuf.pos

@@ -18,13 +18,13 @@ public struct BookSumRecord: Sendable {
     public init(json: JSONValue, location: RecordLocation, chapterField: String = "chapter",
                 summaryField: String = "summary_text", idFields: [String] = ["id", "summary_id"]) throws {
         guard case .object = json else {
-            throw InputError(location: location, reason: "wrong-type", message: "expected a JSON object, found \(json.kind)")
+            throw InputError(location: location, reason: .wrongType, message: "expected a JSON object, found \(json.kind)")
         }
         let record = RecordFields(json, location: location)
         chapter = try record.string(chapterField)
         summary = try record.string(summaryField)
-        if chapter.isEmpty { throw record.invalid(chapterField, reason: "empty-field", "the chapter text is empty") }
-        if summary.isEmpty { throw record.invalid(summaryField, reason: "empty-field", "the summary is empty") }
+        if chapter.isEmpty { throw record.invalid(chapterField, reason: .emptyField, "the chapter text is empty") }
+        if summary.isEmpty { throw record.invalid(summaryField, reason: .emptyField, "the summary is empty") }
         var found: String? = nil
         for field in idFields where found == nil { found = try record.identifier(field) }
         let fileName = location.file.split(separator: "/").last.map(String.init) ?? location.file

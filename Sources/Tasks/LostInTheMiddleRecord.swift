@@ -48,16 +48,16 @@ public struct LostInTheMiddleRecord: Sendable {
     public init(json: JSONValue, location: RecordLocation) throws {
         let record = RecordFields(json, location: location)
         guard case .object = json else {
-            throw InputError(location: location, reason: "wrong-type", message: "expected a JSON object, found \(json.kind)")
+            throw InputError(location: location, reason: .wrongType, message: "expected a JSON object, found \(json.kind)")
         }
         question = try record.string("question")
-        if question.isEmpty { throw record.invalid("question", reason: "empty-field", "the question is empty") }
+        if question.isEmpty { throw record.invalid("question", reason: .emptyField, "the question is empty") }
         guard record.optional("answers") != nil else {
-            throw record.invalid("answers", reason: "missing-answers", "the record has no 'answers'; a QA example needs at least one gold answer")
+            throw record.invalid("answers", reason: .missingAnswers, "the record has no 'answers'; a QA example needs at least one gold answer")
         }
         answers = try record.stringList("answers")
         if answers.isEmpty {
-            throw record.invalid("answers", reason: "missing-answers", "the answer list is empty; a QA example needs at least one gold answer")
+            throw record.invalid("answers", reason: .missingAnswers, "the answer list is empty; a QA example needs at least one gold answer")
         }
         id = try record.identifier("id") ?? record.identifier("example_id") ?? question
         self.location = location
@@ -67,7 +67,7 @@ public struct LostInTheMiddleRecord: Sendable {
         for ctx in try record.objectList("ctxs") {
             let passage = Passage(title: try ctx.string("title"), text: try ctx.string("text"))
             guard let hasAnswer = try ctx.optionalBool("hasanswer") else {
-                throw InputError(location: location, field: ctx.fieldPath("hasanswer"), reason: "missing-field",
+                throw InputError(location: location, field: ctx.fieldPath("hasanswer"), reason: .missingField,
                                  message: "the passage does not say whether it contains the answer (hasanswer)")
             }
             let isGold = try ctx.optionalBool("isgold") ?? false
@@ -78,7 +78,7 @@ public struct LostInTheMiddleRecord: Sendable {
         } else if markedGold.count == 1 {
             gold = markedGold[0]
         } else {
-            throw record.invalid("nq_annotated_gold", reason: "no-gold-passage", markedGold.isEmpty
+            throw record.invalid("nq_annotated_gold", reason: .noGoldPassage, markedGold.isEmpty
                 ? "the record has no gold passage: neither nq_annotated_gold nor a ctx with isgold true"
                 : "no nq_annotated_gold and \(markedGold.count) ctxs marked isgold; cannot tell which is the gold passage")
         }

@@ -80,7 +80,7 @@ public struct MultiDocumentQABuilder: Sendable {
     public func examples(for record: LostInTheMiddleRecord) throws -> [MQAExample] {
         let needed = documentCount - 1
         guard record.distractors.count >= needed else {
-            throw InputError(location: record.location, field: "ctxs", reason: "too-few-distractors",
+            throw InputError(location: record.location, field: "ctxs", reason: .tooFewDistractors,
                              message: "\(documentCount) documents need \(needed) distractors (ctxs with hasanswer false), "
                                  + "the record has \(record.distractors.count); lower --documents or drop the record")
         }

@@ -24,7 +24,7 @@ struct RecordFields {
 
     func required(_ key: String) throws -> JSONValue {
         guard let v = optional(key) else {
-            throw InputError(location: location, field: fieldPath(key), reason: "missing-field",
+            throw InputError(location: location, field: fieldPath(key), reason: .missingField,
                              message: "the record has no '\(fieldPath(key))'")
         }
         return v
@@ -76,12 +76,12 @@ struct RecordFields {
         return RecordFields(v, location: location, path: fieldPath(key))
     }
 
-    func invalid(_ key: String, reason: String, _ message: String) -> InputError {
+    func invalid(_ key: String, reason: DropReason, _ message: String) -> InputError {
         InputError(location: location, field: fieldPath(key), reason: reason, message: message)
     }
 
     private func wrongType(_ key: String, expected: String, found: JSONValue) -> InputError {
-        InputError(location: location, field: fieldPath(key), reason: "wrong-type",
+        InputError(location: location, field: fieldPath(key), reason: .wrongType,
                    message: "expected \(expected), found \(found.kind)")
     }
 }

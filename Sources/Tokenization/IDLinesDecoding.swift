@@ -21,35 +21,9 @@ public struct IDLinesDecoding {
         var written = 0
         var out = JSONOutput()
         for path in paths {
-            ledger.openedFile()
-            let lines: LineReader
-            do {
-                lines = try LineReader(path: path)
-            } catch let error as InputError {
-                try ledger.fileFailed(error)
-                continue
-            }
-            while true {
-                let next: UnsafeBufferPointer<UInt8>?
-                do {
-                    next = try lines.next()
-                } catch let error as InputError where error.reason == "line-too-long" {
-                    try ledger.skip(error)
-                    continue
-                } catch let error as InputError {
-                    try ledger.fileFailed(error)
-                    break
-                }
-                guard let line = next else { break }
-                let location = RecordLocation(file: path, line: lines.lineNumber)
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                do {
-                    try writeLine(try decode(line, location: location, into: &out))
-                    ledger.kept()
-                    written += 1
-                } catch let error as InputError {
-                    try ledger.skip(error)
-                }
+            try ledger.forEachLine(of: path) { line, location in
+                try writeLine(try decode(line, location: location, into: &out))
+                written += 1
             }
         }
         return written
@@ -61,17 +35,17 @@ public struct IDLinesDecoding {
         do {
             record = try JSONValue.parse(line)
         } catch {
-            throw InputError(location: location, reason: "malformed-json", message: "\(error)")
+            throw InputError(location: location, reason: .malformedJSON, message: "\(error)")
         }
         guard let values = record["ids"]?.arrayValue else {
-            throw InputError(location: location, field: "ids", reason: "missing-field",
+            throw InputError(location: location, field: "ids", reason: .missingField,
                              message: "expected an array of token ids")
         }
         var ids: [TokenID] = []
         ids.reserveCapacity(values.count)
         for value in values {
             guard let id = value.intValue, id >= 0, id < tokenizer.vocabularySize else {
-                throw InputError(location: location, field: "ids", reason: "bad-token-id",
+                throw InputError(location: location, field: "ids", reason: .badTokenId,
                                  message: "\(value) is not an id of this tokenizer (vocabulary \(tokenizer.vocabularySize))")
             }
             ids.append(TokenID(id))
@@ -84,7 +58,7 @@ public struct IDLinesDecoding {
             case .string(let s): out.string(s)
             case .number(let n): out.bytes.append(contentsOf: n.utf8)
             default:
-                throw InputError(location: location, field: "id", reason: "non-string-field",
+                throw InputError(location: location, field: "id", reason: .nonStringField,
                                  message: "expected a string or a number, found \(id.kind)")
             }
             out.raw(",")

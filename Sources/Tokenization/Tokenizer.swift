@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LongMixCore
+import ShardIO
 import Synchronization
 
 /// A tokenizer loaded from a file, with what a build records about it (path, SHA-256).
@@ -33,6 +34,7 @@ public struct Tokenizer: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenizerError(path: path, "cannot read the tokenizer file (missing or unreadable)")
         }
+        InputFiles.register([path])
         let bytes = [UInt8](data)
         let digest = SHA256.hexDigest(bytes)
         if path.lowercased().hasSuffix(".json") {

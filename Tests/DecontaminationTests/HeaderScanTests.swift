@@ -21,7 +21,7 @@ import TestSupport
         let asExample = scanner.scan(planted.document)
         let asHeader = scanner.scanHeader(planted.document.text)
         #expect(!asHeader.hits.isEmpty && asHeader.hits == asExample.hits)
-        #expect(asHeader.verdict == .drop(reason: "contaminated-header"))
+        #expect(asHeader.verdict == .drop(reason: .contaminatedHeader))
         #expect(scanner.scanHeader(Array("In this task, you answer questions about books.".utf8)) == ScanResult(verdict: .keep, hits: []))
 
         var verdicts = GroupVerdicts()
@@ -31,10 +31,10 @@ import TestSupport
                               location: RecordLocation(file: "f", line: 1))
         var other = member
         other.group = "task2"
-        #expect(verdicts.apply(scanner.scan(member), to: member).verdict == .drop(reason: "contaminated-header"))
+        #expect(verdicts.apply(scanner.scan(member), to: member).verdict == .drop(reason: .contaminatedHeader))
         #expect(verdicts.apply(scanner.scan(other), to: other).verdict == .keep)
-        #expect(verdicts.dropReason(source: "ni", group: "task1") == "contaminated-header")
-        #expect(verdicts.dropReason(source: "ni", group: "task2") == nil)
+        #expect(verdicts.dropReason(source: "ni", group: "task1") == .contaminatedHeader)
+        #expect(verdicts.dropReason(source: "ni", group: "task2") == DropReason?.none)
 
         // Under a report-only protocol a header is reported, never dropped.
         var helm = DecontaminationProtocol.helm.parameters

@@ -68,7 +68,7 @@ import TestSupport
             .write(toFile: broken, atomically: true, encoding: .utf8)
         #expect { _ = try TestSetReader.read(path: broken) } throws: { error in
             guard let error = error as? InputError else { return false }
-            return error.location?.line == 2 && error.reason == "malformed-json"
+            return error.location?.line == 2 && error.reason.rawValue == "malformed-json"
         }
     }
 
@@ -83,6 +83,14 @@ import TestSupport
         #expect(throws: ConfigurationError.self) {
             _ = try DecontaminationIndex.openOrCreate(path: path, n: 13, normalization: .gpt3)
         }
+        // Empty: refused for scanning, naming the file.
+        #expect { _ = try DecontaminationIndex.open(path: path) } throws: { error in
+            "\(error)".contains(path) && "\(error)".contains("holds no n-grams")
+        }
+        let testSet = scratch.appendingPathComponent("t.jsonl").path
+        try "{\"scenario\": \"S\", \"split\": \"test\", \"id\": \"1\", \"text\": \"one two three four five six seven eight nine ten eleven twelve thirteen fourteen\"}\n"
+            .write(toFile: testSet, atomically: true, encoding: .utf8)
+        try DecontaminationIndex.openOrCreate(path: path, n: 13, normalization: .helm).importFiles([testSet], splits: nil)
         let index = try DecontaminationIndex.open(path: path)
         #expect(index.n == 13 && index.normalization == .helm)
         #expect(throws: ConfigurationError.self) {

@@ -46,7 +46,7 @@ import TestSupport
                 #expect(matched.contains(record.match!), "\(check): \(record.plant) \(record.document.id) not found")
                 #expect(matched == [record.match!], "\(check): \(record.plant) matched more: \(matched)")
                 switch parameters.action {
-                case .dropDocument: #expect(result.verdict == .drop(reason: "contaminated"))
+                case .dropDocument: #expect(result.verdict == .drop(reason: .contaminated))
                 case .reportOnly: #expect(result.verdict == .keep)
                 case .cutWindows:
                     if case .keep = result.verdict { Issue.record("gpt3 kept a contaminated document whole") }

@@ -20,7 +20,7 @@ import TestSupport
         let result = scanner.scan(document)
         switch result.verdict {
         case .keep: return ("keep", [text])
-        case let .drop(reason): return ("dropped:\(reason)", [])
+        case let .drop(reason): return ("dropped:\(reason.rawValue)", [])
         case let .cleaned(pieces):
             return ("cut", pieces.map { String(decoding: document.text[$0], as: UTF8.self) })
         }

@@ -58,26 +58,26 @@ import TestSupport
         // Fewer references than predictions.
         var options = ScoringOptions(predictions: predictions, references: try Self.write([#"{"answers": ["a"]}"#], "r1.jsonl", in: dir))
         var error = failure(options)
-        #expect(error?.reason == "count-mismatch" && error?.location?.line == 2)
+        #expect(error?.reason.rawValue == "count-mismatch" && error?.location?.line == 2)
         // More references than predictions.
         options.references = try Self.write([#"{"answers": ["a"]}"#, #"{"answers": ["b"]}"#, #"{"answers": ["c"]}"#], "r3.jsonl", in: dir)
         error = failure(options)
-        #expect(error?.reason == "count-mismatch" && error?.location?.line == 3)
+        #expect(error?.reason.rawValue == "count-mismatch" && error?.location?.line == 3)
         // Empty and missing answers.
         options.references = try Self.write([#"{"answers": []}"#, #"{"answers": ["b"]}"#], "r-empty.jsonl", in: dir)
         error = failure(options)
-        #expect(error?.reason == "missing-answers" && error?.field == "answers" && error?.location?.line == 1)
+        #expect(error?.reason.rawValue == "missing-answers" && error?.field == "answers" && error?.location?.line == 1)
         options.references = try Self.write([#"{"answers": ["a"]}"#, #"{"gold": ["b"]}"#], "r-missing.jsonl", in: dir)
         error = failure(options)
-        #expect(error?.reason == "missing-answers" && error?.location?.line == 2)
+        #expect(error?.reason.rawValue == "missing-answers" && error?.location?.line == 2)
         // Unknown and unpredicted ids.
         options.idField = "id"
         options.references = try Self.write([#"{"id": "x", "answers": ["a"]}"#, #"{"id": "z", "answers": ["b"]}"#], "r-ids.jsonl", in: dir)
         error = failure(options)
-        #expect(error?.reason == "unknown-id" && error?.location == RecordLocation(file: predictions, line: 2))
+        #expect(error?.reason.rawValue == "unknown-id" && error?.location == RecordLocation(file: predictions, line: 2))
         // A prediction without its field.
         let noPrediction = try Self.write([#"{"answer": "a", "answers": ["a"]}"#], "p-bad.jsonl", in: dir)
         error = failure(ScoringOptions(predictions: noPrediction))
-        #expect(error?.field == "prediction" && error?.reason == "missing-field")
+        #expect(error?.field == "prediction" && error?.reason.rawValue == "missing-field")
     }
 }

@@ -38,7 +38,7 @@ import TestSupport
         let error = #expect(throws: InputError.self) {
             try TaskEvaluation.run(options, generator: generator) { _ in generated += 1 }
         }
-        #expect(error?.location?.line == 2 && error?.field == "prompt" && error?.reason == "missing-field")
+        #expect(error?.location?.line == 2 && error?.field == "prompt" && error?.reason == .missingField)
         #expect(error.map { "\($0)" }?.contains("mqa.jsonl") == true)
         #expect(generated == 1)
     }

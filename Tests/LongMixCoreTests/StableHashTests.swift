@@ -32,8 +32,8 @@ import Testing
     @Test func countsBalance() {
         var c = StageCounts()
         c.keep(units: 10)
-        c.drop(units: 3, reason: "too-short")
-        c.drop(units: 4, reason: "contaminated")
+        c.drop(units: 3, reason: .tooShort)
+        c.drop(units: 4, reason: .contaminated)
         #expect(c.isBalanced)
         #expect(c.documentsRead == 3 && c.unitsRead == 17 && c.totalUnitsDropped == 7)
         var d = StageCounts()

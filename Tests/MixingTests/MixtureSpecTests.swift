@@ -23,7 +23,8 @@ import TestSupport
         #expect(pretrain.sources.allSatisfy { $0.weight == 0.25 } && pretrain.minDocumentTokens == 2048)
         let instruct = try MixtureSpec.load(path: TestEnvironment.repoRoot.appendingPathComponent("Mixtures/instruct-32k.yaml").path)
         #expect(instruct.sources.map(\.weight) == [0.2, 0.2, 0.2, 0.2, 0.2])
-        #expect(instruct.sources[0].packing == .fewShot && instruct.decontamination?.protocolName == "together")
+        #expect(instruct.sources[0].packing == PackingStrategy.fewShot)
+        #expect(instruct.decontamination?.protocolName == "together")
     }
 
     @Test func errorsNameTheKeyAndLine() throws {

@@ -116,8 +116,18 @@ import Tokenization
                                     mixture: .init(name: "m", path: "m.yaml", sha256: ""), seed: 0,
                                     specialTokens: .init(bos: 1, eos: 2, pad: 0), loss: "all", decontamination: nil, sources: [],
                                     totals: PackingCounts(), paddingRate: 0, truncationRate: 0, recordsRead: 0, recordsSkipped: [:])
+        var source = PackManifest.Source(
+            name: "s", weight: 1, packing: "few-shot", documentsRead: 1, tokensRead: 3, documentsDropped: [:], tokensDropped: [:],
+            documentsAvailable: 1, tokensAvailable: 3, documentsTaken: 1, tokensTaken: 3, samplingRate: 1, targetShare: 1,
+            achievedShare: 1, packing_: PackingCounts())
+        source.packing_.documentTokens = 3
+        source.lossTokens = 5
+        manifest.sources = [source]
+        manifest.totals.sequences = 1
+        manifest.totals.documentTokens = 3
+        manifest.totals.headerTokens = 2
         manifest.totals.paddingTokens = 3
-        try writer.commit(manifest: try JSONEncoder().encode(manifest))
+        try writer.commit(manifest: &manifest)
         let reader = try PackReader(directory: dir)
         #expect(reader.segments(of: 0).map(\.group) == [4, 4, -1])
         #expect(reader.segments(of: 0).map(\.kind) == [.header, .document, .padding])

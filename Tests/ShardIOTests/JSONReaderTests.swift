@@ -19,7 +19,7 @@ import TestSupport
             do {
                 try line.withUnsafeBufferPointer { (p) throws(JSONSyntaxError) in try extractor.extract(p, into: &values) }
             } catch {
-                swiftReason = error.reason
+                swiftReason = error.reason.rawValue
             }
             checked += 1
             let printable = String(decoding: line.prefix(120), as: UTF8.self)

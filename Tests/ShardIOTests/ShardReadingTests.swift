@@ -104,7 +104,7 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
                 _ = try readAll([path])
                 Issue.record("no error for \(reason)")
             } catch let error as InputError {
-                #expect(error.reason == reason)
+                #expect(error.reason.rawValue == reason)
                 #expect(error.location == RecordLocation(file: path, line: line))
                 #expect(error.field == field)
                 #expect(error.description.hasPrefix("\(path):\(line)"))
@@ -114,7 +114,7 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
         try Data([0x7B, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D, 0x0A]).write(to: invalid)
         #expect(throws: InputError.self) { _ = try readAll([invalid.path]) }
         let empty = try write("empty.jsonl", "\n\n", in: dir)
-        do { _ = try readAll([empty]); Issue.record("empty file accepted") } catch let e as InputError { #expect(e.reason == "empty-file") }
+        do { _ = try readAll([empty]); Issue.record("empty file accepted") } catch let e as InputError { #expect(e.reason.rawValue == "empty-file") }
     }
 
     @Test func keepGoingCountsEveryRecordByReason() throws {
@@ -148,7 +148,7 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
         let truncated = dir.appendingPathComponent("truncated.jsonl.zst")
         try Data(bytes.prefix(bytes.count * 2 / 3)).write(to: truncated)
         do { _ = try readAll([truncated.path]); Issue.record("truncation not detected") } catch let e as InputError {
-            #expect(e.reason == "truncated-zstd" && e.location?.file == truncated.path)
+            #expect(e.reason.rawValue == "truncated-zstd" && e.location?.file == truncated.path)
         }
         let (docs, reader) = try readAll([truncated.path, good], options: ReaderOptions(skipBadRecords: true))
         #expect(reader.counts.failedFiles == ["truncated-zstd": 1])

@@ -50,7 +50,7 @@ import TestSupport
             output: out.appendingPathComponent("o.jsonl").path
         ) { json, location in [try BookSumRecord(json: json, location: location).taskExample] }
         #expect(summary.firstErrors.map(\.field) == ["summary_text", "chapter", "summary_text", nil])
-        #expect(summary.firstErrors.map(\.reason) == ["missing-field", "empty-field", "wrong-type", "wrong-type"])
+        #expect(summary.firstErrors.map(\.reason.rawValue) == ["missing-field", "empty-field", "wrong-type", "wrong-type"])
         #expect(summary.counts.documentsRead == 4 && summary.counts.documentsKept == 0 && summary.counts.isBalanced)
     }
 }

@@ -94,7 +94,7 @@ import TestSupport
             Issue.record("a bad record must stop a strict build")
         } catch let error as InputError {
             #expect(error.location == RecordLocation(file: path, line: 1))
-            #expect(error.field == "answers" && error.reason == "missing-answers")
+            #expect(error.field == "answers" && error.reason.rawValue == "missing-answers")
             #expect(error.description.contains("bad-records.jsonl:1, field 'answers'"))
         }
         #expect(!FileManager.default.fileExists(atPath: output))  // nothing published
@@ -108,9 +108,9 @@ import TestSupport
             ("ctxs", "too-few-distractors"), ("ctxs[2].hasanswer", "missing-field"), ("answers[0]", "wrong-type"),
         ]
         #expect(errors.map(\.field) == expected.map(\.0))
-        #expect(errors.map(\.reason) == expected.map(\.1))
+        #expect(errors.map(\.reason.rawValue) == expected.map(\.1))
         #expect(errors.map { $0.location?.line } == [1, 2, 3, 4, 5, 6])
-        #expect(summary.firstErrors.count == 7 && summary.firstErrors[6].reason == "malformed-json")
+        #expect(summary.firstErrors.count == 7 && summary.firstErrors[6].reason.rawValue == "malformed-json")
         #expect(summary.counts.documentsRead == 7 && summary.counts.documentsKept == 0 && summary.counts.isBalanced)
         #expect(summary.counts.documentsDropped == ["missing-answers": 2, "no-gold-passage": 1, "too-few-distractors": 1,
                                                     "missing-field": 1, "wrong-type": 1, "malformed-json": 1])

@@ -1,0 +1,222 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import LongMixCore
+
+/// The kinds of directory LongMix writes. Each published directory holds a marker file
+/// (`OutputTarget.markerFile`) naming its kind; only a directory with the same marker may be
+/// replaced.
+public enum OutputKind: String, Sendable, CaseIterable {
+    /// A pack directory (`longmix build -o`).
+    case pack
+    /// Megatron-LM indexed datasets (`longmix build --megatron`).
+    case megatron
+    /// Cleaned shards (`longmix decontam scan --output`).
+    case cleanedShards = "cleaned-shards"
+    /// A model checkpoint (`longmix train`).
+    case checkpoint
+}
+
+/// The one way LongMix decides whether it may write somewhere, and how it publishes.
+///
+/// Rules (every command that writes goes through them):
+/// - A directory output (`OutputTarget(directory:kind:)`) is built in a hidden staging directory
+///   beside its destination, `.<name>.partial-<host>-<pid>`, and published by `publish()`: one
+///   rename. An existing destination is replaced only if it is a LongMix output of the same kind
+///   (its marker file says so) or an empty directory; a regular file, a symbolic link, a directory
+///   without the marker or with another kind's marker is refused with a clear error, before any
+///   work is done. A replaced output is moved aside first and removed only after the new one is
+///   in place.
+/// - A file output (`checkFile`) may replace an existing regular file (the usual meaning of
+///   `-o FILE`); a directory or a symbolic link there is refused.
+/// - Any output that is, contains or lies inside a file or directory this process reads
+///   (`InputFiles`) is refused: an output can never overwrite its own inputs.
+/// - Stale temporaries of dead processes beside the destination are removed first
+///   (`TemporaryFiles.removeStale`); the staging directory is removed on SIGINT/SIGTERM and when
+///   the target is released unpublished.
+public final class OutputTarget {
+    public static let markerFile = ".longmix-output"
+
+    public let path: String
+    public let kind: OutputKind
+    /// Where everything goes until `publish()`.
+    public let staging: String
+    private var token: Int?
+    private var published = false
+
+    public init(directory path: String, kind: OutputKind) throws {
+        self.path = path
+        self.kind = kind
+        let url = URL(fileURLWithPath: path)
+        staging = url.deletingLastPathComponent().appendingPathComponent(
+            "." + url.lastPathComponent + TemporaryFiles.suffix("partial")).path
+        try Self.checkDirectory(path, kind: kind)
+        TemporaryFiles.removeStale(beside: path)
+        try? FileManager.default.removeItem(atPath: staging)
+        let staging = staging
+        do {
+            token = try TemporaryFiles.create(staging) {
+                try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+            }.1
+        } catch let error as InputError {
+            throw error
+        } catch {
+            throw OutputError(path: path, "cannot create the staging directory \(staging): \(error.localizedDescription)")
+        }
+    }
+
+    deinit {
+        if !published { try? FileManager.default.removeItem(atPath: staging) }
+        if let token { TemporaryFiles.unregister(token) }
+    }
+
+    /// Writes the marker and renames the staging directory to `path`, replacing the previous
+    /// output of the same kind (checked again now: it may have changed during the run).
+    public func publish() throws {
+        try Self.marker(kind).write(toFile: staging + "/" + Self.markerFile, atomically: false, encoding: .utf8)
+        try Self.checkDirectory(path, kind: kind)
+        let fm = FileManager.default
+        var old: String?
+        if Self.exists(path) {
+            let url = URL(fileURLWithPath: path)
+            old = url.deletingLastPathComponent().appendingPathComponent(
+                "." + url.lastPathComponent + TemporaryFiles.suffix("old")).path
+            try? fm.removeItem(atPath: old!)
+            guard rename(path, old!) == 0 else { throw OutputError(path: path, "cannot move the previous output aside: \(String(cString: strerror(errno)))") }
+        }
+        guard rename(staging, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if let old { _ = rename(old, path) }
+            throw OutputError(path: path, "cannot publish \(staging): \(reason)")
+        }
+        published = true
+        if let token { TemporaryFiles.unregister(token) }
+        token = nil
+        if let old { try? fm.removeItem(atPath: old) }
+    }
+
+    /// The marker file's exact content for `kind`.
+    public static func marker(_ kind: OutputKind) -> String { "{\"kind\": \"\(kind.rawValue)\", \"format\": 1}\n" }
+
+    /// Refuses (throws) unless `path` may become a `kind` output: absent, an empty directory, or
+    /// a directory whose marker names `kind`; and not overlapping any input.
+    public static func checkDirectory(_ path: String, kind: OutputKind) throws {
+        try InputFiles.refuseOverlap(path)
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: break
+        case S_IFLNK: throw OutputError(path: path, "is a symbolic link; refusing to replace it with a \(kind.rawValue) directory")
+        default: throw OutputError(path: path, "is a file, not a LongMix \(kind.rawValue) directory; refusing to replace it")
+        }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        if entries.isEmpty { return }
+        guard let marker = try? String(contentsOfFile: path + "/" + markerFile, encoding: .utf8) else {
+            throw OutputError(path: path, "exists and is not a LongMix \(kind.rawValue) (no \(markerFile) marker; "
+                + "\(entries.count) entries); refusing to replace it: choose another path or remove it yourself")
+        }
+        guard let found = OutputKind.allCases.first(where: { marker.contains("\"kind\": \"\($0.rawValue)\"") }) else {
+            throw OutputError(path: path, "has an unreadable \(markerFile) marker; refusing to replace it")
+        }
+        guard found == kind else {
+            throw OutputError(path: path, "holds a LongMix \(found.rawValue) output, not a \(kind.rawValue); refusing to replace it")
+        }
+    }
+
+    /// Refuses (throws) unless `path` may be written as a file: absent or a regular file, and not
+    /// overlapping any input. Also removes stale temporaries of `path`.
+    public static func checkFile(_ path: String) throws {
+        try InputFiles.refuseOverlap(path)
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFDIR: throw OutputError(path: path, "is a directory; refusing to replace it with a file")
+            case S_IFLNK: throw OutputError(path: path, "is a symbolic link; refusing to replace it")
+            default: throw OutputError(path: path, "is not a regular file; refusing to replace it")
+            }
+        }
+        TemporaryFiles.removeStale(beside: path)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+}
+
+/// The files and directories this process reads (shards, tokenizer, index, mixture, test sets),
+/// registered where they are opened or expanded, so that `OutputTarget` can refuse outputs that
+/// overlap them. Paths are compared after resolving symbolic links and `..`.
+public enum InputFiles {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var inputs: [String: String] = [:]
+
+    /// Records `paths` (as given, resolved) as inputs of this process.
+    public static func register(_ paths: [String]) {
+        let resolved = paths.map { ($0, canonical($0)) }
+        lock.lock()
+        for (given, path) in resolved { inputs[path] = given }
+        lock.unlock()
+    }
+
+    /// Throws if `output` is an input, lies inside an input directory, or contains an input.
+    public static func refuseOverlap(_ output: String) throws {
+        let out = canonical(output)
+        lock.lock()
+        let all = inputs
+        lock.unlock()
+        for (input, given) in all {
+            if input == out {
+                throw OutputError(path: output, "is an input of this run (\(given)); refusing to overwrite it")
+            }
+            if input.hasPrefix(out == "/" ? "/" : out + "/") {
+                throw OutputError(path: output, "contains an input of this run (\(given)); refusing to write there")
+            }
+            if out.hasPrefix(input + "/") {
+                throw OutputError(path: output, "lies inside an input directory of this run (\(given)); refusing to write there")
+            }
+        }
+    }
+
+    /// Forgets every input (for tests that run several commands in one process).
+    public static func reset() {
+        lock.lock()
+        inputs = [:]
+        lock.unlock()
+    }
+
+    /// The absolute path with symbolic links and `.`/`..` resolved; for a path that does not exist
+    /// yet, its deepest existing ancestor resolved and the rest appended.
+    public static func canonical(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var head = URL(fileURLWithPath: absolute).standardized.path
+        var tail: [String] = []
+        while true {
+            if let resolved = realpath(head, nil) {
+                defer { free(resolved) }
+                let base = String(cString: resolved)
+                return tail.isEmpty ? base : (base == "/" ? "" : base) + "/" + tail.reversed().joined(separator: "/")
+            }
+            let url = URL(fileURLWithPath: head)
+            if head == "/" || head.isEmpty { return absolute }
+            tail.append(url.lastPathComponent)
+            head = url.deletingLastPathComponent().path
+        }
+    }
+}
+
+/// An output LongMix refuses to write (it would replace or overlap something it does not own),
+/// or could not publish. Names the path.
+public struct OutputError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var message: String
+    public init(path: String, _ message: String) {
+        self.path = path
+        self.message = message
+    }
+    public var description: String { "\(path): \(message)" }
+}

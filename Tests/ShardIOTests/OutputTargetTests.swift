@@ -1,0 +1,149 @@
+import Foundation
+import LongMixCore
+import Testing
+import TestSupport
+@testable import ShardIO
+
+/// Output safety, on generated cases: every kind of destination a user may already have there,
+/// for every output kind. Only an absent path, an empty directory or an output of the same kind
+/// may be replaced; every other pre-existing file must stay byte for byte as it was, and no
+/// temporary may be left behind.
+@Suite(.serialized) struct OutputTargetTests {
+    enum Existing: String, CaseIterable {
+        case absent, emptyDirectory, regularFile, userDirectory, sameKind, otherKind, brokenMarker
+        case symlinkToUserDirectory, containsAnInput, isAnInput, insideAnInputDirectory
+    }
+
+    /// Every regular file below `root` with its bytes (symbolic links not followed).
+    static func snapshot(_ root: URL) -> [String: Data] {
+        var files: [String: Data] = [:]
+        let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey])!
+        for case let url as URL in e {
+            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
+            if values?.isRegularFile == true && values?.isSymbolicLink != true { files[url.path] = try? Data(contentsOf: url) }
+        }
+        return files
+    }
+
+    static func temporaries(_ root: URL) -> [String] {
+        let e = FileManager.default.enumerator(atPath: root.path)!
+        return e.compactMap { $0 as? String }.filter { $0.contains(".partial-") || $0.contains(".old-") || $0.contains(".tmp-") }
+    }
+
+    @Test func directoryOutputsReplaceOnlyTheirOwnKind() throws {
+        var cases = 0
+        for kind in OutputKind.allCases {
+            for existing in Existing.allCases {
+                let scratch = try TestEnvironment.temporaryDirectory("output-target")
+                defer { try? FileManager.default.removeItem(at: scratch) }
+                InputFiles.reset()
+                defer { InputFiles.reset() }
+                let inputs = scratch.appendingPathComponent("inputs")
+                try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+                try Data("{\"text\": \"a user's shard\"}\n".utf8).write(to: inputs.appendingPathComponent("shard.jsonl"))
+                let user = scratch.appendingPathComponent("user-data")
+                try FileManager.default.createDirectory(at: user, withIntermediateDirectories: true)
+                try Data("precious".utf8).write(to: user.appendingPathComponent("thesis.tex"))
+                var out = scratch.appendingPathComponent("out")
+                let other = OutputKind.allCases.first { $0 != kind }!
+                switch existing {
+                case .absent: break
+                case .emptyDirectory: try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+                case .regularFile: try Data("a file".utf8).write(to: out)
+                case .userDirectory:
+                    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+                    try Data("mine".utf8).write(to: out.appendingPathComponent("notes.txt"))
+                case .sameKind, .otherKind, .brokenMarker:
+                    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+                    let marker = existing == .brokenMarker ? "garbage" : "{\"kind\": \"\((existing == .sameKind ? kind : other).rawValue)\", \"format\": 1}\n"
+                    try Data(marker.utf8).write(to: out.appendingPathComponent(OutputTarget.markerFile))
+                    try Data("old output".utf8).write(to: out.appendingPathComponent("old.bin"))
+                case .symlinkToUserDirectory: try FileManager.default.createSymbolicLink(at: out, withDestinationURL: user)
+                case .containsAnInput: out = scratch
+                case .isAnInput: out = inputs.appendingPathComponent("shard.jsonl")
+                case .insideAnInputDirectory: out = inputs.appendingPathComponent("clean")
+                }
+                _ = try ShardPaths.expand([inputs.path])
+                let before = Self.snapshot(scratch)
+                var accepted = true
+                do {
+                    let target = try OutputTarget(directory: out.path, kind: kind)
+                    try Data("new output".utf8).write(to: URL(fileURLWithPath: target.staging + "/new.bin"))
+                    try target.publish()
+                } catch let error as OutputError {
+                    accepted = false
+                    #expect(error.description.contains(out.path), "\(kind) \(existing): \(error)")
+                }
+                let expected = [.absent, .emptyDirectory, .sameKind].contains(existing)
+                #expect(accepted == expected, "\(kind) over \(existing): accepted \(accepted)")
+                let after = Self.snapshot(scratch)
+                for (path, bytes) in before {
+                    let replaced = accepted && path.hasPrefix(out.path + "/")
+                    if !replaced { #expect(after[path] == bytes, "\(kind) over \(existing): \(path) changed or vanished") }
+                }
+                if accepted {
+                    #expect(after[out.path + "/new.bin"] == Data("new output".utf8))
+                    #expect(after[out.path + "/" + OutputTarget.markerFile] != nil)
+                    #expect(after[out.path + "/old.bin"] == nil)
+                }
+                #expect(Self.temporaries(scratch).isEmpty, "\(kind) over \(existing): left \(Self.temporaries(scratch))")
+                cases += 1
+            }
+        }
+        #expect(cases == OutputKind.allCases.count * Existing.allCases.count)
+    }
+
+    @Test func fileOutputsNeverReplaceDirectoriesLinksOrInputs() throws {
+        let scratch = try TestEnvironment.temporaryDirectory("output-file")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        InputFiles.reset()
+        defer { InputFiles.reset() }
+        let inputs = scratch.appendingPathComponent("inputs")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        let shard = inputs.appendingPathComponent("shard.jsonl")
+        try Data("{\"text\": \"x\"}\n".utf8).write(to: shard)
+        _ = try ShardPaths.expand([inputs.path])
+        let directory = scratch.appendingPathComponent("dir")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let link = scratch.appendingPathComponent("link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: shard)
+        let previous = scratch.appendingPathComponent("report.jsonl")
+        try Data("old report\n".utf8).write(to: previous)
+        let before = Self.snapshot(scratch)
+        for (path, allowed) in [(scratch.appendingPathComponent("new.jsonl"), true), (previous, true), (directory, false),
+                                (link, false), (shard, false), (inputs.appendingPathComponent("sub/out.jsonl"), false),
+                                (scratch.appendingPathComponent("inputs/../inputs/shard.jsonl"), false)] {
+            var ok = true
+            do {
+                let writer = try JSONLWriter(path: path.path)
+                try writer.write(line: Array("{}".utf8))
+                try writer.finish()
+            } catch is OutputError { ok = false }
+            #expect(ok == allowed, "\(path.path)")
+        }
+        let after = Self.snapshot(scratch)
+        for (path, bytes) in before where path != previous.path { #expect(after[path] == bytes, "\(path) changed") }
+        #expect(after[previous.path] == Data("{}\n".utf8))
+        #expect(Self.temporaries(scratch).isEmpty)
+    }
+
+    @Test func staleTemporariesOfDeadProcessesOnlyAreRemoved() throws {
+        let scratch = try TestEnvironment.temporaryDirectory("stale")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        InputFiles.reset()
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = finished.processIdentifier, live = getppid()
+        let host = TemporaryFiles.host
+        let names = [".out.partial-\(host)-\(dead)", ".out.old-\(host)-\(dead)", "out.tmp-\(host)-\(dead)",  // removed
+                     ".out.partial-\(host)-\(live)", ".out.partial-otherhost-\(dead)", ".outer.partial-\(host)-\(dead)",
+                     ".out.partial-\(host)-x", "out.keep-\(host)-\(dead)"]  // kept
+        for name in names { try FileManager.default.createDirectory(at: scratch.appendingPathComponent(name), withIntermediateDirectories: true) }
+        let target = try OutputTarget(directory: scratch.appendingPathComponent("out").path, kind: .pack)
+        try target.publish()
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path))
+        #expect(left == Set(names.dropFirst(3)).union(["out"]))
+    }
+}
