@@ -31,13 +31,13 @@ import Tokenization
             sequence.pad(to: seqLen, with: 0)
             try writer.write(sequence)
         }
-        let manifest = PackManifest(seqLen: seqLen, sequences: 2, tokenDtype: "uint16",
+        var manifest = PackManifest(seqLen: seqLen, sequences: 2, tokenDtype: "uint16",
                                     tokenizer: .init(path: tokenizer.path, sha256: tokenizerSHA, format: "sentencepiece",
                                                      vocabularySize: tokenizer.vocabularySize),
                                     mixture: .init(name: "m", path: "m.yaml", sha256: ""), seed: 0,
                                     specialTokens: .init(bos: 1, eos: 2, pad: 0), loss: "all", decontamination: nil, sources: [],
                                     totals: PackingCounts(), paddingRate: 0, truncationRate: 0, recordsRead: 3, recordsSkipped: [:])
-        try writer.commit(manifest: try JSONEncoder().encode(manifest))
+        try writer.commit(manifest: &manifest)
         return (try PackReader(directory: dir), streams, seqLen)
     }
 
