@@ -19,6 +19,7 @@ import math
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,10 +66,13 @@ def main():
     model.save_pretrained(checkpoint, safe_serialization=True)
     sp = spm.SentencePieceProcessor(model_file="Fixtures/tokenizer/fixture-bpe.model")
 
-    if "speed" in parts:
-        speed(args, work, checkpoint, model, sp)
-    if "memory" in parts:
-        memory(args, work, checkpoint, sp)
+    try:
+        if "speed" in parts:
+            speed(args, work, checkpoint, model, sp)
+        if "memory" in parts:
+            memory(args, work, checkpoint, sp)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def speed(args, work, checkpoint, model, sp):
