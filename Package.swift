@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Decontamination", dependencies: [
             "LongMixCore", "ShardIO", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Evaluation", dependencies: ["LongMixCore", "ShardIO", "Tokenization", "Model"]),
+        .target(name: "Evaluation", dependencies: ["LongMixCore", "ShardIO", "Tokenization", "Model", "Packing"]),
         .target(name: "Tasks", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
         .target(name: "Mixing", dependencies: ["LongMixCore", "ShardIO", "Yams"]),
         .target(name: "Packing", dependencies: ["LongMixCore", "ShardIO", "Tokenization"]),
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "ShardIOTests", dependencies: ["ShardIO", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "TestSupport"]),
         .testTarget(name: "DecontaminationTests", dependencies: ["Decontamination", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Model", "ShardIO", "Tokenization", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Model", "Packing", "ShardIO", "Tokenization", "TestSupport"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing", "TestSupport"]),
         .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),

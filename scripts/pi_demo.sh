@@ -9,14 +9,26 @@
 # `longmix build`, training by `longmix train`, the table by `longmix eval ppl`, the plot by
 # matplotlib. Outputs in out/pi-demo/: ppl.json, ppl.png, the packs, checkpoints and logs.
 #
-# Sizes (environment): L=128, BASE_STEPS=600, PI_STEPS=150, BATCH=16, DOCS=24 held-out documents,
-# THREADS=2. Not part of the README's two commands; about half an hour on 2 cores with the defaults.
+# Sizes (environment): L=128, BASE_STEPS=600, PI_STEPS=300, BATCH=16, DOCS=48 held-out documents,
+# THREADS=2, VOCAB=4096; OUT=out/pi-demo. Not part of the README's two commands; about half an hour
+# on 2 cores with the defaults. A rerun with the same settings reuses what OUT already holds (the
+# tokenizer, packs and checkpoints); OUT made with other settings is refused, never overwritten.
 set -euo pipefail
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
-L=${L:-128}; BASE_STEPS=${BASE_STEPS:-600}; PI_STEPS=${PI_STEPS:-150}; BATCH=${BATCH:-16}
-DOCS=${DOCS:-24}; THREADS=${THREADS:-2}; VOCAB=${VOCAB:-4096}
-out=out/pi-demo
+L=${L:-128}; BASE_STEPS=${BASE_STEPS:-600}; PI_STEPS=${PI_STEPS:-300}; BATCH=${BATCH:-16}
+DOCS=${DOCS:-48}; THREADS=${THREADS:-2}; VOCAB=${VOCAB:-4096}
+out=$(realpath -m "${OUT:-out/pi-demo}")
 started=$(date +%s)
+phase() { echo "pi_demo: [$(( $(date +%s) - started )) s] $*" >&2; }
+
+settings="L=$L BASE_STEPS=$BASE_STEPS PI_STEPS=$PI_STEPS BATCH=$BATCH VOCAB=$VOCAB TOKENIZER=${TOKENIZER:-}"
+if [ -f "$out/settings" ] && [ "$(cat "$out/settings")" != "$settings" ]; then
+  echo "pi_demo: $out holds a run made with other settings ($(cat "$out/settings")); move it away or set OUT=" >&2
+  exit 1
+fi
+mkdir -p "$out"
+echo "$settings" > "$out/settings"
 
 bash scripts/setup.sh
 missing=()
@@ -33,10 +45,10 @@ if [ ! -x .venv-demo/bin/python ] || [ "$(cat .venv-demo/.requirements.sha256 2>
   echo "$want" > .venv-demo/.requirements.sha256
 fi
 [ -d bench-data/corpus ] || .venv/bin/python scripts/bench/make_corpus.py --out bench-data/corpus
+phase "building longmix (release)"
 swift build -c release --product longmix
 longmix=$PWD/.build/release/longmix
 
-mkdir -p "$out"
 # Training shards and the held-out shard (the corpus's last), as separate directories.
 shards=(bench-data/corpus/*.jsonl.zst)
 mkdir -p "$out/train" "$out/heldout"
@@ -45,8 +57,10 @@ ln -sf "$PWD/${shards[-1]}" "$out/heldout/"
 
 tokenizer=${TOKENIZER:-$out/tokenizer.model}
 if [ -z "${TOKENIZER:-}" ] && [ ! -f "$tokenizer" ]; then
+  phase "training the tokenizer"
   .venv-demo/bin/python scripts/pi_demo/train_tokenizer.py --shards "$out/train" --out "$out/tokenizer" --vocab-size "$VOCAB"
 fi
+tokenizer=$(realpath "$tokenizer")
 vocab=$(.venv-demo/bin/python -c "import sentencepiece as s; print(s.SentencePieceProcessor(model_file='$tokenizer').vocab_size())")
 
 # Packs at L, 4L and 8L tokens per sequence (concat packing, every document kept, no length filter).
@@ -57,16 +71,19 @@ name: pi-demo-$len
 seed: 7
 seq_len: $len
 min_doc_tokens: 0
-tokenizer: $PWD/$tokenizer
+tokenizer: $tokenizer
 budget: smallest-source
 packing: concat
 special_tokens: {bos: true, eos: true}
 sources:
   - name: english
-    paths: [$PWD/$out/train]
+    paths: [$out/train]
     weight: 1
 YAML
-  [ -f "$out/pack-$len/manifest.json" ] || $longmix build "$out/mixture-$len.yaml" -o "$out/pack-$len" --quiet
+  if [ ! -f "$out/pack-$len/manifest.json" ]; then
+    phase "building the pack of $len-token sequences"
+    $longmix build "$out/mixture-$len.yaml" -o "$out/pack-$len" --quiet
+  fi
 done
 
 # The model: the tiny LLaMA shape (2 layers, hidden 128, 4 heads on 2 KV heads) at the demo's vocabulary.
@@ -76,7 +93,10 @@ sed -e "s/\"vocab_size\": [0-9]*/\"vocab_size\": $vocab/" -e "s/\"max_position_e
 train() { # name, steps, extra arguments...
   local name=$1 steps=$2; shift 2
   local final=$out/$name/$(printf 'step-%06d' "$steps")
-  [ -d "$final" ] || $longmix train --steps "$steps" -o "$out/$name" --threads "$THREADS" --quiet "$@" >&2  # stdout carries the path
+  if [ ! -d "$final" ]; then
+    phase "training $name ($steps steps)"
+    $longmix train --steps "$steps" -o "$out/$name" --threads "$THREADS" --quiet "$@" >&2 || return 1  # stdout carries the path
+  fi
   echo "$final"
 }
 base=$(train base "$BASE_STEPS" --pack "$out/pack-$L" --model "$out/model.json" --context "$L" --batch "$BATCH" --lr 3e-3 --warmup 50)
@@ -85,6 +105,7 @@ pi4=$(train pi-4x "$PI_STEPS" --pack "$out/pack-$((4 * L))" --init "$base" --rop
 pi8=$(train pi-8x "$PI_STEPS" --pack "$out/pack-$((8 * L))" --init "$base" --rope-factor 8 --context $((8 * L)) \
   --batch $((BATCH / 8 > 0 ? BATCH / 8 : 1)) --lr 1e-3 --warmup 10)
 
+phase "evaluating"
 $longmix eval ppl --checkpoint "$base" --checkpoint "$base@4" --checkpoint "$base@8" --checkpoint "$pi4" --checkpoint "$pi8" \
   --contexts "$L,$((2 * L)),$((4 * L)),$((8 * L))" --tokenizer "$tokenizer" "$out/heldout" --max-documents "$DOCS" \
   --threads "$THREADS" --json "$out/ppl.json" | tee "$out/ppl.txt"

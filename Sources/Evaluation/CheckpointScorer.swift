@@ -7,8 +7,9 @@ import Model
 ///
 /// Contract: the checkpoint's weights are used as stored (F32, F16 or BF16); `ropeFactor`, when
 /// given, replaces the checkpoint's linear Position Interpolation factor (the "base model with
-/// rope factor F and no training" of the PI demo). Memory is linear in `context`: activations are
-/// kept for one layer at a time (forward only) and attention is tiled.
+/// rope factor F and no training" of the PI demo). Memory is linear in `context`: the model is
+/// forward-only (one layer's activations, two residual-stream buffers, no gradient buffers) and
+/// attention is tiled.
 public final class CheckpointScorer: NextTokenScorer {
     public let checkpoint: String
     public let context: Int
@@ -33,7 +34,7 @@ public final class CheckpointScorer: NextTokenScorer {
         self.context = context
         self.ropeFactor = config.ropeFactor
         trainedContext = (try? Checkpoint.loadState(checkpoint).options.context) ?? config.maxPositionEmbeddings
-        model = LlamaModel(config: config, batch: 1, length: context, attention: .sequence, recompute: true, threads: threads)
+        model = LlamaModel(config: config, batch: 1, length: context, attention: .sequence, forwardOnly: true, threads: threads)
         try Checkpoint.loadWeights(checkpoint, into: model)
     }
 

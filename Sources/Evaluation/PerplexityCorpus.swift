@@ -1,4 +1,5 @@
 import LongMixCore
+import Packing
 import ShardIO
 import Tokenization
 
@@ -9,6 +10,11 @@ import Tokenization
 /// scored: the whole document when it was not cut). Documents with fewer than `minTokens` stream
 /// tokens are counted and left out; reading stops after `maxDocuments` kept ones.
 /// `documentsRead == documents + documentsTooShort`.
+///
+/// From a pack, each sequence is one stream instead (documents joined as the trainer sees them,
+/// BOS/EOS included), up to its padding and cut to `maxTokens`; its `bytes` are the UTF-8 bytes
+/// its ids after the first decode to, each document segment decoded on its own (as a shard
+/// document is). The counts then count sequences.
 public struct PerplexityCorpus: Sendable {
     public private(set) var streams: [[UInt32]] = []
     public private(set) var bytes: [Int] = []
@@ -40,6 +46,39 @@ public struct PerplexityCorpus: Sendable {
                 documentsCut += 1
             }
             bytes.append(try tokenizer.decode(Array(stream.dropFirst())).count)
+            streams.append(stream)
+        }
+    }
+
+    /// The sequences of a pack built with `tokenizer`, in pack order, as streams.
+    public init(pack: PackReader, tokenizer: Tokenizer, minTokens: Int, maxTokens: Int, maxDocuments: Int? = nil) throws {
+        guard maxTokens >= 2, minTokens <= maxTokens else {
+            throw EvaluationError("sequence length limits: need 2 <= min \(minTokens) <= max \(maxTokens) tokens")
+        }
+        guard pack.manifest.tokenizer.sha256 == tokenizer.sha256 else {
+            throw EvaluationError("\(pack.directory): the pack was built with tokenizer \(pack.manifest.tokenizer.path) "
+                                  + "(sha256 \(pack.manifest.tokenizer.sha256)), not \(tokenizer.path) (sha256 \(tokenizer.sha256))")
+        }
+        for sequence in 0..<pack.count {
+            if let maxDocuments, streams.count >= maxDocuments { break }
+            documentsRead += 1
+            let segments = pack.segments(of: sequence)
+            let padding = segments.first { $0.kind == .padding }.map { Int($0.start) }
+            var stream = Array(pack.tokens(of: sequence).prefix(padding ?? pack.manifest.seqLen))
+            guard stream.count >= minTokens else {
+                documentsTooShort += 1
+                continue
+            }
+            if stream.count > maxTokens {
+                stream.removeLast(stream.count - maxTokens)
+                documentsCut += 1
+            }
+            var textBytes = 0
+            for segment in segments where segment.kind != .padding {
+                let range = max(Int(segment.start), 1)..<min(Int(segment.start + segment.length), stream.count)
+                if !range.isEmpty { textBytes += try tokenizer.decode(Array(stream[range])).count }
+            }
+            bytes.append(textBytes)
             streams.append(stream)
         }
     }

@@ -27,7 +27,9 @@ public struct PerplexityModel: Sendable {
     }
 }
 
-/// Runs every model at every context over one corpus and tabulates perplexity per byte.
+/// Runs every model at every context over one corpus and tabulates perplexity per byte. Each
+/// cell's progress line gives its scored tokens and the seconds spent scoring them (model
+/// allocation and weight loading excluded).
 public enum PerplexityRun {
     public static func evaluate(corpus: PerplexityCorpus, models: [PerplexityModel], contexts: [Int], stride: Int?,
                                 threads: Int, progress: ((String) -> Void)? = nil) throws -> PerplexityTable {
@@ -39,8 +41,8 @@ public enum PerplexityRun {
             var trainedContext: Int?
             var factor = 1.0
             for context in contexts {
-                let started = Date()
                 var scorer = try CheckpointScorer(checkpoint: model.checkpoint, context: context, ropeFactor: model.ropeFactor, threads: threads)
+                let started = Date()  // scoring only: the model's allocation and weight loading are not timed
                 trainedContext = scorer.trainedContext
                 factor = scorer.ropeFactor
                 var result = PerplexityPerByte()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Model
 import Evaluation
 import Foundation
+import Packing
 import ShardIO
 import Tokenization
 
@@ -18,7 +19,10 @@ struct EvalPerplexityCommand: ParsableCommand {
         consecutive windows sharing one token); --stride S slides windows by S tokens, each scored token \
         seeing at least context - S tokens (the PI paper uses 256). A cell is marked * when the context \
         reaches rotary positions the checkpoint never trained on (extrapolation). A checkpoint written \
-        DIR@F is evaluated with linear RoPE factor F instead of its own (Position Interpolation without training).
+        DIR@F is evaluated with linear RoPE factor F instead of its own (Position Interpolation without training). \
+        With --pack DIR instead of shards, each pack sequence (up to its padding, documents joined as the \
+        trainer sees them) is one stream, scored after its first token; the pack must have been built with \
+        --tokenizer.
         """)
 
     @Option(name: .customLong("checkpoint"), help: "Checkpoint directory, or DIR@F for rope factor F (repeat for several rows).")
@@ -33,7 +37,13 @@ struct EvalPerplexityCommand: ParsableCommand {
     @Option(help: "The tokenizer the checkpoints were trained with (SentencePiece .model or tokenizer.json).")
     var tokenizer: String
 
-    @OptionGroup var shardOptions: ShardOptions
+    @Argument(help: "Shard files (.jsonl, .jsonl.zst, .jsonl.gz), directories or glob patterns (or --pack).")
+    var shards: [String] = []
+
+    @OptionGroup var reading: ReadingOptions
+
+    @Option(help: "Score the sequences of this pack directory instead of shards.")
+    var pack: String?
 
     @Option(help: "Leave out documents with fewer stream tokens than this (default: the largest context).")
     var minTokens: Int?
@@ -52,6 +62,10 @@ struct EvalPerplexityCommand: ParsableCommand {
     @Flag(help: "No per-cell progress lines.")
     var quiet = false
 
+    func validate() throws {
+        guard (pack == nil) != shards.isEmpty else { throw ValidationError("give shards or --pack DIR (one of them)") }
+    }
+
     func run() throws {
         setBLASThreads(threadOptions.threads)  // once per process, before any model runs
         let contextList = try contexts.split(separator: ",").map { part -> Int in
@@ -63,12 +77,18 @@ struct EvalPerplexityCommand: ParsableCommand {
         guard let largest = contextList.max() else { throw ValidationError("--contexts is empty") }
         let models = try checkpoints.map { try PerplexityModel(argument: $0) }
         let loaded = try Tokenizer.load(path: tokenizer)
-        let reader = try shardOptions.makeReader()
-        let corpus = try PerplexityCorpus(reader: reader, tokenizer: loaded, minTokens: minTokens ?? largest,
-                                          maxTokens: maxTokens ?? largest, maxDocuments: maxDocuments)
         var err = StandardError()
-        printSkipped(reader, to: &err)
-        print("documents read \(corpus.documentsRead): scored \(corpus.documents) (\(corpus.documentsCut) cut to "
+        let corpus: PerplexityCorpus
+        if let pack {
+            corpus = try PerplexityCorpus(pack: try PackReader(directory: pack), tokenizer: loaded, minTokens: minTokens ?? largest,
+                                          maxTokens: maxTokens ?? largest, maxDocuments: maxDocuments)
+        } else {
+            let reader = DocumentReader(paths: try ShardPaths.expand(shards), source: "input", options: try reading.readerOptions())
+            corpus = try PerplexityCorpus(reader: reader, tokenizer: loaded, minTokens: minTokens ?? largest,
+                                          maxTokens: maxTokens ?? largest, maxDocuments: maxDocuments)
+            printSkipped(reader, to: &err)
+        }
+        print("\(pack == nil ? "documents" : "sequences") read \(corpus.documentsRead): scored \(corpus.documents) (\(corpus.documentsCut) cut to "
               + "\(maxTokens ?? largest) tokens), too short \(corpus.documentsTooShort); \(corpus.tokens) tokens, "
               + "\(corpus.bytes.reduce(0, +)) bytes")
         let table = try PerplexityRun.evaluate(corpus: corpus, models: models, contexts: contextList, stride: stride,

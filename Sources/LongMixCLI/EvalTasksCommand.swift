@@ -33,6 +33,8 @@ struct EvalTasksCommand: ParsableCommand {
 
     @OptionGroup var sampling: SamplingOptionGroup
 
+    @OptionGroup var keepGoing: KeepGoingOption
+
     @OptionGroup var outputOption: OutputOption
 
     func run() throws {
@@ -51,6 +53,7 @@ struct EvalTasksCommand: ParsableCommand {
         var options = TaskEvaluation.Options(tasks: tasks, referenceField: referenceField, metrics: chosen)
         options.sampling = sampling.options
         options.maxExamples = maxExamples
+        options.skipBadRecords = keepGoing.keepGoing
         let writer = try outputOption.output.map { try JSONLWriter(path: $0) }
         let summary = try TaskEvaluation.run(options, generator: generator) { p in
             guard let writer else { return }
@@ -75,6 +78,8 @@ struct EvalTasksCommand: ParsableCommand {
             print((g.documents.map(String.init) ?? "-").padding(toLength: 11, withPad: " ", startingAt: 0)
                   + String(g.examples).leftPadded(to: 8) + g.means.map { String(format: "%.4f", $0).leftPadded(to: 17) }.joined())
         }
+        var err = StandardError()
+        printSkipped(summary.reading, firstErrors: summary.firstErrors, to: &err)
         print("\(summary.examples) examples" + (summary.promptsCut > 0 ? "; \(summary.promptsCut) prompts longer than the context kept their last tokens" : ""))
     }
 }

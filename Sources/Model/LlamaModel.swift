@@ -46,6 +46,10 @@ struct LayerActivations {
 /// before its backward pass (activation checkpointing): memory for a 32K-token window is then a
 /// few layer-sized buffers instead of one set per layer.
 ///
+/// With `forwardOnly` (evaluation), nothing the backward pass needs is allocated: no gradients,
+/// no gradient buffers, one set of layer activations and two residual-stream buffers used in turn;
+/// only `forward(gradients: false)` may run (about half the memory of `recompute` at any length).
+///
 /// `threads` sizes the model's own workers; OpenBLAS's thread count is process-wide and is the
 /// caller's to set once (`setBLASThreads`), before any model runs.
 public final class LlamaModel {
@@ -55,6 +59,7 @@ public final class LlamaModel {
     public let length: Int
     public let attentionMode: AttentionMode
     public let recompute: Bool
+    public let forwardOnly: Bool
     public let workers: Workers
 
     /// All parameters, `layout.count` floats, and their gradients, the same size.
@@ -66,7 +71,7 @@ public final class LlamaModel {
 
     private let activationMemory: UnsafeMutableRawPointer
     public let activationBytes: Int
-    private let residual: [UnsafeMutablePointer<Float>] // L + 1 of [N, C]: stream entering each layer, then the last output
+    private let residual: [UnsafeMutablePointer<Float>] // L + 1 of [N, C]: stream entering each layer, then the last output (2, forward-only)
     private let layerActivations: [LayerActivations]    // L, or 1 shared when recomputing
     private let norm: UnsafeMutablePointer<Float>        // [N, C] normalized input / projection scratch
     private let hidden: UnsafeMutablePointer<Float>      // [N, F] swiglu output
@@ -91,13 +96,15 @@ public final class LlamaModel {
 
     /// rows per LM-head chunk: by default as many as fit in 32 MB of logits.
     public init(config: ModelConfig, batch: Int, length: Int, attention: AttentionMode = .sequence,
-                recompute: Bool = false, threads: Int = 1, attentionTile: Int = 64, logitRows: Int? = nil) {
+                recompute: Bool = false, forwardOnly: Bool = false, threads: Int = 1, attentionTile: Int = 64,
+                logitRows: Int? = nil) {
         self.config = config
         self.layout = ParameterLayout(config)
         self.batch = batch
         self.length = length
         self.attentionMode = attention
         self.recompute = recompute
+        self.forwardOnly = forwardOnly
         self.workers = Workers(count: threads)
         let n = batch * length, c = config.hiddenSize, f = config.intermediateSize, kv = config.kvDim
         let v = config.vocabSize, layers = config.numLayers
@@ -106,19 +113,23 @@ public final class LlamaModel {
 
         parameters = .allocate(capacity: layout.count)
         parameters.initialize(repeating: 0, count: layout.count)
-        gradients = .allocate(capacity: layout.count)
-        gradients.initialize(repeating: 0, count: layout.count)
+        let gradientCount = forwardOnly ? 0 : layout.count
+        gradients = .allocate(capacity: gradientCount)
+        gradients.initialize(repeating: 0, count: gradientCount)
         weights = ModelTensors(base: parameters, layout: layout, layers: layers)
         grads = ModelTensors(base: gradients, layout: layout, layers: layers)
 
         // One allocation for every activation and scratch buffer: sizes in floats (ints are 4 bytes too).
-        let sets = recompute ? 1 : layers
+        let sets = recompute || forwardOnly ? 1 : layers
+        let streams = forwardOnly ? 2 : layers + 1
+        let backwardOnly = forwardOnly ? 0 : 1  // multiplies the sizes of buffers only the backward pass uses
         let perLayer = n + n * c + 2 * n * kv + n * c + batch * config.numHeads * length + n * c + n + 2 * n * f
         var sizes: [Int] = [2 * workers.count]
-        sizes += Array(repeating: n * c, count: layers + 1)
+        sizes += Array(repeating: n * c, count: streams)
         sizes += Array(repeating: perLayer, count: sets)
-        sizes += [n * c, n * f, n * c, n, rows * v, rows, n * c, n * c, n * c, n * c, n * kv, n * kv, n * f, n * f, n * f,
-                  workers.count * c, 4 * n]
+        sizes += [n * c, n * f, n * c, n, rows * v, rows]
+        sizes += [n * c, n * c, n * c, n * c, n * kv, n * kv, n * f, n * f, n * f, workers.count * c].map { $0 * backwardOnly }
+        sizes += [4 * n]
         let total = sizes.reduce(0, +)
         activationBytes = total * 4
         activationMemory = .allocate(byteCount: total * 4, alignment: 64)
@@ -126,7 +137,7 @@ public final class LlamaModel {
         var cursor = activationMemory.assumingMemoryBound(to: Float.self)
         func take(_ count: Int) -> UnsafeMutablePointer<Float> { defer { cursor += count }; return cursor }
         lossPartials = UnsafeMutableRawPointer(take(2 * workers.count)).assumingMemoryBound(to: Double.self) // 64-byte aligned
-        residual = (0...layers).map { _ in take(n * c) }
+        residual = (0..<streams).map { _ in take(n * c) }
         layerActivations = (0..<sets).map { _ in
             LayerActivations(rstd1: take(n), q: take(n * c), k: take(n * kv), v: take(n * kv), attention: take(n * c),
                              lse: take(batch * config.numHeads * length), mid: take(n * c), rstd2: take(n),
@@ -134,9 +145,10 @@ public final class LlamaModel {
         }
         norm = take(n * c); hidden = take(n * f); finalNorm = take(n * c); finalRstd = take(n)
         logits = take(rows * v); logitLSE = take(rows)
-        dResidual = take(n * c); dNorm = take(n * c); dAttention = take(n * c); dq = take(n * c)
-        dk = take(n * kv); dv = take(n * kv); dHidden = take(n * f); dGate = take(n * f); dUp = take(n * f)
-        normPartials = take(workers.count * c)
+        let b = backwardOnly
+        dResidual = take(b * n * c); dNorm = take(b * n * c); dAttention = take(b * n * c); dq = take(b * n * c)
+        dk = take(b * n * kv); dv = take(b * n * kv); dHidden = take(b * n * f); dGate = take(b * n * f); dUp = take(b * n * f)
+        normPartials = take(b * workers.count * c)
         let ints = UnsafeMutableRawPointer(take(4 * n)).assumingMemoryBound(to: Int32.self)
         inputs = BatchInputs(tokens: ints, targets: ints + n, positions: ints + 2 * n, documentStart: ints + 3 * n)
         for i in 0..<n { inputs.positions[i] = Int32(i % length); inputs.targets[i] = -1 }
@@ -165,7 +177,10 @@ public final class LlamaModel {
         }
     }
 
-    public func zeroGradients() { gradients.update(repeating: 0, count: layout.count) }
+    public func zeroGradients() {
+        precondition(!forwardOnly, "a forward-only model has no gradients")
+        gradients.update(repeating: 0, count: layout.count)
+    }
 
     private var attentionShape: AttentionShape {
         AttentionShape(batch: batch, length: length, heads: config.numHeads, kvHeads: config.numKVHeads, headDim: config.headDim)
@@ -175,7 +190,10 @@ public final class LlamaModel {
         attentionMode == .document ? UnsafePointer(inputs.documentStart) : nil
     }
 
-    private func layerStore(_ l: Int) -> LayerActivations { layerActivations[recompute ? 0 : l] }
+    private func layerStore(_ l: Int) -> LayerActivations { layerActivations[layerActivations.count == 1 ? 0 : l] }
+
+    /// The residual stream entering layer `l` (l == layers: the last layer's output).
+    private func stream(_ l: Int) -> UnsafeMutablePointer<Float> { residual[forwardOnly ? l % 2 : l] }
 
     /// Number of rows of the batch with a target.
     public var targetCount: Int {
@@ -188,11 +206,12 @@ public final class LlamaModel {
     /// With `gradients`, also accumulates the LM head's gradient and leaves d(final norm output)
     /// for `backward`, the loss being scaled by `lossScale` (1 / target rows of the whole step).
     public func forward(gradients computeGradients: Bool, lossScale: Float = 1) -> Double {
+        precondition(!(forwardOnly && computeGradients), "a forward-only model computes no gradients")
         let n = batch * length, c = config.hiddenSize, v = config.vocabSize
-        embeddingForward(residual[0], inputs.tokens, weights.embedding, rows: n, dim: c)
+        embeddingForward(stream(0), inputs.tokens, weights.embedding, rows: n, dim: c)
         for l in 0..<config.numLayers { layerForward(l) }
         rowwise(n, c) { lo, rows in
-            rmsnormForward(finalNorm + lo * c, finalRstd + lo, residual[config.numLayers] + lo * c, weights.finalNorm,
+            rmsnormForward(finalNorm + lo * c, finalRstd + lo, stream(config.numLayers) + lo * c, weights.finalNorm,
                            rows: rows, dim: c, eps: config.rmsNormEps)
         }
         var loss = 0.0
@@ -226,9 +245,10 @@ public final class LlamaModel {
 
     /// Accumulates every parameter's gradient; call after `forward(gradients: true)`.
     public func backward() {
+        precondition(!forwardOnly, "a forward-only model has no backward pass")
         let n = batch * length, c = config.hiddenSize, layers = config.numLayers
         dResidual.update(repeating: 0, count: n * c)
-        normBackward(dResidual, grads.finalNorm, dNorm, residual[layers], weights.finalNorm, finalRstd)
+        normBackward(dResidual, grads.finalNorm, dNorm, stream(layers), weights.finalNorm, finalRstd)
         for l in stride(from: layers - 1, through: 0, by: -1) {
             if recompute { layerForward(l) }
             layerBackward(l)
@@ -239,7 +259,7 @@ public final class LlamaModel {
     private func layerForward(_ l: Int) {
         let n = batch * length, c = config.hiddenSize, f = config.intermediateSize, kv = config.kvDim
         let hd = config.headDim, eps = config.rmsNormEps
-        let a = layerStore(l), w = weights.layers[l], x = residual[l]
+        let a = layerStore(l), w = weights.layers[l], x = stream(l)
         rowwise(n, c) { lo, rows in rmsnormForward(norm + lo * c, a.rstd1 + lo, x + lo * c, w.attentionNorm, rows: rows, dim: c, eps: eps) }
         matmulForward(a.q, norm, w.wq, rows: n, inDim: c, outDim: c)
         matmulForward(a.k, norm, w.wk, rows: n, inDim: c, outDim: kv)
@@ -257,14 +277,14 @@ public final class LlamaModel {
         matmulForward(a.up, norm, w.wUp, rows: n, inDim: c, outDim: f)
         rowwise(n, f) { lo, rows in swigluForward(hidden + lo * f, a.gate + lo * f, a.up + lo * f, count: rows * f) }
         matmulForward(norm, hidden, w.wDown, rows: n, inDim: f, outDim: c)
-        rowwise(n, c) { lo, rows in residualForward(residual[l + 1] + lo * c, a.mid + lo * c, norm + lo * c, count: rows * c) }
+        rowwise(n, c) { lo, rows in residualForward(stream(l + 1) + lo * c, a.mid + lo * c, norm + lo * c, count: rows * c) }
     }
 
     /// Takes dResidual = d(layer output) and leaves dResidual = d(layer input).
     private func layerBackward(_ l: Int) {
         let n = batch * length, c = config.hiddenSize, f = config.intermediateSize, kv = config.kvDim
         let hd = config.headDim
-        let a = layerStore(l), w = weights.layers[l], g = grads.layers[l], x = residual[l]
+        let a = layerStore(l), w = weights.layers[l], g = grads.layers[l], x = stream(l)
         // MLP branch: out = mid + down(swiglu(gate(norm2(mid)), up(norm2(mid))))
         rowwise(n, c) { lo, rows in rmsnormRecompute(norm + lo * c, a.rstd2 + lo, a.mid + lo * c, w.mlpNorm, rows: rows, dim: c) }
         rowwise(n, f) { lo, rows in swigluForward(hidden + lo * f, a.gate + lo * f, a.up + lo * f, count: rows * f) }

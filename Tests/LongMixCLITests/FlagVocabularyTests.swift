@@ -20,6 +20,7 @@ import Testing
         ("tasks mqa", ["tasks", "mqa", "-k", "20", "in.jsonl", "-o", "out.jsonl"]),
         ("tasks booksum", ["tasks", "booksum", "in.jsonl", "-o", "out.jsonl"]),
         ("eval ppl", ["eval", "ppl", "--checkpoint", "run/step-1", "--contexts", "128", "--tokenizer", "t.model", "docs.jsonl"]),
+        ("eval tasks", ["eval", "tasks", "--checkpoint", "run/step-1", "--tokenizer", "t.model", "--tasks", "mqa.jsonl"]),
     ]
     /// Commands that read a pack (not shard records), with threads and output.
     static let packReaders: [(name: String, words: [String])] = [
@@ -60,11 +61,19 @@ import Testing
             case let c as CatCommand: c.shards.reading
             case let c as TokenizeCommand: c.reading
             case let c as DecontamScanCommand: c.reading
-            case let c as EvalPerplexityCommand: c.shardOptions.reading
+            case let c as EvalPerplexityCommand: c.reading
             default: nil
             }
             #expect(reading?.text.template.map(TextOptions.unescape) == "{a}\n\t{b}\\n", "\(name): template escapes differ")
         }
+    }
+
+    @Test func evalPerplexityReadsShardsOrAPackNotBoth() {
+        let base = ["eval", "ppl", "--checkpoint", "run/step-1", "--contexts", "128", "--tokenizer", "t.model"]
+        #expect(Self.parses(base + ["--pack", "pack-dir"]) == nil)
+        #expect(Self.parses(base + ["docs.jsonl"]) == nil)
+        #expect(Self.parses(base + ["docs.jsonl", "--pack", "pack-dir"])?.contains("one of them") == true)
+        #expect(Self.parses(base)?.contains("one of them") == true)
     }
 
     @Test func threadsHaveOneDefaultAndOneValidation() throws {

@@ -11,7 +11,7 @@ the peak memory of a 32K-context evaluation.
    RSS (getrusage of the child).
 
 Needs torch and transformers (not in CI): without them it prints SKIPPED and exits 0. Usage:
-    python scripts/bench/bench_eval.py --longmix .build/release/longmix [--context 2048] [--threads 2]
+    python scripts/bench/bench_eval.py --longmix .build/release/longmix [--context 2048] [--threads 2] [--parts speed,memory]
 """
 import argparse
 import json
@@ -19,6 +19,7 @@ import math
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,16 +29,20 @@ try:
     import sentencepiece as spm
     import torch
     import transformers
+    import zstandard
 except ImportError as e:
-    print(f"SKIPPED bench_eval: needs torch, transformers, sentencepiece ({e.name} missing)")
+    print(f"SKIPPED bench_eval: needs torch, transformers, sentencepiece, zstandard ({e.name} missing)")
     sys.exit(0)
 
 
 def fixture_texts():
+    """The fixture RedPajama documents' texts (.jsonl.zst shards), in path order."""
     for root, _, names in sorted(os.walk("Fixtures/redpajama")):
         for name in sorted(names):
-            if name.endswith(".jsonl"):
-                for line in open(os.path.join(root, name), encoding="utf-8"):
+            if name.endswith(".jsonl.zst"):
+                with open(os.path.join(root, name), "rb") as raw:
+                    data = zstandard.ZstdDecompressor().stream_reader(raw).read().decode("utf-8")
+                for line in data.splitlines():
                     if line.strip():
                         yield json.loads(line)["text"]
 
@@ -48,7 +53,9 @@ def main():
     p.add_argument("--context", type=int, default=2048)
     p.add_argument("--documents", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--parts", default="speed,memory", help="speed (beside transformers), memory (32K), or both")
     args = p.parse_args()
+    parts = set(args.parts.split(","))
     torch.set_num_threads(args.threads)
     work = tempfile.mkdtemp(prefix="bench-eval-")
     config = transformers.LlamaConfig(**{k: v for k, v in json.load(open("Models/small-fixture.json")).items()
@@ -59,6 +66,16 @@ def main():
     model.save_pretrained(checkpoint, safe_serialization=True)
     sp = spm.SentencePieceProcessor(model_file="Fixtures/tokenizer/fixture-bpe.model")
 
+    try:
+        if "speed" in parts:
+            speed(args, work, checkpoint, model, sp)
+        if "memory" in parts:
+            memory(args, work, checkpoint, sp)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def speed(args, work, checkpoint, model, sp):
     # One shard of documents long enough for the context, made by joining fixture texts.
     texts, current = [], ""
     for text in fixture_texts():
@@ -68,16 +85,20 @@ def main():
             current = ""
             if len(texts) == args.documents:
                 break
+    if len(texts) < args.documents:
+        sys.exit(f"bench_eval: the fixtures hold only {len(texts)} documents of {args.context} tokens")
     shard = os.path.join(work, "docs.jsonl")
     with open(shard, "w", encoding="utf-8") as f:
         for t in texts:
             f.write(json.dumps({"text": t}) + "\n")
 
+    table = os.path.join(work, "ppl.json")
     cmd = [args.longmix, "eval", "ppl", "--checkpoint", checkpoint, "--contexts", str(args.context), "--tokenizer",
-           "Fixtures/tokenizer/fixture-bpe.model", shard, "--threads", str(args.threads)]
+           "Fixtures/tokenizer/fixture-bpe.model", shard, "--threads", str(args.threads), "--json", table]
     run = subprocess.run(cmd, check=True, capture_output=True, text=True)
     m = re.search(r"perplexity per byte ([0-9.]+) \((\d+) tokens, ([0-9.]+) s, (\d+) tokens/s\)", run.stderr)
-    ours_ppl, ours_tokens, ours_seconds = float(m.group(1)), int(m.group(2)), float(m.group(3))
+    ours_tokens, ours_seconds = int(m.group(2)), float(m.group(3))
+    ours_ppl = json.load(open(table))["rows"][0]["cells"][0]["perplexityPerByte"]
 
     nll, scored, bytes_ = 0.0, 0, 0
     started = time.perf_counter()
@@ -94,8 +115,11 @@ def main():
     print(f"context {args.context}, {len(texts)} documents, {args.threads} threads, small-fixture (15.7M parameters)")
     print(f"  LongMix      {ours_tokens / ours_seconds:9.0f} scored tokens/s  (perplexity per byte {ours_ppl:.6f})")
     print(f"  transformers {scored / theirs_seconds:9.0f} scored tokens/s  (perplexity per byte {theirs_ppl:.6f})")
-    print(f"  ratio LongMix / transformers: {(ours_tokens / ours_seconds) / (scored / theirs_seconds):.2f}x")
+    print(f"  ratio LongMix / transformers: {(ours_tokens / ours_seconds) / (scored / theirs_seconds):.2f}x; "
+          f"perplexity relative difference {abs(ours_ppl - theirs_ppl) / theirs_ppl:.1e}")
 
+
+def memory(args, work, checkpoint, sp):
     # Peak memory at 32K: one document of 32,768 stream tokens.
     long_text = ""
     for text in fixture_texts():
@@ -107,13 +131,14 @@ def main():
         f.write(json.dumps({"text": long_text}) + "\n")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    subprocess.run([args.longmix, "eval", "ppl", "--checkpoint", checkpoint, "--contexts", "32768", "--tokenizer",
-                    "Fixtures/tokenizer/fixture-bpe.model", shard32, "--threads", str(args.threads), "--quiet"],
-                   check=True, capture_output=True)
+    run = subprocess.run([args.longmix, "eval", "ppl", "--checkpoint", checkpoint, "--contexts", "32768", "--tokenizer",
+                          "Fixtures/tokenizer/fixture-bpe.model", shard32, "--threads", str(args.threads)],
+                         check=True, capture_output=True, text=True)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"32K-context evaluation of small-fixture: peak RSS {peak / 1024:.0f} MB (largest of this script's children; "
-          f"the 2K run before it peaked under {before / 1024:.0f} MB) "
-          f"({time.perf_counter() - started:.0f} s)")
+    m = re.search(r"perplexity per byte ([0-9.]+) \((\d+) tokens, ([0-9.]+) s, (\d+) tokens/s\)", run.stderr)
+    print(f"32K-context evaluation of small-fixture ({m.group(2)} tokens in one window, {m.group(3)} s scoring, "
+          f"{m.group(4)} tokens/s, {time.perf_counter() - started:.0f} s in all): peak RSS {peak / 1024:.0f} MB "
+          f"(largest of this script's children; any earlier child peaked at {before / 1024:.0f} MB)")
 
 
 if __name__ == "__main__":
