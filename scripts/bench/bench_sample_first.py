@@ -14,7 +14,7 @@ plan` (counting pass, estimates) against `longmix plan --exact` on 1x: estimated
 tokens per source and the time of each, and the counting pass alone on 1x and 4x (MB/s).
 
 Usage: bench_sample_first.py [--corpus bench-data/corpus] [--longmix .build/release/longmix]
-                             [--model /work/shared/tokenizers/llama2.model] [--repeat 3]
+                             [--model ../shared/tokenizers/llama2.model] [--repeat 3]
 Hold the machine-wide lock: flock /tmp/longmix-bench.lock .venv/bin/python scripts/bench/bench_sample_first.py
 """
 import argparse
@@ -106,7 +106,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--corpus", default=os.path.join(ROOT, "bench-data", "corpus"))
     p.add_argument("--longmix", default=os.path.join(ROOT, ".build", "release", "longmix"))
-    p.add_argument("--model", default="/work/shared/tokenizers/llama2.model")
+    p.add_argument("--model", default=os.path.join(ROOT, "..", "shared", "tokenizers", "llama2.model"))
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     args = p.parse_args()
