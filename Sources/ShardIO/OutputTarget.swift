@@ -64,7 +64,7 @@ public final class OutputTarget {
         } catch let error as InputError {
             throw error
         } catch {
-            throw OutputError(path: path, "cannot create the staging directory \(staging): \(error.localizedDescription)")
+            throw OutputError(path: path, "cannot create the staging directory \(staging): \(ReadableError.describe(error))")
         }
     }
 
