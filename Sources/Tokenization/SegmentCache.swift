@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A per-encoder memo of segment encodings: normalized segment bytes -> token ids.
 ///
 /// Natural text repeats the same few thousand words, so after warm-up almost every segment is a
@@ -7,8 +13,12 @@
 ///   stored inline (as two words) and up to 3 ids are stored inline, so a short, common word is
 ///   one load and two compares; longer keys keep (hash, offset) into a key arena and more ids an
 ///   offset into an id arena;
-/// - a small direct-mapped front table of such entries for short segments, sized to stay in the
-///   core's cache, serves the frequent words before the growable open-addressing main table.
+/// - a front table for short segments, 2-way set-associative with both ways of a set in one
+///   64-byte line (newest first), serves the frequent words before the growable open-addressing
+///   main table; it is small enough to stay in the CPU's caches, so a front hit is one line from
+///   cache, and only a front miss goes on to the main table (one more line, usually from memory);
+/// - tables of 2 MB or more are backed by transparent huge pages where the OS has them, so the
+///   lookups do not also miss the TLB.
 /// The cache belongs to one `TokenEncoder` (one thread), so it needs no locking; it never changes
 /// results, only speed. Memory is bounded: past `maxEntries` segments (or the arena limits) the
 /// main table is cleared and refills. Longer segments are not cached (they rarely repeat).
@@ -20,7 +30,8 @@ final class SegmentCache {
     private static let maxEntries = 1 << 20
     private static let maxKeyBytes = 32 << 20
     private static let maxIDs = 8 << 20
-    private static let frontBits = 15
+    /// The front table has `1 << frontSetBits` sets of 2 entries (65,536 entries, 2 MB: one huge page).
+    private static let frontSetBits = 15
     /// Keys up to this long are stored inline.
     private static let inlineKeyLength = 16
     /// Up to this many ids are stored inline.
@@ -53,7 +64,7 @@ final class SegmentCache {
 
     init() {
         precondition(MemoryLayout<Entry>.stride == 32)
-        front = Self.allocateEntries(1 << Self.frontBits)
+        front = Self.allocateEntries(2 << Self.frontSetBits)
         capacity = 1024
         slots = Self.allocateEntries(capacity)
         keyCapacity = 16 << 10
@@ -63,15 +74,25 @@ final class SegmentCache {
     }
 
     deinit {
-        UnsafeMutableRawPointer(front).deallocate()
-        UnsafeMutableRawPointer(slots).deallocate()
+        free(front)
+        free(slots)
         keys.deallocate()
         ids.deallocate()
     }
 
-    /// `count` empty entries on a cache-line boundary, so no entry spans two lines.
+    /// `count` empty entries on a cache-line boundary, so no entry spans two lines (and a front
+    /// set is one line); from 2 MB on, on a huge-page boundary with huge pages requested. Freed
+    /// with `free`.
     private static func allocateEntries(_ count: Int) -> UnsafeMutablePointer<Entry> {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Entry>.stride, alignment: 64)
+        let bytes = count * MemoryLayout<Entry>.stride
+        let hugePage = 2 << 20
+        var memory: UnsafeMutableRawPointer?
+        guard posix_memalign(&memory, bytes >= hugePage ? hugePage : 64, bytes) == 0, let raw = memory else {
+            fatalError("SegmentCache: cannot allocate \(bytes) bytes")
+        }
+        #if os(Linux)
+        if bytes >= hugePage { _ = madvise(raw, bytes, MADV_HUGEPAGE) }  // a hint; fine if refused
+        #endif
         let entries = raw.bindMemory(to: Entry.self, capacity: count)
         entries.initialize(repeating: empty, count: count)
         return entries
@@ -100,9 +121,17 @@ final class SegmentCache {
         return h ^ (h >> 29)
     }
 
+    /// The first of the two entries of the key's front set.
     @inline(__always)
-    private static func frontIndex(_ hash: UInt64) -> Int {
-        Int(truncatingIfNeeded: hash >> 40) & ((1 << frontBits) - 1)
+    private static func frontSet(_ hash: UInt64) -> Int {
+        (Int(truncatingIfNeeded: hash >> 40) & ((1 << frontSetBits) - 1)) << 1
+    }
+
+    /// Makes `entry` the newest way of front set `set` (the older newest moves to the second way).
+    @inline(__always)
+    private func promote(_ entry: Entry, set: Int) {
+        front[set + 1] = front[set]
+        front[set] = entry
     }
 
     /// The entry's ids (inline or in the id arena).
@@ -122,10 +151,13 @@ final class SegmentCache {
         if length <= Self.inlineKeyLength {
             let short = Self.shortKey(key, length)
             let hash = Self.shortHash(short, length)
-            let frontEntry = front + Self.frontIndex(hash)
-            let first = frontEntry.pointee
+            let set = Self.frontSet(hash)
+            let first = front[set], second = front[set + 1]
             if first.length == Int16(length) && first.word0 == short.0 && first.word1 == short.1 {
-                return idsOf(frontEntry, Int(first.count))
+                return idsOf(front + set, Int(first.count))
+            }
+            if second.length == Int16(length) && second.word0 == short.0 && second.word1 == short.1 {
+                return idsOf(front + set + 1, Int(second.count))
             }
             let mask = capacity - 1
             var index = Int(truncatingIfNeeded: hash) & mask
@@ -135,7 +167,7 @@ final class SegmentCache {
                 if entry.length < 0 { return nil }
                 if entry.length == Int16(length) && entry.word0 == short.0 && entry.word1 == short.1 {
                     let count = Int(entry.count)
-                    if count <= Self.inlineIDs { frontEntry.pointee = entry }
+                    if count <= Self.inlineIDs { promote(entry, set: set) }
                     return idsOf(slot, count)
                 }
                 index = (index + 1) & mask
@@ -194,7 +226,7 @@ final class SegmentCache {
             withUnsafeMutableBytes(of: &entry.ids) { raw in
                 for (k, id) in value.enumerated() { raw.storeBytes(of: id, toByteOffset: k * 4, as: TokenID.self) }
             }
-            if isShort { front[Self.frontIndex(hash)] = entry }
+            if isShort { promote(entry, set: Self.frontSet(hash)) }
         }
         place(entry, hash: hash)
         entries += 1
@@ -235,6 +267,6 @@ final class SegmentCache {
         capacity *= 2
         slots = Self.allocateEntries(capacity)
         for i in 0..<oldCapacity where old[i].length >= 0 { place(old[i], hash: Self.hash(of: old[i])) }
-        UnsafeMutableRawPointer(old).deallocate()
+        free(old)
     }
 }
