@@ -63,6 +63,8 @@ public enum ReadableError {
             return "missing or null value \(at(context)): expected \(readableType(type))"
         case .dataCorrupted(let context):
             if let underlying = context.underlyingError { return describe(underlying) }
+            // Foundation on Linux reports a JSON syntax error this way, without an underlying error.
+            if context.codingPath.isEmpty && context.debugDescription.contains("not valid JSON") { return "not valid JSON" }
             return "invalid value \(at(context)): \(context.debugDescription)"
         @unknown default:
             return "\(error)"
