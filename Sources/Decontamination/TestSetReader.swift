@@ -24,34 +24,9 @@ public enum TestSetReader {
     /// and counted under `--keep-going`, else thrown). File bytes are counted into `progress`.
     public static func read(path: String, ledger: inout RecordLedger,
                             progress: ProgressMeter? = nil) throws -> [TestInstance] {
-        ledger.openedFile()
-        let lines: LineReader
-        do {
-            lines = try LineReader(path: path, progress: progress)
-        } catch let error as InputError {
-            try ledger.fileFailed(error)
-            return []
-        }
         var instances: [TestInstance] = []
-        while true {
-            let next: UnsafeBufferPointer<UInt8>?
-            do {
-                next = try lines.next()
-            } catch let error as InputError where error.reason == .lineTooLong {
-                try ledger.skip(error)
-                continue
-            } catch let error as InputError {
-                try ledger.fileFailed(error)
-                break
-            }
-            guard let line = next else { break }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            do {
-                instances += try parse(line: Data(line), location: RecordLocation(file: path, line: lines.lineNumber))
-                ledger.kept()
-            } catch let error as InputError {
-                try ledger.skip(error)
-            }
+        try ledger.forEachLine(of: path, progress: progress) { line, location in
+            instances += try parse(line: Data(line), location: location)
         }
         return instances
     }

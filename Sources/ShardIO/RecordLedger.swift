@@ -42,3 +42,43 @@ public struct RecordLedger: Sendable {
         if firstErrors.count < maxKeptErrors { firstErrors.append(error) }
     }
 }
+
+extension RecordLedger {
+    /// Hands `body` each non-blank line of the file at `path` with its location, accounting for
+    /// everything under this ledger: the file is counted as opened; a file that cannot be opened
+    /// or read to the end (corrupt or truncated compression) is `fileFailed` (lines before the
+    /// failure point were handed out); a too-long line, or a line for which `body` throws an
+    /// `InputError`, is `skip`ped; every other line is `kept`. In strict mode the first such
+    /// error is thrown. File bytes are counted into `progress`.
+    public mutating func forEachLine(of path: String, progress: ProgressMeter? = nil,
+                                     _ body: (UnsafeBufferPointer<UInt8>, RecordLocation) throws -> Void) throws {
+        openedFile()
+        let lines: LineReader
+        do {
+            lines = try LineReader(path: path, progress: progress)
+        } catch let error as InputError {
+            try fileFailed(error)
+            return
+        }
+        while true {
+            let next: UnsafeBufferPointer<UInt8>?
+            do {
+                next = try lines.next()
+            } catch let error as InputError where error.reason == .lineTooLong {
+                try skip(error)
+                continue
+            } catch let error as InputError {
+                try fileFailed(error)
+                return
+            }
+            guard let line = next else { return }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            do {
+                try body(line, RecordLocation(file: path, line: lines.lineNumber))
+                kept()
+            } catch let error as InputError {
+                try skip(error)
+            }
+        }
+    }
+}

@@ -21,35 +21,9 @@ public struct IDLinesDecoding {
         var written = 0
         var out = JSONOutput()
         for path in paths {
-            ledger.openedFile()
-            let lines: LineReader
-            do {
-                lines = try LineReader(path: path)
-            } catch let error as InputError {
-                try ledger.fileFailed(error)
-                continue
-            }
-            while true {
-                let next: UnsafeBufferPointer<UInt8>?
-                do {
-                    next = try lines.next()
-                } catch let error as InputError where error.reason == .lineTooLong {
-                    try ledger.skip(error)
-                    continue
-                } catch let error as InputError {
-                    try ledger.fileFailed(error)
-                    break
-                }
-                guard let line = next else { break }
-                let location = RecordLocation(file: path, line: lines.lineNumber)
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                do {
-                    try writeLine(try decode(line, location: location, into: &out))
-                    ledger.kept()
-                    written += 1
-                } catch let error as InputError {
-                    try ledger.skip(error)
-                }
+            try ledger.forEachLine(of: path) { line, location in
+                try writeLine(try decode(line, location: location, into: &out))
+                written += 1
             }
         }
         return written
