@@ -137,10 +137,9 @@ def main():
           f"{ratio(whole1_rates, sp_rates):5.1f}x, 2 / 1 threads: encoder {ratio(lm2_rates, lm1_rates):4.2f}x, "
           f"whole process {ratio(whole2_rates, whole1_rates):4.2f}x")
     c1, c2 = statistics.median(cpu1), statistics.median(cpu2)
-    wall1 = total_bytes / 1e6 / w1_med
-    print(f"longmix CPU seconds per run (user + system, all threads), medians: 1 thread {c1:.2f}, 2 threads {c2:.2f} "
-          f"({c2 / c1:.2f}x the work); with two free cores, 2 threads' whole process could at best run "
-          f"{wall1 / (c2 / 2):.2f}x one thread's {wall1:.2f} s")
+    print(f"longmix CPU seconds per run (user + system, all threads), medians: 1 thread {c1:.2f}, 2 threads {c2:.2f}: "
+          f"2 threads do {c2 / c1:.2f}x the work of 1, so on two otherwise idle cores they could run at most "
+          f"{2 * c1 / c2:.2f}x as fast")
     print("load average at end (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
     print(f"model load: sentencepiece {sp_load_ms:.1f} ms, longmix median {statistics.median(lm_loads):.1f} ms")
     print(f"id mismatches vs sentencepiece: {mismatches} of {len(sp_ids)} documents; .npy equals them back to back: {npy_ok}")
