@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Kill-and-signal test: repeated random kill -9 and SIGINT (and SIGTERM) during `longmix build`
 # and `longmix decontam index`, then an uninterrupted rerun. Checks, after every interruption:
-# a SIGINT/SIGTERM'd run exits 130/143 with no temporary left; a published pack (if any) still
-# verifies; and at the end: the rerun's pack, Megatron export and index equal those of an
-# uninterrupted run, and no temporary of any run is left.
+# a SIGINT/SIGTERM'd run exits 130/143 and leaves no temporary of its own (none named with its
+# pid); every temporary still there belongs to an earlier kill -9'd run (a run stopped before it
+# reached an output has not yet removed that output's stale temporaries); after a run that
+# finished, no temporary is left beside its outputs; a published pack (if any) still verifies;
+# and at the end: the rerun's pack, Megatron export and index equal those of an uninterrupted
+# run, and no temporary of any run is left.
 #
 #   bash scripts/kill_signal_test.sh [ROUNDS]        # default 24; LONGMIX_BIN=... to pick a binary
 set -euo pipefail
@@ -24,6 +27,9 @@ sed -e "s|^tokenizer:.*|tokenizer: $fixtures/tokenizer/fixture-bpe.model|" \
 build() { "$longmix" build "$work/mix.yaml" --threads 2 --exact -o "$1" --megatron "$2"; }
 import_() { "$longmix" decontam index --keep-going --index "$1" --protocol helm "$fixtures/helm" "$fixtures/decontam"; }
 temporaries() { find "$work" \( -name '*.partial-*' -o -name '*.tmp-*' -o -name '*.old-*' \) -print; }
+# The pid in a temporary's name (`NAME.KIND-HOST-PID`).
+pid_of() { basename "$1" | sed -n 's/.*\.\(partial\|tmp\|old\)-[^-]*-\([0-9]*\)$/\2/p'; }
+killed_pids=" "
 rows() { sed -n 's/^index now \([0-9]*\) n-gram rows.*/\1/p'; }
 
 echo "reference runs (uninterrupted)"
@@ -52,13 +58,24 @@ for round in $(seq 1 "$rounds"); do
     kill -s "$signal" "$pid" 2>/dev/null || true
     set +e; wait "$pid" 2> /dev/null; status=$?; set -e
     if [ $status = 0 ]; then finished=$((finished + 1))
+        # A finished run removed the stale temporaries beside each of its outputs.
+        if [ $what = 0 ]; then beside=$(find "$work" -maxdepth 1 \( -name '.out.*' -o -name '.megatron.*' -o -name 'out.*' \) -print)
+            [ -z "$beside" ] || fail "round $round: a finished build left temporaries beside its outputs: $beside"
+        fi
     else
-        case $signal in KILL) kills=$((kills + 1)) ;; INT) interrupts=$((interrupts + 1)) ;; TERM) terms=$((terms + 1)) ;; esac
+        case $signal in KILL) kills=$((kills + 1)); killed_pids+="$pid " ;; INT) interrupts=$((interrupts + 1)) ;; TERM) terms=$((terms + 1)) ;; esac
         case $signal in
             INT) [ $status = 130 ] || fail "round $round: SIGINT exit status $status, expected 130" ;;
             TERM) [ $status = 143 ] || fail "round $round: SIGTERM exit status $status, expected 143" ;;
         esac
-        if [ "$signal" != KILL ] && [ -n "$(temporaries)" ]; then fail "round $round: SIGINT/SIGTERM left $(temporaries)"; fi
+    fi
+    if [ "$signal" != KILL ] || [ $status = 0 ]; then
+        for t in $(temporaries); do
+            owner=$(pid_of "$t")
+            if [ "$owner" = "$pid" ]; then fail "round $round: pid $pid ($signal, exit $status) left its own temporary $t"
+            elif [[ "$killed_pids" != *" $owner "* ]]; then fail "round $round: $t is not from a kill -9'd run (killed:$killed_pids)"
+            fi
+        done
     fi
     if [ -d "$work/out" ] && ! "$longmix" inspect "$work/out" --verify > /dev/null 2>&1; then
         fail "round $round: the published pack does not verify after $signal"

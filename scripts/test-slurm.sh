@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # The Slurm test tier: starts a single-node Slurm cluster on this machine (scripts/slurm/cluster.sh,
-# which installs slurmctld/slurmd/slurm-client/munge from apt when missing; needs root), runs the
-# fixture pretraining mixture as a 4-task array through `longmix slurm --submit` (count array ->
-# build array -> merge, chained afterok), waits for the jobs (squeue/scontrol: accounting is off
-# without slurmdbd), and checks that the merged pack equals a local `longmix build` of the same
-# mixture, file by file (sha256); then resubmits (every task already complete: same pack) and runs
-# 7 tasks in arrays of at most 3 (MaxArraySize chunking with task offsets: same pack). Stops only
-# the daemons it started. Prints its wall time.
+# which installs slurmctld/slurmd/slurm-client munge from apt when missing; needs root), runs the
+# fixture pretraining mixture as a 4-task array through `longmix slurm --submit` (index job ->
+# count array -> build array -> merge, chained afterok; the index job is the only writer of the
+# decontamination index, which the tasks open read-only), waits for the jobs (squeue/scontrol:
+# accounting is off without slurmdbd), and checks that the merged pack equals a local `longmix
+# build` of the same mixture, file by file (sha256); then resubmits (every task already complete:
+# same pack); then requeue: in a fresh chain, one running count task and one running build task get
+# USR1 in their batch shell (`scancel --batch --signal=USR1`, what `--signal=B:USR1@S` sends before
+# the time limit), each must stop mid-run, requeue itself (Restarts=1), leave no temporary or lock,
+# and the pack must still equal the local build (Slurm holds a requeued job ~3 min before it may
+# start again; the test releases it at once with `scontrol update JobId=.. StartTime=now`); then 7
+# tasks in arrays of at most 3 (MaxArraySize chunking with task offsets: same pack). Stops only the
+# daemons it started. Prints its wall time.
 #
 #   bash scripts/test-slurm.sh            (uses the debug build; LONGMIX_BIN=path to use another binary)
 set -euo pipefail
@@ -74,6 +80,43 @@ show_logs() {
   return 0
 }
 
+# Sends USR1 to the batch shell of the first element of ARRAY (stage STAGE) seen running mid-task
+# (its trap set and its task lock taken), as Slurm does before the time limit; waits until it is
+# requeued (pending again, Restarts=1), then lets it start at once instead of after Slurm's
+# requeue hold. Prints STAGE:ELEMENT. Fails if the task finished before the signal could stop it.
+requeue_one() {
+  local stage=$1 array=$2 build=$3 deadline=$(($(date +%s) + timeout_s)) element="" e log lock
+  while [ -z "$element" ]; do
+    (($(date +%s) < deadline)) || fail "no $stage task of job $array was seen running"
+    for e in $(squeue -h -j "$array" -t RUNNING -o '%i' 2>/dev/null); do
+      # Mid-run: the task holds its lock (longmix is past its start-up, inside the stage).
+      lock=$build/$([ "$stage" = count ] && echo count || echo tokenize/r0)/$(printf 'task-%05d-of-%05d' "${e#*_}" "$tasks").lock
+      if [ -e "$lock" ] && grep -q "^longmix $stage: task .* restart 0" "$build/logs/$stage-$e.out" 2>/dev/null; then
+        element=$e; break
+      fi
+    done
+    [ -n "$element" ] || sleep 0.05
+  done
+  # scancel may report "Job can not be altered now, try again later" although the batch shell got
+  # the signal, and then keeps retrying for minutes (it would signal the requeued run too): each
+  # try is cut short, and the trap's line in the log says whether the signal arrived.
+  log="$build/logs/$stage-$element.out"
+  local tries=0
+  until grep -q 'USR1, the time limit is near' "$log" 2>/dev/null; do
+    ((tries++ < 20)) || fail "USR1 never reached $element's batch shell"
+    timeout 2 scancel --batch --signal=USR1 "$element" 2>/dev/null || true
+    sleep 0.5
+  done
+  while :; do
+    (($(date +%s) < deadline)) || { cat "$log" >&2; fail "$element was not requeued after USR1"; }
+    grep -q 'finished before it could stop' "$log" 2>/dev/null && { cat "$log" >&2; fail "$element finished before USR1 could stop it (the test needs a task still running)"; }
+    if scontrol -o show job "$element" 2>/dev/null | grep -q 'JobState=PENDING.*Restarts=1 '; then break; fi
+    sleep 0.2
+  done
+  scontrol update JobId="$element" StartTime=now || fail "cannot release $element's requeue hold"
+  echo "$stage:$element"
+}
+
 # Digest of every file of a pack directory, by relative path.
 pack_digest() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
 
@@ -86,7 +129,7 @@ if ((staged == 3)); then
   "$LONGMIX_BIN" slurm "$mixture" --build-dir "$work/build" --tasks $tasks --cpus-per-task 1 \
     -o "$work/pack" --submit | tee "$work/submit.log"
   mapfile -t jobs < <(sed -n 's/^submitted [a-z_0-9]*: job \([0-9]*\)$/\1/p' "$work/submit.log")
-  ((${#jobs[@]} == 3)) || fail "expected 3 submitted jobs (count, build, merge), got ${#jobs[@]}"
+  ((${#jobs[@]} == 4)) || fail "expected 4 submitted jobs (index, count, build, merge), got ${#jobs[@]}"
   wait_for_jobs "${jobs[@]}"
   "$LONGMIX_BIN" status "$work/build"
   pack_digest "$work/local" > "$work/local.sha256"
@@ -104,11 +147,38 @@ if ((staged == 3)); then
   pack_digest "$work/pack" > "$work/pack2.sha256"
   diff "$work/local.sha256" "$work/pack2.sha256" >&2 || fail "the resubmitted build's pack differs"
 
+  say "requeue: a running count task and a running build task get USR1 mid-run, stop and requeue themselves"
+  "$LONGMIX_BIN" slurm "$mixture" --build-dir "$work/buildq" --tasks $tasks --cpus-per-task 1 \
+    -o "$work/packq" --submit > "$work/submitq.log"
+  mapfile -t jobs < <(sed -n 's/^submitted [a-z_0-9]*: job \([0-9]*\)$/\1/p' "$work/submitq.log")
+  ((${#jobs[@]} == 4)) || fail "expected 4 submitted jobs, got ${#jobs[@]}"
+  requeued=()
+  for stage in count build; do
+    array=${jobs[1]}; [ $stage = build ] && array=${jobs[2]}
+    element=$(requeue_one "$stage" "$array" "$work/buildq") || exit 1
+    requeued+=("$element")
+  done
+  wait_for_jobs "${jobs[@]}"
+  for element in "${requeued[@]}"; do
+    stage=${element%%:*}; element=${element#*:}
+    log="$work/buildq/logs/$stage-$element.out"
+    scontrol -o show job "$element" | grep -q 'Restarts=1 ' || fail "$element was not requeued once: $(scontrol -o show job "$element" | grep -o 'Restarts=[0-9]*')"
+    grep -q 'interrupted (signal 10); temporaries removed' "$log" || { cat "$log" >&2; fail "$element: longmix was not stopped mid-run by USR1"; }
+    grep -q 'restart 1' "$log" || { cat "$log" >&2; fail "$element: no second run in its log"; }
+    say "$stage task $element: stopped by USR1 mid-run, requeued (Restarts=1), rerun completed"
+  done
+  left=$(find "$work/buildq" \( -name '*.tmp-*' -o -name '*.lock' -o -name '*.partial-*' -o -name '*.old-*' \) -print)
+  [ -z "$left" ] || fail "temporaries or locks left in the build directory: $left"
+  "$LONGMIX_BIN" status "$work/buildq"
+  pack_digest "$work/packq" > "$work/packq.sha256"
+  diff "$work/local.sha256" "$work/packq.sha256" >&2 || fail "the requeued build's pack differs from the local build"
+  say "requeued build's pack equals the local build"
+
   say "7 tasks in arrays of at most 3 (chunks with task offsets), fresh build directory"
   "$LONGMIX_BIN" slurm "$mixture" --build-dir "$work/build7" --tasks 7 --max-array-size 3 --cpus-per-task 1 \
     -o "$work/pack7" --submit > "$work/submit7.log"
   mapfile -t jobs < <(sed -n 's/^submitted [a-z_0-9]*: job \([0-9]*\)$/\1/p' "$work/submit7.log")
-  ((${#jobs[@]} == 7)) || fail "expected 7 submitted jobs (3 count chunks, 3 build chunks, merge), got ${#jobs[@]}"
+  ((${#jobs[@]} == 8)) || fail "expected 8 submitted jobs (index, 3 count chunks, 3 build chunks, merge), got ${#jobs[@]}"
   wait_for_jobs "${jobs[@]}"
   pack_digest "$work/pack7" > "$work/pack7.sha256"
   diff "$work/local.sha256" "$work/pack7.sha256" >&2 || fail "the 7-task chunked build's pack differs"

@@ -49,6 +49,11 @@ public struct ImportCounts: Sendable, Equatable {
 /// - `instances(id, scenario, instance_id)`, UNIQUE(scenario, instance_id)
 /// - `ngrams(hash, instance, part)`, PRIMARY KEY(hash, instance, part) WITHOUT ROWID; `hash` is
 ///   the 64-bit n-gram hash stored as its signed bit pattern; `part` 0 = input, 1 = reference.
+/// - `test_set_files(sha256, splits)`: each test-set file imported whole (by the sha256 of its
+///   bytes) and the splits taken from it (`all`, or sorted and comma-separated), written in the
+///   import's transaction, so a reader can check that its test sets are in without writing
+///   (`missingTestSets`). Indexes made before this table have none: their files count as missing
+///   until imported again (which adds no n-gram, only the record).
 ///
 /// The scanner never queries SQLite per n-gram: `loadNGramSet()` reads all hashes into memory
 /// once; `provenance(of:)` is asked only about hits.
@@ -86,14 +91,16 @@ public final class DecontaminationIndex: Sendable {
     /// Opens an existing index read-only (scans and builds), taking its parameters from the
     /// database. Refused with a message naming the file: a missing file, a database that is not
     /// a LongMix index, and an index that holds no n-grams (never filled, or its import failed),
-    /// which would otherwise decontaminate nothing without a word.
-    public static func open(path: String) throws -> DecontaminationIndex {
+    /// which would otherwise decontaminate nothing without a word (`requireNGrams: false` skips
+    /// that check, for asking an index what it holds before importing into it).
+    public static func open(path: String, requireNGrams: Bool = true) throws -> DecontaminationIndex {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigurationError(file: path, "no decontamination index here; build one with `longmix decontam index`")
         }
         InputFiles.register([path])
         let index = try DecontaminationIndex(path: path, creating: nil)
-        guard try index.database.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ngrams)") }) == true else {
+        let empty = try requireNGrams && index.database.read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ngrams)") }) != true
+        guard !empty else {
             throw ConfigurationError(file: path, "the decontamination index holds no n-grams (empty, or its import failed); "
                 + "import test sets with `longmix decontam index` first")
         }
@@ -150,6 +157,8 @@ public final class DecontaminationIndex: Sendable {
             CREATE TABLE IF NOT EXISTS ngrams(
                 hash INTEGER NOT NULL, instance INTEGER NOT NULL, part INTEGER NOT NULL,
                 PRIMARY KEY(hash, instance, part)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS test_set_files(
+                sha256 TEXT NOT NULL, splits TEXT NOT NULL, PRIMARY KEY(sha256, splits)) WITHOUT ROWID;
             """)
         let (n, normalization) = parameters
         for (key, value) in [("n", String(n)), ("normalization", normalization.rawValue), ("hash", hashScheme)] {
@@ -167,11 +176,46 @@ public final class DecontaminationIndex: Sendable {
     }
 
     /// Imports every file in `paths` (test-set exports) in one transaction: either all of them
-    /// are in the index afterwards or, when one cannot be read, none is.
+    /// are in the index afterwards, each recorded in `test_set_files`, or, when one cannot be
+    /// read, none is.
     @discardableResult
     public func importFiles(_ paths: [String], splits: Set<String>?) throws -> ImportCounts {
         let instances = try paths.flatMap { try TestSetReader.read(path: $0) }
-        return try add(instances, splits: splits)
+        return try add(instances, splits: splits, files: try paths.map(Self.fileDigest))
+    }
+
+    /// The sha256 (hex) of a file's bytes, as `test_set_files` records it.
+    public static func fileDigest(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError.file(path, reason: .unreadableFile, "cannot open the test set")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { hasher.update($0) }
+        }
+        return SHA256.hex(hasher.finalize())
+    }
+
+    /// `splits` as `test_set_files` records it: `all`, or the names sorted and comma-separated.
+    static func splitsKey(_ splits: Set<String>?) -> String { splits.map { $0.sorted().joined(separator: ",") } ?? "all" }
+
+    /// The files of `paths` not recorded as imported whole with (at least) `splits`; read only.
+    public func missingTestSets(_ paths: [String], splits: Set<String>?) throws -> [String] {
+        let digests = try paths.map(Self.fileDigest)
+        let recorded: [String: [String]] = try database.read { db in
+            guard try db.tableExists("test_set_files") else { return [:] }
+            var recorded: [String: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT sha256, splits FROM test_set_files") {
+                recorded[row["sha256"], default: []].append(row["splits"])
+            }
+            return recorded
+        }
+        return zip(paths, digests).filter { _, digest in
+            !(recorded[digest] ?? []).contains { key in
+                key == "all" || (splits.map { $0.isSubset(of: key.split(separator: ",").map(String.init)) } ?? false)
+            }
+        }.map(\.0)
     }
 
     /// Refuses (throws) unless the index was built with exactly these protocol parameters.
@@ -186,10 +230,16 @@ public final class DecontaminationIndex: Sendable {
 
     /// Adds `instances` whose split is in `splits` (all splits when `splits` is nil), in one
     /// transaction. Idempotent: instances and n-gram rows already present are not added again.
+    /// `files`: the sha256 of each file the instances were read from whole, recorded in the same
+    /// transaction (`test_set_files`).
     @discardableResult
-    public func add(_ instances: [TestInstance], splits: Set<String>?) throws -> ImportCounts {
+    public func add(_ instances: [TestInstance], splits: Set<String>?, files: [String] = []) throws -> ImportCounts {
         let hasher = NGramHasher(n: n, normalization: normalization)
         return try database.write { db in
+            for digest in files {
+                try db.execute(sql: "INSERT OR IGNORE INTO test_set_files(sha256, splits) VALUES (?, ?)",
+                               arguments: [digest, Self.splitsKey(splits)])
+            }
             var counts = ImportCounts()
             let insertScenario = try db.makeStatement(sql:
                 "INSERT OR IGNORE INTO scenarios(name, split, spec) VALUES (?, ?, ?)")

@@ -187,8 +187,8 @@ final class CleanedShards {
             try closeCurrent(reader: reader, outcome: &outcome)
             let name = names[document.location.file] ?? (document.location.file as NSString).lastPathComponent
             let path = (target.staging as NSString).appendingPathComponent(name)
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            // One level at a time below the staging directory, never recreating it after a signal.
+            try TemporaryFiles.makeSubdirectories((name as NSString).deletingLastPathComponent, under: target.staging)
             current = (document.location.file, try JSONLWriter(path: path), 0, 0)
         }
         switch verdict {

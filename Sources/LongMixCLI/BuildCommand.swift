@@ -90,6 +90,8 @@ struct BuildCommand: ParsableCommand {
         var options = try mixture.buildOptions(spec: spec, label: "build \(spec.name)", output: output, megatron: megatron)
         options.exact = exact || megatron != nil
         options.buildDirectory = buildDir
+        // One task of many: the index is only read (imported once before the tasks).
+        if output == nil { options.testSets = .never }
         let build = try MixtureBuild(spec: spec, options: options)
         guard let output else {
             let task = try task.resolve()
@@ -112,7 +114,7 @@ struct CountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "count",
         abstract: "The counting stage of one task of a distributed build: read the task's shards, count, sample.",
-        discussion: "Writes count/task-I-of-N.json into the build directory (and build.json on first use). Then `longmix build MIXTURE --build-dir DIR` per task, then `longmix merge DIR -o PACK`.")
+        discussion: "Writes count/task-I-of-N.json into the build directory (and build.json on first use). Then `longmix build MIXTURE --build-dir DIR` per task, then `longmix merge DIR -o PACK`. The tasks only read the decontamination index: when the mixture names test_sets, import them once first with `longmix decontam index --mixture MIXTURE`.")
 
     @OptionGroup var mixture: MixtureOptions
     @OptionGroup var task: TaskOptions
@@ -128,6 +130,7 @@ struct CountCommand: ParsableCommand {
         var options = try mixture.buildOptions(spec: spec, label: "count \(spec.name)")
         options.exact = exact
         options.buildDirectory = buildDir
+        options.testSets = .never
         let build = try MixtureBuild(spec: spec, options: options)
         let task = try task.resolve()
         let ran = try build.count(task: task)
@@ -157,8 +160,9 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         // Progress shows a threshold raise's reading, if any.
         let meter = progress.meter("merge", totalBytes: 0)
-        let build = try MixtureBuild(directory: buildDir, options: .init(threads: threads.threads, output: output, megatronDirectory: megatron,
-                                                                         progress: meter))
+        var options = MixtureBuild.Options(threads: threads.threads, output: output, megatronDirectory: megatron, progress: meter)
+        options.testSets = .never
+        let build = try MixtureBuild(directory: buildDir, options: options)
         let result = try build.merge(output: output)
         meter?.finish()
         print(BuildSummary.table(result.manifest))

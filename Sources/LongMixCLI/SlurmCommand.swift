@@ -8,12 +8,15 @@ import ShardIO
 struct SlurmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slurm",
-        abstract: "Write (and with --submit, submit) the Slurm jobs of a staged build: count, build and merge.",
+        abstract: "Write (and with --submit, submit) the Slurm jobs of a staged build: index, count, build and merge.",
         discussion: """
-            Writes BUILD_DIR/slurm/{count,build,merge}.sbatch and submit.sh, and prints the sbatch lines: count as a \
-            job array of N tasks, build as an array depending (afterok) on count, merge depending on build. Task logs \
-            go to BUILD_DIR/logs. Arrays larger than the cluster's MaxArraySize are split into chunks. Submitting \
-            again resumes: completed tasks are skipped (a submission whose earlier jobs are still queued is refused).
+            Writes BUILD_DIR/slurm/{index,count,build,merge}.sbatch and submit.sh, and prints the sbatch lines: index \
+            (only when the mixture names test_sets: imports them, the one writer of the decontamination index), count \
+            as a job array of N tasks depending (afterok) on it, build as an array depending on count, merge depending \
+            on build. Task logs go to BUILD_DIR/logs. Arrays larger than the cluster's MaxArraySize are split into \
+            chunks. Every job asks for USR1 --requeue-before seconds before its time limit: the task stops cleanly and \
+            requeues itself, and resumes from its complete parts. Submitting again resumes too: completed tasks are \
+            skipped (a submission whose earlier jobs are still queued is refused).
             """)
 
     @Argument(help: "The mixture file (YAML).")
@@ -49,6 +52,9 @@ struct SlurmCommand: ParsableCommand {
     @Option(help: "Tokenizer file to use instead of the mixture's (passed to every task).")
     var tokenizer: String?
 
+    @Option(name: .customLong("requeue-before"), help: "Seconds before the time limit at which a task stops cleanly and requeues itself (Slurm's --signal=B:USR1@S); 0: never requeue.")
+    var requeueBefore = SlurmJobScripts.defaultRequeueBefore
+
     @OptionGroup var keepGoing: KeepGoingOption
 
     @Flag(help: "Submit the jobs with sbatch, chaining their ids.")
@@ -66,7 +72,8 @@ struct SlurmCommand: ParsableCommand {
             executable: try executablePath(), mixture: absolute(mixture), buildDirectory: build,
             output: absolute(output ?? build + "/pack"), tasks: tasks ?? max(shardCount, 1),
             maxArraySize: maxArraySize ?? clusterMaxArraySize() ?? SlurmJobScripts.defaultMaxArraySize,
-            partition: partition, time: time, cpusPerTask: cpusPerTask, memory: mem, stageArguments: stageArguments))
+            partition: partition, time: time, cpusPerTask: cpusPerTask, memory: mem, stageArguments: stageArguments,
+            importsTestSets: !(spec.decontamination?.testSets.isEmpty ?? true), requeueBefore: requeueBefore == 0 ? nil : requeueBefore))
         if submit { try refuseWhileQueued(scripts) }
         try scripts.write()
         let n = scripts.configuration.tasks

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import LongMixCore
+import ShardIO
 
 /// A build directory: what each stage of a (possibly distributed) build left for the next.
 ///
@@ -31,38 +32,62 @@ public struct BuildDirectory: Sendable {
     public func countDirectory() -> String { path + "/count" }
     public func tokenizeDirectory(range: Int) -> String { path + "/tokenize/r\(range)" }
 
-    /// A stage's task slot: part (file or directory), marker and lock paths.
+    /// A stage's task slot: part (file or directory), marker and lock paths, below `root` (the
+    /// build directory).
     public struct Slot: Sendable {
+        public let root: String
         public let part: String
         public var marker: String { part + ".done" }
         public var lock: String { part + ".lock" }
         public var isComplete: Bool { FileManager.default.fileExists(atPath: marker) }
     }
 
-    public func countSlot(_ task: BuildTask) -> Slot { Slot(part: countDirectory() + "/\(task.name)") }
-    public func tokenizeSlot(_ task: BuildTask, range: Int) -> Slot { Slot(part: tokenizeDirectory(range: range) + "/\(task.name)") }
+    public func countSlot(_ task: BuildTask) -> Slot { Slot(root: path, part: countDirectory() + "/\(task.name)") }
+    public func tokenizeSlot(_ task: BuildTask, range: Int) -> Slot {
+        Slot(root: path, part: tokenizeDirectory(range: range) + "/\(task.name)")
+    }
 
-    /// Runs `write` for a slot unless it is complete: takes the lock (refusing a live holder on
-    /// this host), clears leftovers of killed runs, lets `write` fill a fresh temporary path,
-    /// renames it to the part, then writes the marker. Returns false when it was already complete.
+    /// Runs `write` for a slot unless it is complete: takes the lock (refusing a live holder),
+    /// clears leftovers of killed runs, lets `write` fill a fresh temporary directory (made here,
+    /// `<part>.tmp-<host>-<pid>`), renames it to the part, then writes the marker. Returns false
+    /// when it was already complete.
+    ///
+    /// The lock and the temporary are `TemporaryFiles`: a signal (SIGINT, SIGTERM, Slurm's SIGUSR1)
+    /// removes both, so the task can be rerun at once, here or on another node. The rename and the
+    /// marker happen together under the temporaries' lock and never after a signal, so a stopped
+    /// task never leaves a part that looks complete. Directories below the build directory are
+    /// made one level at a time (`TemporaryFiles.makeSubdirectory`), never recreating a removed one.
     @discardableResult
     public static func publish(_ slot: Slot, _ write: (_ temporary: String) throws -> Void) throws -> Bool {
         let fm = FileManager.default
         if slot.isComplete { return false }
-        try fm.createDirectory(atPath: (slot.part as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try TaskLock.acquire(slot.lock)
-        defer { TaskLock.release(slot.lock) }
-        if slot.isComplete { return false }
-        let temporary = slot.part + ".tmp-\(getpid())"
         let directory = (slot.part as NSString).deletingLastPathComponent
+        try TemporaryFiles.makeSubdirectories(String(directory.dropFirst(slot.root.count)), under: slot.root)
+        let lock = try TaskLock.acquire(slot.lock)
+        defer { TaskLock.release(slot.lock, lock) }
+        if slot.isComplete { return false }
         let base = (slot.part as NSString).lastPathComponent
         for leftover in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] where leftover.hasPrefix(base + ".tmp-") {
             try? fm.removeItem(atPath: directory + "/" + leftover)
         }
         if fm.fileExists(atPath: slot.part) { try fm.removeItem(atPath: slot.part) }
+        let temporary = slot.part + TemporaryFiles.suffix("tmp")
+        let token = try TemporaryFiles.createDirectory(temporary)
+        defer {
+            TemporaryFiles.unregister(token)
+            try? fm.removeItem(atPath: temporary)  // a failed write's leftovers (gone once renamed)
+        }
         try write(temporary)
-        try fm.moveItem(atPath: temporary, toPath: slot.part)
-        try Data().write(to: URL(fileURLWithPath: slot.marker))
+        try TemporaryFiles.commit(token) {
+            guard rename(temporary, slot.part) == 0 else {
+                throw InputError.file(slot.part, reason: .unwritableFile, "cannot rename \(temporary) into place: \(String(cString: strerror(errno)))")
+            }
+            let fd = open(slot.marker, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else {
+                throw InputError.file(slot.marker, reason: .unwritableFile, "cannot write the completion marker: \(String(cString: strerror(errno)))")
+            }
+            close(fd)
+        }
         return true
     }
 
@@ -92,8 +117,11 @@ public struct BuildDirectory: Sendable {
     }
 }
 
-/// A lock file naming its holder ("host pid"). A holder on this host whose pid is gone is stale
-/// and is taken over; a holder on another host is trusted (Slurm requeues the task there).
+/// A lock file naming its holder: "host pid", and " job ID" inside a Slurm job. A holder on this
+/// host whose pid is gone is stale and is taken over; so is a holder that ran under this very
+/// Slurm job id (a requeued job keeps its id, and Slurm runs a job only once at a time: the earlier
+/// run is over, killed on whatever node it was). Any other holder on another host is trusted to be
+/// running. The lock is a registered temporary: a signal removes it.
 enum TaskLock {
     static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
@@ -101,39 +129,54 @@ enum TaskLock {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// This process as a holder.
+    static func me(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        "\(hostName()) \(getpid())" + (environment["SLURM_JOB_ID"].map { " job \($0)" } ?? "")
+    }
+
     static func holder(_ path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func isAlive(_ holder: String) -> Bool {
+    static func isAlive(_ holder: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
         let parts = holder.split(separator: " ")
-        guard parts.count == 2, let pid = Int32(parts[1]) else { return false }
+        guard parts.count == 2 || (parts.count == 4 && parts[2] == "job"), let pid = Int32(parts[1]) else { return false }
+        if parts.count == 4, let job = environment["SLURM_JOB_ID"], String(parts[3]) == job, holder != me(environment: environment) {
+            return false
+        }
         guard String(parts[0]) == hostName() else { return true }
         return kill(pid, 0) == 0 || errno == EPERM
     }
 
-    static func acquire(_ path: String) throws {
-        let me = "\(hostName()) \(getpid())"
+    /// Takes the lock; returns its `TemporaryFiles` token for `release`.
+    static func acquire(_ path: String) throws -> Int {
+        let me = me()
         for _ in 0..<3 {
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            let (fd, token) = try TemporaryFiles.create(path) { open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
             if fd >= 0 {
                 _ = me.withCString { write(fd, $0, strlen($0)) }
                 close(fd)
-                return
+                return token
             }
-            guard errno == EEXIST else {
-                throw InputError.file(path, reason: .unwritableFile, "cannot create lock: \(String(cString: strerror(errno)))")
+            let failure = errno
+            TemporaryFiles.unregister(token)
+            guard failure == EEXIST else {
+                throw InputError.file(path, reason: .unwritableFile, "cannot create lock: \(String(cString: strerror(failure)))")
             }
             if let holder = holder(path), isAlive(holder) {
-                throw InputError.file(path, reason: .taskRunning, "another process (\(holder)) is running this task")
+                throw InputError.file(path, reason: .taskRunning, "another process (\(holder)) is running this task; "
+                    + "if it is gone (a node that died), remove this lock file")
             }
             unlink(path)  // stale: its holder is gone
         }
         throw InputError.file(path, reason: .taskRunning, "could not take the task lock")
     }
 
-    static func release(_ path: String) { unlink(path) }
+    static func release(_ path: String, _ token: Int) {
+        unlink(path)
+        TemporaryFiles.unregister(token)
+    }
 }
 
 extension BuildDirectory {
@@ -168,5 +211,12 @@ enum PartJSON {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
         return try encoder.encode(value)
+    }
+
+    /// Writes `value` to `path` atomically (`AtomicFileWriter`: a registered temporary, renamed).
+    static func write<T: Encodable>(_ value: T, pretty: Bool = false, to path: String) throws {
+        let file = try AtomicFileWriter(path: path)
+        try file.write([UInt8](try encode(value, pretty: pretty)))
+        try file.commit()
     }
 }

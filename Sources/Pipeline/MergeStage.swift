@@ -153,8 +153,8 @@ final class MergeStage {
             guard raise.contains(where: { $0 != nil }) else { return (targets, picks) }
             var r = 1
             while FileManager.default.fileExists(atPath: rangesFile(r)) { r += 1 }
-            try FileManager.default.createDirectory(atPath: directory.path + "/tokenize", withIntermediateDirectories: true)
-            try PartJSON.encode(raise).write(to: URL(fileURLWithPath: rangesFile(r)), options: .atomic)
+            try TemporaryFiles.makeSubdirectory(directory.path + "/tokenize")
+            try PartJSON.write(raise, to: rangesFile(r))
             try runRange(r, raise)
             try add(range: r, raise)
         }

@@ -78,6 +78,9 @@ public final class MixtureBuild {
         public var sampleSize: Int
         /// Text bytes of candidate documents a count task keeps per source on top of 16 per target token.
         public var candidateFloor: Int
+        /// Whether the mixture's test sets may be imported into its index first (a build in one
+        /// process), or must be there already (`.never`: the tasks of a distributed build).
+        public var testSets: TestSetImport = .ifMissing
 
         public init(threads: Int = 1, output: String? = nil, megatronDirectory: String? = nil, skipBadRecords: Bool = false,
                     progress: ProgressMeter? = nil, exact: Bool = false, buildDirectory: String? = nil,
@@ -128,7 +131,7 @@ public final class MixtureBuild {
         self.options = options
         tokenizer = try Tokenizer.load(path: spec.tokenizer)
         _ = try spec.resolvedPadID(vocabularySize: tokenizer.vocabularySize, eosID: tokenizer.eosID)
-        decontamination = try DecontaminationContext.open(spec)
+        decontamination = try DecontaminationContext.open(spec, testSets: options.testSets)
         layout = try ShardLayout(spec: spec)
         workingDirectory = options.buildDirectory
         let tokenizer = tokenizer, decontamination = decontamination
@@ -209,11 +212,12 @@ public final class MixtureBuild {
             temporary = true
             if let packTarget {
                 work = packTarget.staging + "/.work"
+                try TemporaryFiles.makeSubdirectory(work)
             } else {
                 let base = NSTemporaryDirectory() + "/longmix-plan"
                 TemporaryFiles.removeStale(beside: base)
                 work = URL(fileURLWithPath: base).deletingLastPathComponent().path + "/.longmix-plan" + TemporaryFiles.suffix("partial")
-                scratchToken = TemporaryFiles.register(work)
+                scratchToken = try TemporaryFiles.createDirectory(work)
             }
         }
         defer { if let scratchToken { TemporaryFiles.unregister(scratchToken) }; scratchToken = nil }
@@ -245,8 +249,14 @@ public final class MixtureBuild {
     }
 
     /// Records what the directory builds, or checks that it builds this mixture in this mode.
+    /// A user's build directory (`options.buildDirectory`) is created with its parents; a local
+    /// build's temporary one exists already and is never recreated (see `TemporaryFiles`).
     public func startDirectory(_ directory: BuildDirectory) throws {
-        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        if directory.path == options.buildDirectory {
+            try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        } else {
+            try TemporaryFiles.makeSubdirectory(directory.path)
+        }
         let recipe = BuildRecipe(mixture: spec.path, dataRoot: spec.dataRoot, tokenizer: spec.tokenizer, mixtureSHA256: spec.sha256,
                                  exact: options.exact)
         if FileManager.default.fileExists(atPath: directory.specFile) {
@@ -256,7 +266,7 @@ public final class MixtureBuild {
             }
             return
         }
-        try PartJSON.encode(recipe, pretty: true).write(to: URL(fileURLWithPath: directory.specFile), options: .atomic)
+        try PartJSON.write(recipe, pretty: true, to: directory.specFile)
     }
 
     /// The count stage of `task`; false when its part was already complete.
@@ -265,7 +275,6 @@ public final class MixtureBuild {
         let directory = try directory
         try startDirectory(directory)
         return try BuildDirectory.publish(directory.countSlot(task)) { temporary in
-            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
             let part = try countStage(taskCount: task.count).run(task: task, candidatePrefix: temporary + "/")
             try PartJSON.encode(part).write(to: URL(fileURLWithPath: temporary + "/count.json"))
         }
@@ -299,7 +308,7 @@ public final class MixtureBuild {
         let plan = SamplingPlan.make(spec: spec, counts: summed, exact: options.exact,
                                      cutsDocuments: decontamination?.cutsDocuments ?? false, tuning: options.tuning)
         // Every task that gets here writes the same bytes; the rename makes the race harmless.
-        try PartJSON.encode(plan, pretty: true).write(to: URL(fileURLWithPath: directory.planFile), options: .atomic)
+        try PartJSON.write(plan, pretty: true, to: directory.planFile)
         return plan
     }
 

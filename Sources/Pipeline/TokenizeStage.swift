@@ -71,12 +71,11 @@ final class TokenizeStage {
     }
 
     /// Writes the part of `task` for `ranges` (one per source; nil: source not tokenized in this
-    /// range) into the directory `to`.
+    /// range) into the directory `to`, which exists (made by `BuildDirectory.publish`).
     /// `groupDrops`: per source, the groups dropped whole and why (`SourceCount.groupDrops`).
     /// `candidates`: per source, the counting pass's candidate file for the same task (same
     /// partition), used instead of the shards when it covers the range.
     func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [[String: DropReason]], candidates: [CandidateFile?], to directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var counts: [TokenizeCounts] = []
         let reread = spec.sources.indices.filter { s in ranges[s].map { r in !(candidates[s]?.covers(r) ?? false) } ?? false }
         progress?.stage("tokenize \(spec.name) (\(task))", totalBytes: ShardPaths.totalBytes(reread.flatMap { layout.shards(of: $0, for: task).map(\.path) }))

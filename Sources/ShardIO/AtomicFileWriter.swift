@@ -22,7 +22,7 @@ public final class AtomicFileWriter {
     private var committed = false
     public private(set) var bytesWritten = 0
     private var hasher: SHA256?
-    private var token: Int?
+    private let token: Int
     /// The SHA-256 of the bytes written (64 hex digits), after `commit()` when hashing.
     public private(set) var sha256Hex: String?
 
@@ -44,7 +44,7 @@ public final class AtomicFileWriter {
             if fd >= 0 { close(fd) }
             unlink(temporaryPath)
         }
-        if let token { TemporaryFiles.unregister(token) }
+        TemporaryFiles.unregister(token)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -86,7 +86,8 @@ public final class AtomicFileWriter {
         guard fsync(fd) == 0 || errno == EINVAL else { throw failure("fsync") }
         close(fd)
         fd = -1
-        guard rename(temporaryPath, path) == 0 else { throw failure("rename") }
+        // Under the temporaries' lock: refused once a signal's cleanup has begun.
+        try TemporaryFiles.commit(token) { guard rename(temporaryPath, path) == 0 else { throw failure("rename") } }
         committed = true
         if var hasher { sha256Hex = SHA256.hex(hasher.finalize()) }
     }

@@ -36,7 +36,9 @@ public enum OutputKind: String, Sendable, CaseIterable {
 ///   (`InputFiles`) is refused: an output can never overwrite its own inputs.
 /// - Stale temporaries of dead processes beside the destination are removed first
 ///   (`TemporaryFiles.removeStale`); the staging directory is removed on SIGINT/SIGTERM and when
-///   the target is released unpublished.
+///   the target is released unpublished. Directories inside it are made with
+///   `TemporaryFiles.makeSubdirectory` (never with intermediates), so nothing recreates it after
+///   the signal cleanup.
 public final class OutputTarget {
     public static let markerFile = ".longmix-output"
 
@@ -56,16 +58,15 @@ public final class OutputTarget {
         try Self.checkDirectory(path, kind: kind)
         TemporaryFiles.removeStale(beside: path)
         try? FileManager.default.removeItem(atPath: staging)
-        let staging = staging
+        // The destination's parent directories are the user's (kept); the staging directory is
+        // the only temporary, made without intermediates (see `TemporaryFiles`).
+        let parent = url.deletingLastPathComponent().path
         do {
-            token = try TemporaryFiles.create(staging) {
-                try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-            }.1
-        } catch let error as InputError {
-            throw error
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         } catch {
-            throw OutputError(path: path, "cannot create the staging directory \(staging): \(ReadableError.describe(error))")
+            throw OutputError(path: path, "cannot create its parent directory \(parent): \(ReadableError.describe(error))")
         }
+        token = try TemporaryFiles.createDirectory(staging)
     }
 
     deinit {
@@ -79,23 +80,30 @@ public final class OutputTarget {
         try Self.marker(kind).write(toFile: staging + "/" + Self.markerFile, atomically: false, encoding: .utf8)
         try Self.checkDirectory(path, kind: kind)
         let fm = FileManager.default
-        var old: String?
-        if Self.exists(path) {
-            let url = URL(fileURLWithPath: path)
-            old = url.deletingLastPathComponent().appendingPathComponent(
-                "." + url.lastPathComponent + TemporaryFiles.suffix("old")).path
-            try? fm.removeItem(atPath: old!)
-            guard rename(path, old!) == 0 else { throw OutputError(path: path, "cannot move the previous output aside: \(String(cString: strerror(errno)))") }
-        }
-        guard rename(staging, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if let old { _ = rename(old, path) }
-            throw OutputError(path: path, "cannot publish \(staging): \(reason)")
+        guard let token else { throw OutputError(path: path, "already published") }
+        let url = URL(fileURLWithPath: path)
+        let old = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + TemporaryFiles.suffix("old")).path
+        try? fm.removeItem(atPath: old)
+        // The previous output, once moved aside, is a temporary: a signal after the swap removes it.
+        let oldToken = TemporaryFiles.register(old)
+        defer { TemporaryFiles.unregister(oldToken) }
+        var replaced = false
+        // Both renames happen under the temporaries' lock: a signal either finds the staging
+        // directory whole (and removes it, the previous output untouched) or the swap done.
+        try TemporaryFiles.commit(token) {
+            if Self.exists(path) {
+                guard rename(path, old) == 0 else { throw OutputError(path: path, "cannot move the previous output aside: \(String(cString: strerror(errno)))") }
+                replaced = true
+            }
+            guard rename(staging, path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                if replaced { _ = rename(old, path) }
+                throw OutputError(path: path, "cannot publish \(staging): \(reason)")
+            }
         }
         published = true
-        if let token { TemporaryFiles.unregister(token) }
-        token = nil
-        if let old { try? fm.removeItem(atPath: old) }
+        self.token = nil
+        if replaced { try? fm.removeItem(atPath: old) }
     }
 
     /// The marker file's exact content for `kind`.

@@ -17,8 +17,15 @@ import LongMixCore
 /// - `removeStale(beside:)` removes only temporaries named after the given path whose host is
 ///   this host and whose process no longer exists (a temporary of a live process, or of another
 ///   machine sharing the file system, is left alone).
-/// - After `installSignalCleanup()`, SIGINT/SIGTERM remove every registered temporary and exit
-///   with 128 + the signal number.
+/// - After `installSignalCleanup()`, SIGINT, SIGTERM, SIGHUP and SIGUSR1 (Slurm's warning before a
+///   time limit, see `SlurmJobScripts`) remove every registered temporary and exit with 128 + the
+///   signal number.
+/// - A removed temporary never comes back, so the cleanup is final: temporaries are made only
+///   under this type's lock (`create`, `createDirectory`), which refuses once interrupted; nothing
+///   inside a temporary directory is made with intermediate directories (`makeSubdirectory`), so a
+///   writer still running after the cleanup fails with ENOENT instead of recreating the tree; and
+///   a temporary becomes final (`commit`) under the same lock, so the cleanup never removes half of
+///   something while it is being renamed into place, and nothing is committed once interrupted.
 public enum TemporaryFiles {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var registered: [Int: String] = [:]
@@ -59,7 +66,48 @@ public enum TemporaryFiles {
         return (value, nextToken)
     }
 
-    /// Registers `path` for removal on SIGINT/SIGTERM; returns a token for `unregister`.
+    /// Makes the directory `path` as a registered temporary (its parent must exist: no
+    /// intermediate directories are made). Returns the token for `commit` or `unregister`.
+    public static func createDirectory(_ path: String) throws -> Int {
+        try create(path) {
+            guard mkdir(path, 0o755) == 0 else {
+                throw InputError.file(path, reason: .unwritableDirectory, "cannot create directory: \(String(cString: strerror(errno)))")
+            }
+        }.1
+    }
+
+    /// Makes the directory `path` inside a temporary or build directory, never its parents: when
+    /// the parent is gone (removed by the signal cleanup) this fails with ENOENT rather than
+    /// recreating it. An existing directory is fine.
+    public static func makeSubdirectory(_ path: String) throws {
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+            throw InputError.file(path, reason: .unwritableDirectory, "cannot create directory: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Makes `root/relative` one level at a time (`makeSubdirectory`); `root` itself must exist.
+    public static func makeSubdirectories(_ relative: String, under root: String) throws {
+        var level = root
+        for component in relative.split(separator: "/") where component != "." {
+            level += "/" + component
+            try makeSubdirectory(level)
+        }
+    }
+
+    /// Makes the registered temporary `token` final: runs `body` (the rename into place) under the
+    /// lock, then unregisters it. Refused once interrupted, so the signal cleanup and a commit never
+    /// interleave: either the temporary is removed whole, or it was renamed whole.
+    public static func commit(_ token: Int, _ body: () throws -> Void) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !interruptedFlag else {
+            throw InputError.file(registered[token] ?? "?", reason: .unwritableFile, "interrupted; not publishing \(registered[token] ?? "?")")
+        }
+        try body()
+        registered[token] = nil
+    }
+
+    /// Registers `path` for removal on a signal; returns a token for `unregister`.
     public static func register(_ path: String) -> Int {
         lock.lock()
         defer { lock.unlock() }
@@ -107,14 +155,17 @@ public enum TemporaryFiles {
         kill(pid, 0) == 0 || errno == EPERM
     }
 
-    /// Makes SIGINT and SIGTERM remove every registered temporary, then exit 128 + signal.
+    /// The signals that remove every registered temporary and exit 128 + signal.
+    public static let cleanupSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGUSR1]
+
+    /// Makes `cleanupSignals` remove every registered temporary, then exit 128 + signal.
     /// Idempotent; call once at program start.
     public static func installSignalCleanup() {
         lock.lock()
         defer { lock.unlock() }
         guard signalSources.isEmpty else { return }
         let queue = DispatchQueue(label: "longmix.signal-cleanup")
-        for sig in [SIGINT, SIGTERM] {
+        for sig in cleanupSignals {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler {
@@ -134,16 +185,15 @@ public enum TemporaryFiles {
         }
     }
 
-    /// Removes every registered temporary, and keeps removing until none has reappeared for
-    /// 50 ms (at most 2 s): other threads still running may create a file or directory inside a
-    /// staging directory (recreating it) before they notice; new temporaries are refused once
-    /// `interrupted`.
+    /// Removes every registered temporary, retrying until each is gone (at most 2 s): other
+    /// threads still running may add a file inside a temporary directory while it is being
+    /// removed (the removal then fails with ENOTEMPTY), but once a temporary is gone nothing can
+    /// recreate it (see the contract).
     static func removeRegistered() {
         lock.lock()
         let paths = Array(registered.values)
         lock.unlock()
-        var clean = 0
-        for _ in 0..<200 where clean < 5 {
+        for _ in 0..<200 {
             var left = false
             for path in paths {
                 var info = stat()
@@ -152,7 +202,7 @@ public enum TemporaryFiles {
                     try? FileManager.default.removeItem(atPath: path)
                 }
             }
-            clean = left ? 0 : clean + 1
+            if !left { return }
             usleep(10_000)
         }
     }

@@ -130,4 +130,39 @@ import TestSupport
         #expect(mmluTest.instanceIDsWithOverlappingInput == ["id21"])
         #expect(mmluTest.instanceIDsWithOverlappingReference == ["id20"])
     }
+
+    /// Readers check that their test sets are in without writing: each file imported whole is
+    /// recorded by the sha256 of its bytes with its splits, in the import's transaction.
+    @Test func importedTestSetFilesAreRecordedBySHA256AndSplits() throws {
+        let scratch = try TestEnvironment.temporaryDirectory("decontam-index")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let path = scratch.appendingPathComponent("i.sqlite").path
+        let exports = DecontamFixtures.helmExports.sorted()
+        let (a, b) = (exports[0], exports[1])
+        let writer = try DecontaminationIndex.openOrCreate(path: path, n: 10, normalization: .helm)
+        try writer.importFiles([a], splits: ["valid", "test"])
+        let reader = try DecontaminationIndex.open(path: path)
+        #expect(try reader.missingTestSets([a, b], splits: ["valid", "test"]) == [b])
+        #expect(try reader.missingTestSets([a], splits: ["test"]) == [], "a subset of the imported splits is in")
+        #expect(try reader.missingTestSets([a], splits: ["valid", "test", "train"]) == [a])
+        #expect(try reader.missingTestSets([a], splits: nil) == [a], "all splits were not imported")
+
+        // Same bytes under another name: in; one byte changed: missing.
+        let copy = scratch.appendingPathComponent("copy.jsonl").path, edited = scratch.appendingPathComponent("edited.jsonl").path
+        try FileManager.default.copyItem(atPath: a, toPath: copy)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: a))
+        bytes.append(contentsOf: Array("\n".utf8))
+        try bytes.write(to: URL(fileURLWithPath: edited))
+        #expect(try reader.missingTestSets([copy, edited], splits: ["valid", "test"]) == [edited])
+
+        try writer.importFiles([b], splits: nil)
+        #expect(try reader.missingTestSets([a, b], splits: ["valid", "test"]) == [])
+        #expect(try reader.missingTestSets([b], splits: nil) == [])
+
+        // A failed import (one unreadable file) records nothing, like it adds nothing.
+        let bad = scratch.appendingPathComponent("bad.jsonl").path
+        try "{not json\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        #expect(throws: InputError.self) { try writer.importFiles([edited, bad], splits: ["valid", "test"]) }
+        #expect(try reader.missingTestSets([edited], splits: ["valid", "test"]) == [edited])
+    }
 }

@@ -22,18 +22,47 @@ import TestSupport
         #expect(lines.contains("#SBATCH --time=4:00:00"))
         #expect(lines.contains("#SBATCH --cpus-per-task=8"))
         #expect(lines.contains("#SBATCH --mem=16G"))
-        #expect(lines.last == "exec /opt/longmix/bin/longmix count '/m/pretrain 32k.yaml' --build-dir /scratch/b --task-index \"$task\" --task-count 4 --threads 8 --data-root '/data/it'\\''s here'")
+        // Requeue before the time limit: USR1 to the batch shell, which runs the task in the background.
+        for line in ["#SBATCH --signal=B:USR1@300", "#SBATCH --requeue", "#SBATCH --open-mode=append", "trap requeue USR1", "child=$!"] {
+            #expect(lines.contains(line), "\(line)")
+        }
+        #expect(lines.contains("/opt/longmix/bin/longmix count '/m/pretrain 32k.yaml' --build-dir /scratch/b --task-index \"$task\" --task-count 4 --threads 8 --data-root '/data/it'\\''s here' &"))
+        #expect(lines.last == "wait \"$child\"")
         let build = try #require(scripts.scripts[.build])
-        #expect(build.contains("exec /opt/longmix/bin/longmix build '/m/pretrain 32k.yaml' --build-dir /scratch/b --task-index"))
+        #expect(build.contains("\n/opt/longmix/bin/longmix build '/m/pretrain 32k.yaml' --build-dir /scratch/b --task-index"))
         let merge = try #require(scripts.scripts[.merge])
-        #expect(merge.hasSuffix("exec /opt/longmix/bin/longmix merge /scratch/b -o /scratch/b/pack --threads 8\n"))
+        #expect(merge.contains("\n/opt/longmix/bin/longmix merge /scratch/b -o /scratch/b/pack --threads 8 &\n"))
         #expect(merge.contains("#SBATCH --output=/scratch/b/logs/merge-%j.out"))
         #expect(!merge.contains("--task-index"))
+        #expect(scripts.scripts[.index] == nil && scripts.stages == [.count, .build, .merge])
+
+        // Without requeueing: the task replaces the shell, nothing is trapped.
+        var plain = configuration()
+        plain.requeueBefore = nil
+        let count0 = try #require(try SlurmJobScripts(plain).scripts[.count])
+        #expect(!count0.contains("--signal") && !count0.contains("--requeue") && !count0.contains("trap"))
+        #expect(count0.hasSuffix("exec /opt/longmix/bin/longmix count '/m/pretrain 32k.yaml' --build-dir /scratch/b --task-index \"$task\" --task-count 4 --threads 8 --data-root '/data/it'\\''s here'\n"))
+    }
+
+    /// A mixture with test sets: an index job first (the one writer of the index), count after it.
+    @Test func testSetsAreImportedByOneJobBeforeTheTasks() throws {
+        var c = configuration()
+        c.importsTestSets = true
+        let scripts = try SlurmJobScripts(c)
+        #expect(scripts.stages == [.index, .count, .build, .merge])
+        let index = try #require(scripts.scripts[.index])
+        #expect(index.contains("\n/opt/longmix/bin/longmix decontam index --mixture '/m/pretrain 32k.yaml' &\n"))
+        #expect(index.contains("#SBATCH --output=/scratch/b/logs/index-%j.out"))
+        #expect(scripts.submissions.map(\.variable) == ["index", "count_0", "build_0", "merge"])
+        #expect(scripts.dependencies(of: scripts.submissions[1]) == [scripts.submissions[0]])
+        #expect(scripts.submissionLines[0] == "index=$(sbatch --parsable /scratch/b/slurm/index.sbatch)")
+        #expect(scripts.submissionLines[1].contains("--dependency=afterok:${index%%;*} /scratch/b/slurm/count.sbatch"))
     }
 
     @Test func optionalResourcesAreLeftToTheCluster() throws {
-        let scripts = try SlurmJobScripts(.init(executable: "/l", mixture: "/m.yaml", buildDirectory: "/b", output: "/p", tasks: 2))
-        for stage in SlurmJobScripts.Stage.allCases {
+        let scripts = try SlurmJobScripts(.init(executable: "/l", mixture: "/m.yaml", buildDirectory: "/b", output: "/p", tasks: 2,
+                                                importsTestSets: true))
+        for stage in scripts.stages {
             let text = try #require(scripts.scripts[stage])
             #expect(!text.contains("--partition") && !text.contains("--time") && !text.contains("--mem")
                     && !text.contains("--cpus-per-task") && !text.contains("--threads"))
@@ -120,6 +149,7 @@ import TestSupport
         #expect(refusal { $0.memory = "" }?.contains("--mem") == true)
         #expect(refusal { $0.buildDirectory = "relative/b" }?.contains("--build-dir") == true)
         #expect(refusal { $0.maxArraySize = 0 }?.contains("MaxArraySize") == true)
+        #expect(refusal { $0.requeueBefore = 0 }?.contains("--requeue-before") == true)
         #expect(refusal { _ in } == nil)
     }
 
@@ -129,9 +159,10 @@ import TestSupport
         try scripts.write()
         var isDirectory: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: scripts.logDirectory, isDirectory: &isDirectory) && isDirectory.boolValue)
-        for stage in SlurmJobScripts.Stage.allCases {
+        for stage in scripts.stages {
             #expect(try String(contentsOfFile: scripts.scriptPath(stage), encoding: .utf8) == scripts.scripts[stage])
         }
+        #expect(!FileManager.default.fileExists(atPath: scripts.scriptPath(.index)))
         #expect(try String(contentsOfFile: scripts.submitScriptPath, encoding: .utf8) == scripts.submitScript)
         try scripts.write()  // its own files: rewritten
         try "#!/bin/bash\necho mine\n".write(toFile: scripts.scriptPath(.merge), atomically: true, encoding: .utf8)

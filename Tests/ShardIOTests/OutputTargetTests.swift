@@ -146,4 +146,25 @@ import TestSupport
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path))
         #expect(left == Set(names.dropFirst(3)).union(["out"]))
     }
+
+    /// After the signal cleanup removed a staging directory, a writer still running fails with
+    /// ENOENT instead of recreating it: temporaries are made without intermediate directories.
+    @Test func aRemovedTemporaryIsNeverRecreated() throws {
+        let scratch = try TestEnvironment.temporaryDirectory("recreate")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        InputFiles.reset()
+        let staging = scratch.appendingPathComponent(".out" + TemporaryFiles.suffix("partial")).path
+        let token = try TemporaryFiles.createDirectory(staging)
+        defer { TemporaryFiles.unregister(token) }
+        try TemporaryFiles.makeSubdirectories("work/count", under: staging)
+        try TemporaryFiles.makeSubdirectories("work/count", under: staging)  // existing: fine
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: staging + "/work/count", isDirectory: &isDirectory) && isDirectory.boolValue)
+        try FileManager.default.removeItem(atPath: staging)  // what the signal cleanup does
+        #expect(throws: InputError.self) { try TemporaryFiles.makeSubdirectories("work/count", under: staging) }
+        #expect(throws: InputError.self) { try TemporaryFiles.makeSubdirectory(staging + "/work") }
+        #expect(throws: InputError.self) { try AtomicFileWriter(path: staging + "/work/part.json") }
+        #expect(throws: InputError.self) { _ = try TemporaryFiles.createDirectory(scratch.appendingPathComponent("gone/dir").path) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "something was recreated")
+    }
 }

@@ -9,7 +9,8 @@
 #   bash scripts/slurm/kill_test.sh [--tasks N] [--kills K] [--mixture FILE] [--seed S] [--no-decontamination]
 #
 # --no-decontamination builds a copy of the mixture without its decontamination block (paths made
-# absolute), for trying kills while concurrent tasks cannot share the SQLite index yet.
+# absolute). With decontamination, the mixture's test sets are imported first (`longmix decontam
+# index --mixture`, as the index job of `longmix slurm` does); the tasks only read the index.
 #
 # K is the least number of kills per stage (default 12). Each trial is a fresh build directory whose
 # count and build stages each go through two rounds in which every task gets a kill moment drawn
@@ -106,6 +107,7 @@ kill_stage() {
   echo "$landed"
 }
 
+"$LONGMIX_BIN" decontam index --mixture "$mixture" >"$work/index.log" 2>&1 || fail "importing the test sets failed (see $work/index.log)"
 say "reference: longmix build (one process)"
 "$LONGMIX_BIN" build "$mixture" -o "$work/local" >"$work/local.log" 2>&1 || fail "longmix build failed (see $work/local.log)"
 pack_digest "$work/local" > "$work/local.sha256"
