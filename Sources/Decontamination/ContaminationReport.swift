@@ -42,7 +42,7 @@ public struct ReportRow: Sendable, Equatable, Codable {
             return try JSONDecoder().decode(ReportRow.self, from: jsonLine)
         } catch {
             throw InputError(location: location, reason: .malformedReportRow,
-                             message: "not a decontamination report row: \(error)")
+                             message: "not a decontamination report row: \(ReadableError.describe(error))")
         }
     }
 }

@@ -45,7 +45,7 @@ public enum TestSetReader {
         } catch let error as InputError {
             throw error
         } catch {
-            throw fail(nil, .malformedJSON, "malformed JSON: \(error.localizedDescription)")
+            throw fail(nil, .malformedJSON, "malformed JSON: \(ReadableError.describe(error))")
         }
         if object["scenario_key"] != nil || object["instances"] != nil {
             return try parseHELM(object, fail: fail)

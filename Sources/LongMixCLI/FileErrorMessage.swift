@@ -1,40 +1,20 @@
 import ArgumentParser
 import Foundation
+import LongMixCore
 
-/// A Foundation file error (`NSCocoaErrorDomain`, `NSPOSIXErrorDomain`) restated for a user: the
-/// path and what went wrong, never the raw domain and code.
+/// A Foundation file error (`NSCocoaErrorDomain`, `NSPOSIXErrorDomain`) or a `DecodingError`
+/// restated for a user: the path and what went wrong, never the raw domain and code
+/// (`LongMixCore.ReadableError`).
 struct FileErrorMessage: Error, CustomStringConvertible {
     var path: String?
     var problem: String
 
     var description: String { path.map { "\($0): \(problem)" } ?? problem }
 
-    /// `error` restated when it is a Foundation file error; otherwise `error` itself.
+    /// `error` restated when it is a Foundation file error or a `DecodingError`; otherwise `error` itself.
     static func restating(_ error: Error) -> Error {
-        let ns = error as NSError
-        guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return error }
-        let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
-        return FileErrorMessage(path: path, problem: problem(ns))
-    }
-
-    private static func problem(_ ns: NSError) -> String {
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))).lowercased() }
-        switch CocoaError.Code(rawValue: ns.code) {
-        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or directory"
-        case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
-        case .fileWriteOutOfSpace: return "no space left on the device"
-        case .fileWriteVolumeReadOnly: return "the volume is read-only"
-        case .fileWriteFileExists: return "already exists (nothing was overwritten)"
-        case .fileReadCorruptFile: return "cannot be read: corrupt, or not the expected format"
-        case .fileReadInapplicableStringEncoding: return "is not UTF-8 text"
-        case .fileReadTooLarge: return "is too large to read"
-        default:
-            if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-                return String(cString: strerror(Int32(underlying.code))).lowercased()
-            }
-            return ns.domain == NSCocoaErrorDomain && (ns.code >= 256 && ns.code < 768)
-                ? "cannot be read or written" : "file operation failed"
-        }
+        guard ReadableError.isFoundationError(error) || error is DecodingError else { return error }
+        return FileErrorMessage(path: ReadableError.path(of: error), problem: ReadableError.describe(error))
     }
 }
 

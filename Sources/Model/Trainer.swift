@@ -207,7 +207,7 @@ public enum Checkpoint {
             throw ConfigurationError(file: path, "missing: not a resumable checkpoint (weights-only checkpoints go to --init)")
         }
         do { return try JSONDecoder().decode(TrainerState.self, from: data) } catch {
-            throw ConfigurationError(file: path, "unreadable trainer state: \(error)")
+            throw ConfigurationError(file: path, "unreadable trainer state: \(ReadableError.describe(error))")
         }
     }
 }

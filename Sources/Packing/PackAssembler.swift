@@ -1,3 +1,4 @@
+import LongMixCore
 import Tokenization
 
 /// One source's selected documents, as the assembler needs them: the tokens each may use, its
@@ -63,9 +64,12 @@ public struct AssemblySource: Sendable {
 public enum PackAssembler {
     /// - Parameter tokens: tokens `range` of the stream of pick `pick` of source `source` (only
     ///   the piece is read, so a huge document costs its length once, not once per piece).
+    /// - Parameter progress: when set, a `pack` stage over the bytes of the token file to write,
+    ///   advanced as each sequence is written.
     /// - Returns: each source's plan with its counts (truncation of cut picks included).
     public static func assemble(_ sources: [AssemblySource], seqLen: Int, padID: TokenID, completionOnly: Bool,
-                                writer: PackWriter, tokens: (_ source: Int, _ pick: AssemblySource.Pick, _ range: Range<Int>) throws -> [TokenID]) throws -> [PackPlan] {
+                                writer: PackWriter, progress: ProgressMeter? = nil,
+                                tokens: (_ source: Int, _ pick: AssemblySource.Pick, _ range: Range<Int>) throws -> [TokenID]) throws -> [PackPlan] {
         var plans: [PackPlan] = []
         var documentRefs: [[Int: Int32]] = []
         for source in sources {
@@ -101,6 +105,8 @@ public enum PackAssembler {
             documentRefs.append(refs)
         }
 
+        let sequenceBytes = seqLen * writer.tokenWidth
+        progress?.stage("pack", totalBytes: plans.reduce(0) { $0 + $1.sequences.count } * sequenceBytes)
         var next = [Int](repeating: 0, count: sources.count)
         for s in SequenceBlender.order(counts: plans.map(\.sequences.count)) {
             let planned = plans[s].sequences[next[s]]
@@ -132,6 +138,7 @@ public enum PackAssembler {
             }
             sequence.pad(to: seqLen, with: padID)
             try writer.write(sequence)
+            progress?.add(sequenceBytes)
         }
         for s in plans.indices where s < writer.lossTokensBySource.count { plans[s].counts.lossTokens = writer.lossTokensBySource[s] }
         return plans

@@ -30,7 +30,7 @@ public final class PackReader {
         do {
             manifest = try JSONDecoder().decode(PackManifest.self, from: manifestData)
         } catch {
-            throw PackError("\(manifestURL.path): unreadable manifest: \(error)")
+            throw PackError("\(manifestURL.path): unreadable manifest: \(ReadableError.describe(error))")
         }
         guard manifest.segmentRecordBytes == PackFormat.segmentRecordSize else {
             throw PackError("\(directory): segment records of \(manifest.segmentRecordBytes) bytes; this longmix reads \(PackFormat.segmentRecordSize)")
@@ -42,7 +42,7 @@ public final class PackReader {
         func map(_ name: String) throws -> Data {
             let url = URL(fileURLWithPath: directory).appendingPathComponent(name)
             do { return try Data(contentsOf: url, options: .alwaysMapped) } catch {
-                throw PackError("\(url.path): cannot read: \(error.localizedDescription)")
+                throw PackError("\(url.path): cannot read: \(ReadableError.describe(error))")
             }
         }
         tokens = try map(PackFormat.tokensFile)
@@ -131,7 +131,7 @@ public final class PackReader {
         problems += verifyFiles()
         let documentCount: Int
         do { documentCount = try documents().count } catch {
-            problems.append("\(PackFormat.documentsFile): \(error)")
+            problems.append("\(PackFormat.documentsFile): \(ReadableError.describe(error))")
             documentCount = 0
         }
         var recomputed = PackingCounts()

@@ -204,7 +204,8 @@ final class MergeStage {
         }
         let padID = try spec.resolvedPadID(vocabularySize: tokenizer.vocabularySize, eosID: tokenizer.eosID)
         let plans = try PackAssembler.assemble(sources, seqLen: spec.seqLen, padID: padID,
-                                               completionOnly: spec.loss == .completionOnly, writer: writer) { s, pick, range in
+                                               completionOnly: spec.loss == .completionOnly, writer: writer,
+                                               progress: tokenize.progress) { s, pick, range in
             stores[s].tokens(pick.entry, range: range)
         }
         BuildManifest.fillPacking(&manifest, plans: plans, taken: picks.map { $0.reduce(0) { $0 + $1.limit } }, seqLen: spec.seqLen)

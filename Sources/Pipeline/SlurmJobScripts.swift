@@ -202,7 +202,7 @@ public struct SlurmJobScripts: Sendable, Equatable {
         let fm = FileManager.default
         for directory in [slurmDirectory, logDirectory] {
             do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw InputError.file(directory, reason: .unwritableDirectory, "cannot create directory: \(error.localizedDescription)")
+                throw InputError.file(directory, reason: .unwritableDirectory, "cannot create directory: \(ReadableError.describe(error))")
             }
         }
         var files = stages.map { (scriptPath($0), scripts[$0]!) }

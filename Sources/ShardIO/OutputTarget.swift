@@ -64,7 +64,7 @@ public final class OutputTarget {
         do {
             try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         } catch {
-            throw OutputError(path: path, "cannot create its parent directory \(parent): \(error.localizedDescription)")
+            throw OutputError(path: path, "cannot create its parent directory \(parent): \(ReadableError.describe(error))")
         }
         token = try TemporaryFiles.createDirectory(staging)
     }

@@ -1,11 +1,24 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A per-encoder memo of segment encodings: normalized segment bytes -> token ids.
 ///
 /// Natural text repeats the same few thousand words, so after warm-up almost every segment is a
-/// hit and encoding costs a hash and a copy. Two levels:
-/// - a direct-mapped front table for short segments (at most 16 bytes, at most 3 ids) with the
-///   key and ids inline in 32 bytes, sized to stay in the CPU cache; it serves the frequent words;
-/// - a growable open-addressing table with key and id arenas for everything up to
-///   `maxKeyLength` bytes.
+/// hit and encoding costs a hash and a copy. The cost of a hit is memory latency, so the common
+/// case touches one cache line:
+/// - every entry is 32 bytes, aligned so it never straddles a line; a key of at most 16 bytes is
+///   stored inline (as two words) and up to 3 ids are stored inline, so a short, common word is
+///   one load and two compares; longer keys keep (hash, offset) into a key arena and more ids an
+///   offset into an id arena;
+/// - a front table for short segments, 2-way set-associative with both ways of a set in one
+///   64-byte line (newest first), serves the frequent words before the growable open-addressing
+///   main table; it is small enough to stay in the CPU's caches, so a front hit is one line from
+///   cache, and only a front miss goes on to the main table (one more line, usually from memory);
+/// - tables of 2 MB or more are backed by transparent huge pages where the OS has them, so the
+///   lookups do not also miss the TLB.
 /// The cache belongs to one `TokenEncoder` (one thread), so it needs no locking; it never changes
 /// results, only speed. Memory is bounded: past `maxEntries` segments (or the arena limits) the
 /// main table is cleared and refills. Longer segments are not cached (they rarely repeat).
@@ -17,27 +30,29 @@ final class SegmentCache {
     private static let maxEntries = 1 << 20
     private static let maxKeyBytes = 32 << 20
     private static let maxIDs = 8 << 20
-    private static let frontBits = 15
+    /// The front table has `1 << frontSetBits` sets of 2 entries (65,536 entries, 2 MB: one huge page).
+    private static let frontSetBits = 15
+    /// Keys up to this long are stored inline.
+    private static let inlineKeyLength = 16
+    /// Up to this many ids are stored inline.
+    private static let inlineIDs = 3
 
-    private struct FrontEntry {
-        var key0: UInt64
-        var key1: UInt64
-        var length: Int16  // -1 when empty
+    /// One entry (32 bytes). Inline key: `word0`/`word1` are the key bytes, zero-padded. Longer
+    /// key: `word0` is its hash and `word1` its offset in the key arena. With more than
+    /// `inlineIDs` ids, `ids.0` is their offset in the id arena.
+    private struct Entry {
+        var word0: UInt64
+        var word1: UInt64
+        var length: Int16  // key length; -1 marks an empty entry
         var count: Int16
         var ids: (TokenID, TokenID, TokenID)
     }
+    private static let empty = Entry(word0: 0, word1: 0, length: -1, count: 0, ids: (0, 0, 0))
+    /// Offset of the inline ids in an entry.
+    private static let idsOffset = MemoryLayout<Entry>.offset(of: \Entry.ids)!
 
-    private struct Slot {
-        var hash: UInt64
-        var keyOffset: Int32
-        var keyLength: Int32  // -1 marks an empty slot
-        var idsOffset: Int32
-        var idsCount: Int32
-    }
-    private static let emptySlot = Slot(hash: 0, keyOffset: 0, keyLength: -1, idsOffset: 0, idsCount: 0)
-
-    private let front: UnsafeMutablePointer<FrontEntry>
-    private var slots: UnsafeMutablePointer<Slot>
+    private let front: UnsafeMutablePointer<Entry>
+    private var slots: UnsafeMutablePointer<Entry>
     private var capacity: Int
     private var keys: UnsafeMutablePointer<UInt8>
     private var keyCount = 0
@@ -48,12 +63,10 @@ final class SegmentCache {
     private var entries = 0
 
     init() {
-        let frontSize = 1 << Self.frontBits
-        front = .allocate(capacity: frontSize)
-        front.initialize(repeating: FrontEntry(key0: 0, key1: 0, length: -1, count: 0, ids: (0, 0, 0)), count: frontSize)
+        precondition(MemoryLayout<Entry>.stride == 32)
+        front = Self.allocateEntries(2 << Self.frontSetBits)
         capacity = 1024
-        slots = .allocate(capacity: capacity)
-        slots.initialize(repeating: Self.emptySlot, count: capacity)
+        slots = Self.allocateEntries(capacity)
         keyCapacity = 16 << 10
         keys = .allocate(capacity: keyCapacity)
         idCapacity = 4 << 10
@@ -61,10 +74,28 @@ final class SegmentCache {
     }
 
     deinit {
-        front.deallocate()
-        slots.deallocate()
+        free(front)
+        free(slots)
         keys.deallocate()
         ids.deallocate()
+    }
+
+    /// `count` empty entries on a cache-line boundary, so no entry spans two lines (and a front
+    /// set is one line); from 2 MB on, on a huge-page boundary with huge pages requested. Freed
+    /// with `free`.
+    private static func allocateEntries(_ count: Int) -> UnsafeMutablePointer<Entry> {
+        let bytes = count * MemoryLayout<Entry>.stride
+        let hugePage = 2 << 20
+        var memory: UnsafeMutableRawPointer?
+        guard posix_memalign(&memory, bytes >= hugePage ? hugePage : 64, bytes) == 0, let raw = memory else {
+            fatalError("SegmentCache: cannot allocate \(bytes) bytes")
+        }
+        #if os(Linux)
+        if bytes >= hugePage { _ = madvise(raw, bytes, MADV_HUGEPAGE) }  // a hint; fine if refused
+        #endif
+        let entries = raw.bindMemory(to: Entry.self, capacity: count)
+        entries.initialize(repeating: empty, count: count)
+        return entries
     }
 
     /// A key of at most 16 bytes as two words, bytes past `length` zeroed.
@@ -82,109 +113,160 @@ final class SegmentCache {
         return (word0, word1)
     }
 
-    /// Hash of a key (short keys from their two words, so they are read once).
+    /// Hash of an inline key from its two words.
     @inline(__always)
-    private static func hash(_ key: UnsafePointer<UInt8>, _ length: Int, short: (UInt64, UInt64)) -> UInt64 {
-        guard length <= 16 else { return tokenizerHash(key, length) }
+    private static func shortHash(_ short: (UInt64, UInt64), _ length: Int) -> UInt64 {
         var h = (short.0 ^ UInt64(length) &* 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
         h = (h ^ (h >> 31) ^ short.1) &* 0x94D0_49BB_1331_11EB
         return h ^ (h >> 29)
     }
 
-    /// Offset of the inline ids in a front entry.
-    private static let frontIDsOffset = MemoryLayout<FrontEntry>.offset(of: \FrontEntry.ids)!
+    /// The first of the two entries of the key's front set.
+    @inline(__always)
+    private static func frontSet(_ hash: UInt64) -> Int {
+        (Int(truncatingIfNeeded: hash >> 40) & ((1 << frontSetBits) - 1)) << 1
+    }
+
+    /// Makes `entry` the newest way of front set `set` (the older newest moves to the second way).
+    @inline(__always)
+    private func promote(_ entry: Entry, set: Int) {
+        front[set + 1] = front[set]
+        front[set] = entry
+    }
+
+    /// The entry's ids (inline or in the id arena).
+    @inline(__always)
+    private func idsOf(_ entry: UnsafeMutablePointer<Entry>, _ count: Int) -> UnsafeBufferPointer<TokenID> {
+        if count <= Self.inlineIDs {
+            let inline = (UnsafeRawPointer(entry) + Self.idsOffset).assumingMemoryBound(to: TokenID.self)
+            return UnsafeBufferPointer(start: inline, count: count)
+        }
+        return UnsafeBufferPointer(start: ids + Int(entry.pointee.ids.0), count: count)
+    }
 
     /// The cached ids for the key, or nil on a miss. The buffer is valid until the next `insert`
     /// or lookup.
     @inline(__always)
     func cached(_ key: UnsafePointer<UInt8>, _ length: Int) -> UnsafeBufferPointer<TokenID>? {
-        let isShort = length <= 16
-        let short = isShort ? Self.shortKey(key, length) : (0, 0)
-        let hash = Self.hash(key, length, short: short)
-        let frontIndex = Int(truncatingIfNeeded: hash >> 40) & ((1 << Self.frontBits) - 1)
-        if isShort {
-            let entry = front[frontIndex]
-            if entry.length == Int16(length) && entry.key0 == short.0 && entry.key1 == short.1 {
-                let ids = (UnsafeRawPointer(front + frontIndex) + Self.frontIDsOffset).assumingMemoryBound(to: TokenID.self)
-                return UnsafeBufferPointer(start: ids, count: Int(entry.count))
+        if length <= Self.inlineKeyLength {
+            let short = Self.shortKey(key, length)
+            let hash = Self.shortHash(short, length)
+            let set = Self.frontSet(hash)
+            let first = front[set], second = front[set + 1]
+            if first.length == Int16(length) && first.word0 == short.0 && first.word1 == short.1 {
+                return idsOf(front + set, Int(first.count))
+            }
+            if second.length == Int16(length) && second.word0 == short.0 && second.word1 == short.1 {
+                return idsOf(front + set + 1, Int(second.count))
+            }
+            let mask = capacity - 1
+            var index = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let slot = slots + index
+                let entry = slot.pointee
+                if entry.length < 0 { return nil }
+                if entry.length == Int16(length) && entry.word0 == short.0 && entry.word1 == short.1 {
+                    let count = Int(entry.count)
+                    if count <= Self.inlineIDs { promote(entry, set: set) }
+                    return idsOf(slot, count)
+                }
+                index = (index + 1) & mask
             }
         }
+        let hash = tokenizerHash(key, length)
         let mask = capacity - 1
         var index = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let slot = slots[index]
-            if slot.keyLength < 0 { return nil }
-            if slot.hash == hash, Int(slot.keyLength) == length, memoryEqual(keys + Int(slot.keyOffset), key, length) {
-                let found = UnsafeBufferPointer(start: ids + Int(slot.idsOffset), count: Int(slot.idsCount))
-                if isShort { promote(frontIndex, short, length, found) }
-                return found
+            let slot = slots + index
+            let entry = slot.pointee
+            if entry.length < 0 { return nil }
+            if entry.word0 == hash && entry.length == Int16(length)
+                && memoryEqual(keys + Int(entry.word1), key, length) {
+                return idsOf(slot, Int(entry.count))
             }
             index = (index + 1) & mask
         }
     }
 
-    @inline(__always)
-    private func promote(_ frontIndex: Int, _ short: (UInt64, UInt64), _ length: Int, _ value: UnsafeBufferPointer<TokenID>) {
-        guard value.count <= 3 else { return }
-        var entry = FrontEntry(key0: short.0, key1: short.1, length: Int16(length), count: Int16(value.count), ids: (0, 0, 0))
-        withUnsafeMutableBytes(of: &entry.ids) { raw in
-            for (k, id) in value.enumerated() { raw.storeBytes(of: id, toByteOffset: k * 4, as: TokenID.self) }
-        }
-        front[frontIndex] = entry
-    }
-
     /// Remembers `value` for a key that `cached` just missed.
     func insert(_ key: UnsafePointer<UInt8>, _ length: Int, value: UnsafeBufferPointer<TokenID>) {
-        let short = length <= 16 ? Self.shortKey(key, length) : (0, 0)
-        let hash = Self.hash(key, length, short: short)
-        if length <= 16 {
-            let frontIndex = Int(truncatingIfNeeded: hash >> 40) & ((1 << Self.frontBits) - 1)
-            promote(frontIndex, short, length, value)
-        }
-        if entries >= Self.maxEntries || keyCount + length > Self.maxKeyBytes || idCount + value.count > Self.maxIDs {
-            slots.update(repeating: Self.emptySlot, count: capacity)
+        let isShort = length <= Self.inlineKeyLength
+        let keyBytes = isShort ? 0 : length
+        let arenaIDs = value.count > Self.inlineIDs ? value.count : 0
+        if entries >= Self.maxEntries || keyCount + keyBytes > Self.maxKeyBytes || idCount + arenaIDs > Self.maxIDs {
+            slots.update(repeating: Self.empty, count: capacity)
             keyCount = 0
             idCount = 0
             entries = 0
         } else if (entries + 1) * 2 > capacity {
             grow()
         }
-        if keyCount + length > keyCapacity {
-            keyCapacity = max(keyCapacity * 2, keyCount + length)
-            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: keyCapacity)
-            bigger.update(from: keys, count: keyCount)
-            keys.deallocate()
-            keys = bigger
+        var entry = Self.empty
+        entry.length = Int16(length)
+        entry.count = Int16(value.count)
+        let hash: UInt64
+        if isShort {
+            let short = Self.shortKey(key, length)
+            hash = Self.shortHash(short, length)
+            (entry.word0, entry.word1) = short
+        } else {
+            hash = tokenizerHash(key, length)
+            reserveKeys(length)
+            (keys + keyCount).update(from: key, count: length)
+            entry.word0 = hash
+            entry.word1 = UInt64(keyCount)
+            keyCount += length
         }
-        if idCount + value.count > idCapacity {
-            idCapacity = max(idCapacity * 2, idCount + value.count)
-            let bigger = UnsafeMutablePointer<TokenID>.allocate(capacity: idCapacity)
-            bigger.update(from: ids, count: idCount)
-            ids.deallocate()
-            ids = bigger
+        if arenaIDs > 0 {
+            reserveIDs(arenaIDs)
+            if let base = value.baseAddress { (ids + idCount).update(from: base, count: arenaIDs) }
+            entry.ids.0 = TokenID(idCount)
+            idCount += arenaIDs
+        } else {
+            withUnsafeMutableBytes(of: &entry.ids) { raw in
+                for (k, id) in value.enumerated() { raw.storeBytes(of: id, toByteOffset: k * 4, as: TokenID.self) }
+            }
+            if isShort { promote(entry, set: Self.frontSet(hash)) }
         }
-        (keys + keyCount).update(from: key, count: length)
-        if let base = value.baseAddress { (ids + idCount).update(from: base, count: value.count) }
-        place(Slot(hash: hash, keyOffset: Int32(keyCount), keyLength: Int32(length),
-                   idsOffset: Int32(idCount), idsCount: Int32(value.count)))
-        keyCount += length
-        idCount += value.count
+        place(entry, hash: hash)
         entries += 1
     }
 
-    private func place(_ slot: Slot) {
+    private func reserveKeys(_ extra: Int) {
+        guard keyCount + extra > keyCapacity else { return }
+        keyCapacity = max(keyCapacity * 2, keyCount + extra)
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: keyCapacity)
+        bigger.update(from: keys, count: keyCount)
+        keys.deallocate()
+        keys = bigger
+    }
+
+    private func reserveIDs(_ extra: Int) {
+        guard idCount + extra > idCapacity else { return }
+        idCapacity = max(idCapacity * 2, idCount + extra)
+        let bigger = UnsafeMutablePointer<TokenID>.allocate(capacity: idCapacity)
+        bigger.update(from: ids, count: idCount)
+        ids.deallocate()
+        ids = bigger
+    }
+
+    /// The hash an entry was placed by.
+    private static func hash(of entry: Entry) -> UInt64 {
+        Int(entry.length) <= inlineKeyLength ? shortHash((entry.word0, entry.word1), Int(entry.length)) : entry.word0
+    }
+
+    private func place(_ entry: Entry, hash: UInt64) {
         let mask = capacity - 1
-        var index = Int(truncatingIfNeeded: slot.hash) & mask
-        while slots[index].keyLength >= 0 { index = (index + 1) & mask }
-        slots[index] = slot
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while slots[index].length >= 0 { index = (index + 1) & mask }
+        slots[index] = entry
     }
 
     private func grow() {
         let old = slots, oldCapacity = capacity
         capacity *= 2
-        slots = .allocate(capacity: capacity)
-        slots.initialize(repeating: Self.emptySlot, count: capacity)
-        for i in 0..<oldCapacity where old[i].keyLength >= 0 { place(old[i]) }
-        old.deallocate()
+        slots = Self.allocateEntries(capacity)
+        for i in 0..<oldCapacity where old[i].length >= 0 { place(old[i], hash: Self.hash(of: old[i])) }
+        free(old)
     }
 }

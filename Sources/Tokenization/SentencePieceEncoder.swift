@@ -62,6 +62,8 @@ final class SentencePieceEncoder: TokenEncoder {
 
     deinit {
         normalized.deallocate()
+        spanScratch.deallocate()
+        output.deallocate()
         symbolScratch.deallocate()
         agendaScratch.deallocate()
         idScratch.deallocate()
@@ -71,11 +73,39 @@ final class SentencePieceEncoder: TokenEncoder {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let length = normalize(base, text.count)
         guard length > 0 else { return }
-        let firstOwnID = ids.count
+        // A text's ids go to a raw buffer first (at most one id per normalized byte: every piece,
+        // byte fallback included, spans at least one byte), then to `ids` in one append.
+        reserveOutput(length)
         let p = normalized
-        model.segmentation.forEachSegment(p, length) { start, count in
-            encodeSegment(p + start, count, firstOwnID: firstOwnID, into: &ids)
+        var count = 0
+        // Segments are cut first and looked up in runs of `segmentRun`: the lookups of a run do not
+        // depend on one another, so their cache misses overlap instead of queueing behind the cutting.
+        let spans = spanScratch
+        var pending = 0
+        model.segmentation.forEachSegment(p, length) { start, segmentLength in
+            spans[pending] = (start, segmentLength)
+            pending += 1
+            if pending == Self.segmentRun {
+                for k in 0..<pending { encodeSegment(p + spans[k].0, spans[k].1, count: &count) }
+                pending = 0
+            }
         }
+        for k in 0..<pending { encodeSegment(p + spans[k].0, spans[k].1, count: &count) }
+        ids.append(contentsOf: UnsafeBufferPointer(start: output, count: count))
+    }
+
+    /// Segments cut ahead of their lookups.
+    private static let segmentRun = 32
+    private let spanScratch = UnsafeMutablePointer<(Int, Int)>.allocate(capacity: segmentRun)
+    /// The current text's ids.
+    private var output = UnsafeMutablePointer<TokenID>.allocate(capacity: 1)
+    private var outputCapacity = 1
+
+    private func reserveOutput(_ capacity: Int) {
+        guard capacity > outputCapacity else { return }
+        output.deallocate()
+        outputCapacity = max(capacity, outputCapacity * 2)
+        output = .allocate(capacity: outputCapacity)
     }
 
     // MARK: Normalization (normalizer.cc, identity rules)
@@ -110,7 +140,22 @@ final class SentencePieceEncoder: TokenEncoder {
         }
         if addDummyPrefix { appendSpace() }
         if !removeExtra {
+            let raw = UnsafeRawPointer(text), rawOut = UnsafeMutableRawPointer(out)
             while i < count {
+                // Eight bytes at a time up to the first space or non-ASCII byte: copied as a word
+                // (bytes past that point are rewritten next), then that byte the slow way.
+                // `out` has room: it holds 3 * count + 19 bytes and n <= 3 * i + 3.
+                while i + 8 <= count {
+                    let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    let spaces = word ^ 0x2020_2020_2020_2020
+                    let special = (word | ((spaces &- 0x0101_0101_0101_0101) & ~spaces)) & 0x8080_8080_8080_8080
+                    rawOut.storeBytes(of: word, toByteOffset: n, as: UInt64.self)
+                    let plain = special == 0 ? 8 : special.trailingZeroBitCount >> 3
+                    n += plain
+                    i += plain
+                    if plain < 8 { break }
+                }
+                guard i < count else { break }
                 let b = text[i]
                 if b < 0x80 {
                     if b == 0x20 && escape {
@@ -163,31 +208,32 @@ final class SentencePieceEncoder: TokenEncoder {
 
     // MARK: Segments
 
-    private func encodeSegment(_ p: UnsafeMutablePointer<UInt8>, _ length: Int, firstOwnID: Int,
-                               into ids: inout [TokenID]) {
+    @inline(__always)
+    private func encodeSegment(_ p: UnsafeMutablePointer<UInt8>, _ length: Int, count: inout Int) {
         let cacheable = length <= SegmentCache.maxKeyLength
         if cacheable, let found = cache.cached(p, length) {
-            append(found, firstOwnID: firstOwnID, to: &ids)
+            append(found, count: &count)
             return
         }
-        let count = bytePairEncode(p, length)
-        let segment = UnsafeBufferPointer(start: idScratch, count: count)
+        let segmentCount = bytePairEncode(p, length)
+        let segment = UnsafeBufferPointer(start: idScratch, count: segmentCount)
         if cacheable { cache.insert(p, length, value: segment) }
-        append(segment, firstOwnID: firstOwnID, to: &ids)
+        append(segment, count: &count)
     }
 
-    /// Appends a segment's ids. Without byte fallback sentencepiece reports a run of unknown
-    /// symbols as one `<unk>`, also across a segment cut, so a leading `<unk>` that follows one
-    /// is dropped.
+    /// Appends a segment's ids to `output`. Without byte fallback sentencepiece reports a run of
+    /// unknown symbols as one `<unk>`, also across a segment cut, so a leading `<unk>` that
+    /// follows one is dropped.
     @inline(__always)
-    private func append(_ segment: UnsafeBufferPointer<TokenID>, firstOwnID: Int, to ids: inout [TokenID]) {
-        if !byteFallback, let first = segment.first, first == unknownID,
-           ids.count > firstOwnID, ids[ids.count - 1] == unknownID {
-            ids.append(contentsOf: segment.dropFirst())
-        } else if segment.count == 1 {
-            ids.append(segment[0])
-        } else {
-            ids.append(contentsOf: segment)
+    private func append(_ segment: UnsafeBufferPointer<TokenID>, count: inout Int) {
+        guard let ids = segment.baseAddress else { return }
+        var k = 0
+        if !byteFallback && ids[0] == unknownID && count > 0 && output[count - 1] == unknownID { k = 1 }
+        let out = output
+        while k < segment.count {
+            out[count] = ids[k]
+            count += 1
+            k += 1
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Testing
+import TestSupport
 @testable import LongMixCLI
 
 /// One vocabulary of flags: every command that reads input takes the shared option groups under
@@ -158,6 +159,24 @@ import Testing
             let text = LongMix.message(for: FileErrorMessage.restating(error))
             #expect(text.contains(missing), "\(text)")
             #expect(!text.contains("NSCocoaErrorDomain") && !text.contains("Code="), "\(text)")
+        }
+    }
+
+    /// A corrupt manifest is reported with its path and the JSON parser's detail, not a
+    /// DecodingError dump with an NSCocoaErrorDomain underlying error.
+    @Test func corruptManifestIsReadable() throws {
+        let scratch = try TestEnvironment.temporaryDirectory("corrupt-manifest")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let manifest = scratch.appendingPathComponent("manifest.json")
+        try Data("{\"version\": ".utf8).write(to: manifest)
+        var command = try LongMix.parseAsRoot(["inspect", scratch.path])
+        do {
+            try command.run()
+            Issue.record("inspecting a corrupt pack succeeded")
+        } catch {
+            let text = LongMix.message(for: FileErrorMessage.restating(error))
+            #expect(text.contains(manifest.path) && text.contains("not valid JSON"), "\(text)")
+            #expect(!text.contains("NSCocoaErrorDomain") && !text.contains("Code=") && !text.contains("DecodingError"), "\(text)")
         }
     }
 }

@@ -20,6 +20,7 @@ import glob
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,12 +47,17 @@ def read_corpus(corpus, field):
     return texts
 
 
-def run_longmix(binary, model, corpus, threads, output):
-    """Returns (encoding seconds, whole-process wall seconds, model load ms)."""
+def run_longmix(binary, model, corpus, threads, output, cpu=None):
+    """Returns (encoding seconds, whole-process wall seconds, model load ms); appends the process's
+    CPU seconds (user + system, all threads) to `cpu` when given."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     result = subprocess.run([binary, "tokenize", "--tokenizer", model, "--threads", str(threads), "--quiet",
                              corpus, "-o", output], capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if result.returncode != 0:
         sys.exit(f"longmix tokenize failed: {result.stderr}")
     m = re.search(r"encoding ([0-9.]+) s", result.stderr)
@@ -68,6 +74,7 @@ def main():
     ap.add_argument("--field", default="text")
     args = ap.parse_args()
 
+    print("load average at start (1, 5, 15 min): %.2f %.2f %.2f on %d CPUs" % (os.getloadavg() + (os.cpu_count(),)))
     texts = read_corpus(args.corpus, args.field)
     total_bytes = sum(len(t.encode("utf-8")) for t in texts)
     print(f"corpus {args.corpus}: {len(texts)} documents, {total_bytes / 1e6:.1f} MB of text")
@@ -78,6 +85,7 @@ def main():
 
     sp_rates, lm1_rates, lm2_rates, lm_loads = [], [], [], []
     whole1_rates, whole2_rates = [], []
+    cpu1, cpu2 = [], []
     sp_ids = None
     with tempfile.TemporaryDirectory() as scratch:
         out1 = os.path.join(scratch, "t1.npy")
@@ -87,11 +95,11 @@ def main():
             ids = [sp.encode(t) for t in texts]
             sp_rates.append(total_bytes / (time.perf_counter() - t0) / 1e6)
             sp_ids = ids
-            seconds, wall, load_ms = run_longmix(args.longmix, args.model, args.corpus, 1, out1)
+            seconds, wall, load_ms = run_longmix(args.longmix, args.model, args.corpus, 1, out1, cpu1)
             lm1_rates.append(total_bytes / seconds / 1e6)
             whole1_rates.append(total_bytes / wall / 1e6)
             lm_loads.append(load_ms)
-            seconds, wall, load_ms = run_longmix(args.longmix, args.model, args.corpus, 2, out2)
+            seconds, wall, load_ms = run_longmix(args.longmix, args.model, args.corpus, 2, out2, cpu2)
             lm2_rates.append(total_bytes / seconds / 1e6)
             whole2_rates.append(total_bytes / wall / 1e6)
             lm_loads.append(load_ms)
@@ -128,6 +136,11 @@ def main():
     print(f"  encoder 1 thread / sentencepiece {ratio(lm1_rates, sp_rates):5.1f}x, whole process 1 thread / sentencepiece "
           f"{ratio(whole1_rates, sp_rates):5.1f}x, 2 / 1 threads: encoder {ratio(lm2_rates, lm1_rates):4.2f}x, "
           f"whole process {ratio(whole2_rates, whole1_rates):4.2f}x")
+    c1, c2 = statistics.median(cpu1), statistics.median(cpu2)
+    print(f"longmix CPU seconds per run (user + system, all threads), medians: 1 thread {c1:.2f}, 2 threads {c2:.2f}: "
+          f"2 threads do {c2 / c1:.2f}x the work of 1, so on two otherwise idle cores they could run at most "
+          f"{2 * c1 / c2:.2f}x as fast")
+    print("load average at end (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
     print(f"model load: sentencepiece {sp_load_ms:.1f} ms, longmix median {statistics.median(lm_loads):.1f} ms")
     print(f"id mismatches vs sentencepiece: {mismatches} of {len(sp_ids)} documents; .npy equals them back to back: {npy_ok}")
     print(f"1-thread and 2-thread .npy outputs byte-identical: {identical}")
