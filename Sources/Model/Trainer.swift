@@ -185,7 +185,7 @@ public enum Checkpoint {
         try SafeTensors.write(path: staging + "/" + weightsFile,
                               tensors: model.layout.tensors.map { ($0.name, $0.shape, UnsafePointer(model.parameters + $0.offset)) })
         let config = try AtomicFileWriter(path: staging + "/" + configFile)
-        try config.write([UInt8](try model.config.jsonData()))
+        try config.write([UInt8](model.config.jsonData()))
         try config.commit()
         try extra(staging)
         try target.publish()

@@ -66,7 +66,7 @@ public final class TrainingRun {
         self.saveEvery = saveEvery
         startStep = trainer.step
         let logPath = output + "/train.jsonl"
-        if !fm.fileExists(atPath: logPath) { fm.createFile(atPath: logPath, contents: nil) }
+        if !fm.fileExists(atPath: logPath) { _ = fm.createFile(atPath: logPath, contents: nil) }
         guard let log = FileHandle(forWritingAtPath: logPath) else { throw ConfigurationError(file: logPath, "cannot open for writing") }
         log.seekToEndOfFile()
         self.log = log
