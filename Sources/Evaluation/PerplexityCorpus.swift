@@ -37,14 +37,7 @@ public struct PerplexityCorpus: Sendable {
             if let maxDocuments, streams.count >= maxDocuments { break }
             documentsRead += 1
             var stream = [bos] + encoder.encode(document.text)
-            guard stream.count >= minTokens else {
-                documentsTooShort += 1
-                continue
-            }
-            if stream.count > maxTokens {
-                stream.removeLast(stream.count - maxTokens)
-                documentsCut += 1
-            }
+            guard admit(&stream, minTokens: minTokens, maxTokens: maxTokens) else { continue }
             bytes.append(try tokenizer.decode(Array(stream.dropFirst())).count)
             streams.append(stream)
         }
@@ -65,14 +58,7 @@ public struct PerplexityCorpus: Sendable {
             let segments = pack.segments(of: sequence)
             let padding = segments.first { $0.kind == .padding }.map { Int($0.start) }
             var stream = Array(pack.tokens(of: sequence).prefix(padding ?? pack.manifest.seqLen))
-            guard stream.count >= minTokens else {
-                documentsTooShort += 1
-                continue
-            }
-            if stream.count > maxTokens {
-                stream.removeLast(stream.count - maxTokens)
-                documentsCut += 1
-            }
+            guard admit(&stream, minTokens: minTokens, maxTokens: maxTokens) else { continue }
             var textBytes = 0
             for segment in segments where segment.kind != .padding {
                 let range = max(Int(segment.start), 1)..<min(Int(segment.start + segment.length), stream.count)
@@ -81,5 +67,19 @@ public struct PerplexityCorpus: Sendable {
             bytes.append(textBytes)
             streams.append(stream)
         }
+    }
+
+    /// The length rule for one stream: false (counted too short) below `minTokens`, else cut to
+    /// `maxTokens` (counted when cut).
+    private mutating func admit(_ stream: inout [UInt32], minTokens: Int, maxTokens: Int) -> Bool {
+        guard stream.count >= minTokens else {
+            documentsTooShort += 1
+            return false
+        }
+        if stream.count > maxTokens {
+            stream.removeLast(stream.count - maxTokens)
+            documentsCut += 1
+        }
+        return true
     }
 }

@@ -294,15 +294,18 @@ public final class DocumentReader {
             completionStart = text.count
             try render(completion, into: &text, location: location)
         }
-        var header: [UInt8]?
-        if let selector = options.header {
-            var bytes: [UInt8] = []
-            try render(selector, into: &bytes, location: location)
-            header = bytes
-        }
+        let header = try renderHeader(location: location)
         let (id, group) = try identity(location: location)
         return Document(id: id, source: source, text: text, group: group, location: location,
                         completionStart: completionStart, header: header)
+    }
+
+    /// The record's few-shot header (`options.header` rendered), nil when the source has none.
+    private func renderHeader(location: RecordLocation) throws -> [UInt8]? {
+        guard let selector = options.header else { return nil }
+        var bytes: [UInt8] = []
+        try render(selector, into: &bytes, location: location)
+        return bytes
     }
 
     /// The summary of a record: extracted with the text-only fields measured, not decoded; the
@@ -311,12 +314,7 @@ public final class DocumentReader {
         try extract(line, location: location, measuring: measuredFields)
         var textBytes = try measure(options.text, location: location)
         if let completion = options.completion { textBytes += try measure(completion, location: location) }
-        var header: [UInt8]?
-        if let selector = options.header {
-            var bytes: [UInt8] = []
-            try render(selector, into: &bytes, location: location)
-            header = bytes
-        }
+        let header = try renderHeader(location: location)
         let (id, group) = try identity(location: location)
         return DocumentSummary(id: id, group: group, textBytes: textBytes, location: location, header: header, document: nil)
     }

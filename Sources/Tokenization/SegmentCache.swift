@@ -232,22 +232,20 @@ final class SegmentCache {
         entries += 1
     }
 
-    private func reserveKeys(_ extra: Int) {
-        guard keyCount + extra > keyCapacity else { return }
-        keyCapacity = max(keyCapacity * 2, keyCount + extra)
-        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: keyCapacity)
-        bigger.update(from: keys, count: keyCount)
-        keys.deallocate()
-        keys = bigger
-    }
+    private func reserveKeys(_ extra: Int) { Self.reserve(extra, in: &keys, count: keyCount, capacity: &keyCapacity) }
 
-    private func reserveIDs(_ extra: Int) {
-        guard idCount + extra > idCapacity else { return }
-        idCapacity = max(idCapacity * 2, idCount + extra)
-        let bigger = UnsafeMutablePointer<TokenID>.allocate(capacity: idCapacity)
-        bigger.update(from: ids, count: idCount)
-        ids.deallocate()
-        ids = bigger
+    private func reserveIDs(_ extra: Int) { Self.reserve(extra, in: &ids, count: idCount, capacity: &idCapacity) }
+
+    /// Grows the arena `buffer` (holding `count` of `capacity` elements) to fit `extra` more,
+    /// at least doubling it, keeping its contents.
+    private static func reserve<Element>(_ extra: Int, in buffer: inout UnsafeMutablePointer<Element>, count: Int,
+                                         capacity: inout Int) {
+        guard count + extra > capacity else { return }
+        capacity = max(capacity * 2, count + extra)
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+        bigger.update(from: buffer, count: count)
+        buffer.deallocate()
+        buffer = bigger
     }
 
     /// The hash an entry was placed by.
