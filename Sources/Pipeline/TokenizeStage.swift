@@ -77,8 +77,14 @@ final class TokenizeStage {
     /// partition), used instead of the shards when it covers the range.
     func run(task: BuildTask, ranges: [KeyRange?], dirtyGroups: [[String: DropReason]], candidates: [CandidateFile?], to directory: String) throws {
         var counts: [TokenizeCounts] = []
-        let reread = spec.sources.indices.filter { s in ranges[s].map { r in !(candidates[s]?.covers(r) ?? false) } ?? false }
-        progress?.stage("tokenize \(spec.name) (\(task))", totalBytes: ShardPaths.totalBytes(reread.flatMap { layout.shards(of: $0, for: task).map(\.path) }))
+        // Progress covers what this stage reads: the shards of sources read again, the candidate
+        // files of sources the counting pass's candidates cover.
+        var inputs: [String] = []
+        for s in spec.sources.indices {
+            guard let r = ranges[s], !layout.shards(of: s, for: task).isEmpty else { continue }
+            if let file = candidates[s], file.covers(r) { inputs.append(file.path) } else { inputs += layout.shards(of: s, for: task).map(\.path) }
+        }
+        progress?.stage("tokenize \(spec.name) (\(task))", totalBytes: ShardPaths.totalBytes(inputs))
         for s in spec.sources.indices {
             counts.append(try tokenize(source: s, task: task, range: ranges[s], dirty: dirtyGroups[s], candidates: candidates,
                                        prefix: "\(directory)/s\(s)"))
@@ -133,8 +139,14 @@ final class TokenizeStage {
             if let file = candidates[s], file.covers(range) {
                 // Every document of the range was kept by the counting pass: no second read.
                 let all = try CandidateSet.read(file.path, source: source.name)
+                let fileBytes = ShardPaths.fileBytes(file.path)
+                var reported = 0
                 for start in stride(from: 0, to: all.count, by: 256) {
-                    try handle(all[start..<min(start + 256, all.count)].map { ($0.document, $0.shard) })
+                    let end = min(start + 256, all.count)
+                    try handle(all[start..<end].map { ($0.document, $0.shard) })
+                    let done = fileBytes * end / all.count
+                    progress?.add(done - reported)
+                    reported = done
                 }
             } else {
                 var options = source.reader
