@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "MixingTests", dependencies: ["Mixing", "TestSupport"]),
         .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Packing", "Mixing", "Pipeline", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Packing", "Mixing", "Pipeline", "ShardIO", "TestSupport"]),
         .testTarget(name: "LongMixCLITests", dependencies: [
             "LongMixCLI", "LongMixCore", "ShardIO", "Tokenization", "Mixing", "TestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

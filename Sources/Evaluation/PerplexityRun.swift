@@ -1,4 +1,5 @@
 import Foundation
+import LongMixCore
 
 /// One model row of a perplexity evaluation: a checkpoint and the RoPE factor to run it with.
 public struct PerplexityModel: Sendable {
@@ -27,12 +28,16 @@ public struct PerplexityModel: Sendable {
     }
 }
 
-/// Runs every model at every context over one corpus and tabulates perplexity per byte. Each
-/// cell's progress line gives its scored tokens and the seconds spent scoring them (model
-/// allocation and weight loading excluded).
+/// Runs every model at every context over one corpus and tabulates perplexity per byte.
+///
+/// `progress` counts each cell's scored tokens as a stage of its own (`model at context`, out of
+/// the corpus's tokens after each stream's first); `cellScored` then receives the cell's line:
+/// its perplexity, scored tokens and the seconds spent scoring them (model allocation and weight
+/// loading excluded).
 public enum PerplexityRun {
     public static func evaluate(corpus: PerplexityCorpus, models: [PerplexityModel], contexts: [Int], stride: Int?,
-                                threads: Int, progress: ((String) -> Void)? = nil) throws -> PerplexityTable {
+                                threads: Int, progress: ProgressMeter? = nil,
+                                cellScored: ((String) -> Void)? = nil) throws -> PerplexityTable {
         guard !contexts.isEmpty, !models.isEmpty else { throw EvaluationError("need at least one checkpoint and one context") }
         guard corpus.documents > 0 else { throw EvaluationError("no document to score (\(corpus.documentsRead) read, \(corpus.documentsTooShort) too short)") }
         var table = PerplexityTable(contexts: contexts, stride: stride, documents: corpus.documents)
@@ -46,13 +51,17 @@ public enum PerplexityRun {
                 trainedContext = scorer.trainedContext
                 factor = scorer.ropeFactor
                 var result = PerplexityPerByte()
+                progress?.stage("\(model.name) at \(context)", total: corpus.tokens - corpus.documents)
                 for (stream, bytes) in zip(corpus.streams, corpus.bytes) {
+                    let before = result.tokens
                     try PerplexityEvaluation.score(stream: stream, textBytes: bytes, context: context, stride: stride,
                                                    scorer: &scorer, into: &result)
+                    progress?.add(result.tokens - before)
                 }
+                progress?.finish()
                 cells.append(.init(context: context, result: result, extrapolated: scorer.extrapolates))
                 let seconds = Date().timeIntervalSince(started)
-                progress?(String(format: "%@ at %d: perplexity per byte %.4f (%d tokens, %.1f s, %.0f tokens/s)", model.name, context,
+                cellScored?(String(format: "%@ at %d: perplexity per byte %.4f (%d tokens, %.1f s, %.0f tokens/s)", model.name, context,
                                  result.perplexityPerByte, result.tokens, seconds, Double(result.tokens) / max(seconds, 1e-9)))
             }
             table.rows.append(.init(name: model.name, checkpoint: model.checkpoint, trainedContext: trainedContext,

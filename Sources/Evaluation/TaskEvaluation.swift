@@ -60,7 +60,19 @@ public enum TaskEvaluation {
         private enum CodingKeys: String, CodingKey { case metrics, groups, examples, promptsCut, reading }
     }
 
-    public static func run(_ options: Options, generator: CompletionGenerator,
+    /// Non-blank lines of the task file, the records `run` will read (as far as the file can be
+    /// read; `run` reports a file that cannot): the total of its progress meter.
+    public static func recordCount(_ path: String) -> Int {
+        guard let lines = try? LineReader(path: path) else { return 0 }
+        var count = 0
+        while let line = try? lines.next() {
+            if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { count += 1 }
+        }
+        return count
+    }
+
+    /// `progress` counts the task records read (scored or skipped), one at a time.
+    public static func run(_ options: Options, generator: CompletionGenerator, progress: ProgressMeter? = nil,
                            each: (Prediction) throws -> Void = { _ in }) throws -> Summary {
         let suite = MetricSuite(metrics: options.metrics)
         let stream = try RecordStream(path: options.tasks)
@@ -80,9 +92,11 @@ public enum TaskEvaluation {
                     break
                 }
                 try ledger.skip(error)
+                progress?.add(1)
                 continue
             }
             guard let (record, location) = next else { break }
+            defer { progress?.add(1) }
             let task: Task
             do {
                 task = try Task(record: record, location: location, referenceField: options.referenceField)

@@ -59,8 +59,7 @@ struct EvalPerplexityCommand: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
-    @Flag(help: "No per-cell progress lines.")
-    var quiet = false
+    @OptionGroup var progressOptions: ProgressOptions
 
     func validate() throws {
         guard (pack == nil) != shards.isEmpty else { throw ValidationError("give shards or --pack DIR (one of them)") }
@@ -91,9 +90,10 @@ struct EvalPerplexityCommand: ParsableCommand {
         print("\(pack == nil ? "documents" : "sequences") read \(corpus.documentsRead): scored \(corpus.documents) (\(corpus.documentsCut) cut to "
               + "\(maxTokens ?? largest) tokens), too short \(corpus.documentsTooShort); \(corpus.tokens) tokens, "
               + "\(corpus.bytes.reduce(0, +)) bytes")
+        let meter = progressOptions.meter("score", total: 0, unit: .items("tokens"))
         let table = try PerplexityRun.evaluate(corpus: corpus, models: models, contexts: contextList, stride: stride,
-                                               threads: threadOptions.threads,
-                                               progress: quiet ? nil : { line in print(line, to: &err) })
+                                               threads: threadOptions.threads, progress: meter,
+                                               cellScored: progressOptions.quiet ? nil : { line in print(line, to: &err) })
         print(table.rendered())
         if let json {
             let encoder = JSONEncoder()

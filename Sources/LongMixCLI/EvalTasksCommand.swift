@@ -37,6 +37,8 @@ struct EvalTasksCommand: ParsableCommand {
 
     @OptionGroup var outputOption: OutputOption
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     func run() throws {
         setBLASThreads(model.threadOptions.threads)  // once per process, before any model runs
         let chosen: [Metric] = try metrics.isEmpty
@@ -55,7 +57,9 @@ struct EvalTasksCommand: ParsableCommand {
         options.maxExamples = maxExamples
         options.skipBadRecords = keepGoing.keepGoing
         let writer = try outputOption.output.map { try JSONLWriter(path: $0) }
-        let summary = try TaskEvaluation.run(options, generator: generator) { p in
+        let records = TaskEvaluation.recordCount(tasks)
+        let meter = progressOptions.meter("eval tasks", total: min(records, maxExamples ?? records), unit: .items("examples"))
+        let summary = try TaskEvaluation.run(options, generator: generator, progress: meter) { p in
             guard let writer else { return }
             var out = JSONOutput()
             out.raw("{"); out.key("line"); out.integer(p.line)
@@ -71,6 +75,7 @@ struct EvalTasksCommand: ParsableCommand {
             out.raw("}")
             try writer.write(line: out.bytes)
         }
+        meter?.finish()
         try writer?.finish()
         print("documents".padding(toLength: 11, withPad: " ", startingAt: 0) + "examples"
               + chosen.map { $0.rawValue.leftPadded(to: 17) }.joined())

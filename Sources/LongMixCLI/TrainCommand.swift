@@ -17,7 +17,9 @@ struct TrainCommand: ParsableCommand {
         Writes OUT/train.jsonl (one line per step) and checkpoints OUT/step-NNNNNN (safetensors + \
         Hugging Face config.json, optimizer state, data position). Losses are bit-for-bit reproducible \
         for a seed and a --threads count (a different thread count sums in another order). On a \
-        terminal a progress line shows step, loss, tokens/s, achieved GFLOPS and ETA.
+        terminal a progress bar shows the share of the run's tokens done, tokens/s and ETA with the step, loss, \
+        learning rate and achieved GFLOPS; --progress prints it as plain lines every 10 s when standard error \
+        is not a terminal, --quiet not at all. Every step is also a line of OUT/train.jsonl.
         """)
 
     @Option(help: "The pack directory to train on.")
@@ -120,25 +122,21 @@ struct TrainCommand: ParsableCommand {
         if measureSgemm {
             printError(String(format: "sgemm peak: %.1f GFLOPS (1024^3, %d threads)", measureSGEMMPeak(), threads))
         }
-        let terminal = isatty(2) != 0 && !progressOptions.quiet
-        let lines = !terminal && progressOptions.progress
+        let tokensPerStep = t.options.batchSize * t.options.accumulation * t.options.context
+        let meter = progressOptions.meter("train", total: (t.options.steps - run.startStep) * tokensPerStep, unit: .items("tokens"))
         var elapsed = 0.0
         var first: Double?, lastLoss = 0.0
         let final = try run.run { r in
             elapsed += r.seconds
             if first == nil { first = r.loss }
             lastLoss = r.loss
-            let done = r.step - run.startStep, remaining = t.options.steps - r.step
-            let eta = elapsed / Double(done) * Double(remaining)
-            let line = String(format: "step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  %.1f GFLOPS  ETA %@",
-                              r.step, t.options.steps, r.loss, r.learningRate, Double(r.tokens) / r.seconds,
-                              flopsPerToken * Double(r.tokens) / r.seconds / 1e9, formatDuration(eta))
-            if terminal { printError("\r\u{1B}[K" + line, terminator: "") } else if lines { printError(line) }
+            meter?.add(r.tokens, note: String(format: "step %d/%d  loss %.4f  lr %.2e  %.1f GFLOPS", r.step, t.options.steps,
+                                              r.loss, r.learningRate, flopsPerToken * Double(r.tokens) / r.seconds / 1e9))
             if measureSgemm {
                 printError(String(format: "sgemm peak after step %d: %.1f GFLOPS", r.step, measureSGEMMPeak(repeats: 3)))
             }
         }
-        if terminal { printError("") }
+        meter?.finish()
         var usage = rusage()
         #if os(Linux)
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -162,12 +160,6 @@ func packSeqLen(_ pack: String) throws -> Int {
     return seqLen
 }
 
-func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite else { return "?" }
-    let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : String(format: "%dm%02ds", s / 60, s % 60)
-}
-
-func printError(_ message: String, terminator: String = "\n") {
-    FileHandleOutput.write(message + terminator, fd: 2)
+func printError(_ message: String) {
+    FileHandleOutput.write(message + "\n", fd: 2)
 }

@@ -106,7 +106,7 @@ public enum PackAssembler {
         }
 
         let sequenceBytes = seqLen * writer.tokenWidth
-        progress?.stage("pack", totalBytes: plans.reduce(0) { $0 + $1.sequences.count } * sequenceBytes)
+        progress?.stage("pack", total: plans.reduce(0) { $0 + $1.sequences.count } * sequenceBytes)
         var next = [Int](repeating: 0, count: sources.count)
         for s in SequenceBlender.order(counts: plans.map(\.sequences.count)) {
             let planned = plans[s].sequences[next[s]]

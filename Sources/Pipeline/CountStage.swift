@@ -143,7 +143,7 @@ final class CountStage {
     /// first failing source in mixture order, as a sequential pass would.
     func run(task: BuildTask, candidatePrefix: String? = nil) throws -> CountPart {
         let files = spec.sources.indices.flatMap { layout.shards(of: $0, for: task).map(\.path) }
-        progress?.stage("count \(spec.name) (\(task))", totalBytes: ShardPaths.totalBytes(files))
+        progress?.stage("count \(spec.name) (\(task))", total: ShardPaths.totalBytes(files))
         let reads = SourceReads(count: spec.sources.count)
         let scanning = spec.sources.indices.filter { decontamination?.dropsWholeGroups(spec.sources[$0]) ?? false }
         let concurrent = spec.sources.indices.filter { !scanning.contains($0) }

@@ -84,7 +84,7 @@ final class TokenizeStage {
             guard let r = ranges[s], !layout.shards(of: s, for: task).isEmpty else { continue }
             if let file = candidates[s], file.covers(r) { inputs.append(file.path) } else { inputs += layout.shards(of: s, for: task).map(\.path) }
         }
-        progress?.stage("tokenize \(spec.name) (\(task))", totalBytes: ShardPaths.totalBytes(inputs))
+        progress?.stage("tokenize \(spec.name) (\(task))", total: ShardPaths.totalBytes(inputs))
         for s in spec.sources.indices {
             counts.append(try tokenize(source: s, task: task, range: ranges[s], dirty: dirtyGroups[s], candidates: candidates,
                                        prefix: "\(directory)/s\(s)"))

@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 
 /// `build --progress` with standard error not a terminal prints plain lines for every stage,
-/// packing included; `--quiet` prints none. Runs the `longmix` binary (stderr is a file here).
+/// packing included; `--quiet` prints none; `train` and `eval ppl` on the pack count tokens the
+/// same way. Runs the `longmix` binary (stderr is a file here).
 @Suite struct BuildProgressTests {
     static let mixture = TestEnvironment.repoRoot.appendingPathComponent("Mixtures/fixtures/pretrain-32k.yaml").path
 
@@ -27,5 +28,26 @@ import TestSupport
                                            "-o", scratch.appendingPathComponent("pack-quiet").path], timeout: 600)
         #expect(quiet.status == 0, "\(quiet.stderr)")
         #expect(!quiet.stderr.contains("% of "), "--quiet prints no progress: \(quiet.stderr)")
+
+        // The model half's long commands report through the same meter, counting tokens.
+        let packDir = scratch.appendingPathComponent("pack").path, run2 = scratch.appendingPathComponent("run").path
+        let train = try CommandRunner.run(["train", "--pack", packDir, "--model", root("Models/tiny-fixture.json"), "--steps", "2",
+                                           "--context", "64", "--batch", "1", "--threads", "1", "--progress", "-o", run2], timeout: 600)
+        #expect(train.status == 0, "\(train.stderr)")
+        let trained = try #require(train.stderr.split(separator: "\n").last { $0.hasPrefix("train: ") }, "\(train.stderr)")
+        #expect(trained.hasPrefix("train: 100.0% of 128 tokens, ") && trained.contains("tokens/s") && trained.contains("step 2/2  loss "),
+                "\(trained)")
+        let checkpoint = train.stdout.split(separator: " ").last.map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+        let eval = try CommandRunner.run(["eval", "ppl", "--checkpoint", checkpoint, "--contexts", "64",
+                                          "--tokenizer", root("Fixtures/tokenizer/fixture-bpe.model"), root("Fixtures/redpajama"),
+                                          "--max-documents", "2", "--min-tokens", "64", "--threads", "1", "--progress"], timeout: 600)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stderr.split(separator: "\n").contains { $0.contains(" at 64: 100.0% of 126 tokens, ") }, "\(eval.stderr)")
+        let evalQuiet = try CommandRunner.run(["eval", "ppl", "--checkpoint", checkpoint, "--contexts", "64",
+                                               "--tokenizer", root("Fixtures/tokenizer/fixture-bpe.model"), root("Fixtures/redpajama"),
+                                               "--max-documents", "2", "--min-tokens", "64", "--threads", "1", "--quiet"], timeout: 600)
+        #expect(evalQuiet.status == 0 && evalQuiet.stderr.isEmpty, "--quiet prints nothing: \(evalQuiet.stderr)")
     }
+
+    func root(_ path: String) -> String { TestEnvironment.repoRoot.appendingPathComponent(path).path }
 }

@@ -33,7 +33,7 @@ import TestSupport
     /// Commands with worker threads.
     static let threaded = ["tokenize", "build", "plan", "train", "loss", "eval ppl"]
     /// Long commands with progress reporting.
-    static let long = ["tokenize", "decontam index", "decontam scan", "build", "plan"]
+    static let long = ["tokenize", "decontam index", "decontam scan", "build", "plan", "train", "eval ppl", "eval tasks"]
     /// Commands that write a file named by -o/--output.
     static let writers = ["tokenize", "detokenize", "decontam scan", "score", "build", "tasks mqa", "tasks booksum", "train"]
 

@@ -68,4 +68,23 @@ import TestSupport
                 == ["cat", "a.jsonl", "--template", #"{a}\n\n{b}"#, "-o", "x y"])
         #expect(throws: ShellWords.Unterminated.self) { try ShellWords.split("cat 'a") }
     }
+
+    /// README says its numpy pack loader is the exact code the test suite runs: the Python block
+    /// after "Loading it with numpy" equals the marked region of `Tests/Oracles/pack_numpy_loader.py`
+    /// (less the README's one-line import and the oracle's `pack = sys.argv[1]`).
+    @Test func readmeNumpyLoaderIsTheOraclesCode() throws {
+        let root = TestEnvironment.repoRoot
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let oracle = try String(contentsOf: root.appendingPathComponent("Tests/Oracles/pack_numpy_loader.py"), encoding: .utf8)
+        let afterHeading = try #require(readme.range(of: "Loading it with numpy")).upperBound
+        let open = try #require(readme.range(of: "```python\n", range: afterHeading..<readme.endIndex)).upperBound
+        let close = try #require(readme.range(of: "```", range: open..<readme.endIndex)).lowerBound
+        let readmeLines = readme[open..<close].split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(readmeLines.first == "import json, numpy as np")
+        let begin = try #require(oracle.range(of: "# --- the README's loader ")).upperBound
+        let body = oracle[begin...].drop { $0 != "\n" }.dropFirst()
+        let end = try #require(body.range(of: "\n# ----")).lowerBound
+        let oracleLines = body[..<end].split(separator: "\n", omittingEmptySubsequences: false).filter { $0 != "pack = sys.argv[1]" }
+        #expect(Array(readmeLines.dropFirst()) == oracleLines, "README.md's numpy loader differs from Tests/Oracles/pack_numpy_loader.py")
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Mixing
 import Packing
 import Pipeline
+import ShardIO
 import Testing
 import TestSupport
 @testable import Model
@@ -132,12 +133,9 @@ final class ModelFixturePacks: @unchecked Sendable {
         return starts
     }
 
-    /// Document mode on a few-shot pack: a group's header and the examples it heads are one
-    /// document (positions run on from the header across the examples; a window starting inside
-    /// the group starts its document at the window), while the same examples packed best-fit,
-    /// whose segments also carry a group (group_field), are one document each — also where two
-    /// of the same group are adjacent.
-    @Test func documentModeFollowsFewShotGroups() throws {
+    /// The natural-instructions fixture packed twice: few-shot, and best-fit with the same
+    /// `group_field` (segments that carry a group but are one document each).
+    static func fewShotGroupsPack() throws -> String {
         let root = TestEnvironment.repoRoot.path
         let yaml = """
             name: few-shot-groups
@@ -164,7 +162,49 @@ final class ModelFixturePacks: @unchecked Sendable {
                 template: "Input: {inputs}\\nOutput:"
                 completion: " {targets}\\n\\n"
             """
-        let dir = try ModelFixturePacks.shared.pack(yaml: yaml, name: "few-shot-groups")
+        return try ModelFixturePacks.shared.pack(yaml: yaml, name: "few-shot-groups")
+    }
+
+    /// README's numpy `few_shot_spans` (run by the oracle) gives the trainer's documents: on every
+    /// sequence of the few-shot-groups pack, each row's document start in document mode is the
+    /// start of the numpy span holding it — also on best-fit sequences whose adjacent segments
+    /// share a group, which stay one span each.
+    @Test(.needsPython) func numpyFewShotSpansAreTheTrainersDocuments() throws {
+        let dir = try Self.fewShotGroupsPack()
+        let reader = try PackReader(directory: dir)
+        let out = try JSONValue.parse([UInt8](try Oracle.run("pack_numpy_loader.py", arguments: [dir])))
+        guard case .array(let spans)? = out["few_shot_spans"] else { Issue.record("the oracle printed no few_shot_spans"); return }
+        #expect(spans.count == reader.count)
+        let context = reader.manifest.seqLen
+        let data = try PackBatches(directory: dir, context: context, seed: 1)
+        let model = LlamaModel(config: try Self.tinyConfig, batch: 1, length: context)
+        var wrong = 0, joined = 0, sameGroupNeighbours = 0
+        for (s, span) in spans.enumerated() {
+            guard case .array(let bounds) = span else { Issue.record("sequence \(s): not a list"); continue }
+            let cu = bounds.compactMap { $0.intValue }
+            #expect(cu.count == bounds.count && cu.first == 0 && cu.last == context, "sequence \(s)")
+            data.fill(model.inputs, row: 0, sample: s, mode: .document)
+            for (a, b) in zip(cu, cu.dropFirst()) {
+                for t in a..<b where model.inputs.documentStart[t] != Int32(a) { wrong += 1 }
+            }
+            let segments = reader.segments(of: s)
+            joined += segments.count + 1 - cu.count
+            if reader.manifest.sources[Int(segments[0].source)].packing != "few-shot" {
+                sameGroupNeighbours += zip(segments, segments.dropFirst()).filter { $0.group >= 0 && $0.group == $1.group }.count
+            }
+        }
+        #expect(wrong == 0, "\(wrong) rows whose trainer document start is not their numpy span's")
+        #expect(joined > 100, "few-shot examples joined to their header's span: \(joined)")
+        #expect(sameGroupNeighbours > 10, "best-fit neighbours of one group (kept apart): \(sameGroupNeighbours)")
+    }
+
+    /// Document mode on a few-shot pack: a group's header and the examples it heads are one
+    /// document (positions run on from the header across the examples; a window starting inside
+    /// the group starts its document at the window), while the same examples packed best-fit,
+    /// whose segments also carry a group (group_field), are one document each — also where two
+    /// of the same group are adjacent.
+    @Test func documentModeFollowsFewShotGroups() throws {
+        let dir = try Self.fewShotGroupsPack()
         let reader = try PackReader(directory: dir)
         let context = 1024
         let data = try PackBatches(directory: dir, context: context, seed: 1)

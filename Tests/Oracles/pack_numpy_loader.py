@@ -27,9 +27,12 @@ def document_spans(i):
     return np.append(s["start"], seq_len).astype(np.int32)
 
 def few_shot_spans(i):
-    """cu_seqlens with a few-shot header and the examples after it (same group) as one span;
-    elsewhere the same as document_spans."""
+    """cu_seqlens with a few-shot header and the examples after it (same group) as one span, on
+    sequences of few-shot sources (a sequence holds one source); elsewhere document_spans (other
+    sources' segments may carry a group, a group_field used for decontamination only)."""
     s = segments[index[i]:index[i + 1]]
+    if meta["sources"][int(s["source"][0])]["packing"] != "few-shot":
+        return document_spans(i)
     joins = (s["kind"][1:] == 0) & (s["group"][1:] >= 0) & (s["group"][1:] == s["group"][:-1])
     return np.append(s["start"][np.concatenate([[True], ~joins])], seq_len).astype(np.int32)
 # -------------------------------------------------------------------------------------------
@@ -40,6 +43,7 @@ out = {
     "mask_sum": int(loss_mask.astype(np.int64).sum()),
     "segments": int(len(segments)),
     "cu_seqlens_0": document_spans(0).tolist(),
+    "few_shot_spans": [few_shot_spans(i).tolist() for i in range(n)],
     "padding": int(segments["length"][segments["kind"] == 2].sum()),
     "first_tokens": tokens[0, :16].tolist(),
 }

@@ -17,8 +17,13 @@ struct ProgressOptions: ParsableArguments {
 
     /// The meter for a pass over `totalBytes` of input, or nil when nothing is to be shown.
     func meter(_ label: String, totalBytes: Int) -> ProgressMeter? {
+        meter(label, total: totalBytes, unit: .bytes)
+    }
+
+    /// The meter for a pass over `total` items (`unit`), or nil when nothing is to be shown.
+    func meter(_ label: String, total: Int, unit: ProgressMeter.Unit) -> ProgressMeter? {
         if quiet { return nil }
-        if isatty(2) != 0 { return ProgressMeter(label: label, totalBytes: totalBytes, style: .bar) }
-        return progress ? ProgressMeter(label: label, totalBytes: totalBytes, style: .lines) : nil
+        if isatty(2) != 0 { return ProgressMeter(label: label, total: total, unit: unit, style: .bar) }
+        return progress ? ProgressMeter(label: label, total: total, unit: unit, style: .lines) : nil
     }
 }
