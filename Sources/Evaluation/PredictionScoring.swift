@@ -46,14 +46,17 @@ public struct ScoringSummary: Sendable {
 /// otherwise an `InputError` names the file, line and field (nothing is skipped silently). The
 /// per-example output, when asked for, is JSONL in prediction order:
 /// `{"line": <prediction line>, "id": <id, when pairing by id>, "<metric>": <score>, ...}`,
-/// published atomically.
+/// published atomically; an existing file there is replaced only if `existing` is `.replace`, and
+/// never when it is the predictions or references file.
 public enum PredictionScoring {
-    public static func run(_ options: ScoringOptions, perExampleOutput: String? = nil) throws -> ScoringSummary {
+    public static func run(_ options: ScoringOptions, perExampleOutput: String? = nil,
+                           existing: ExistingFile = .refuse) throws -> ScoringSummary {
+        InputFiles.register([options.predictions] + (options.references.map { [$0] } ?? []))
         let suite = MetricSuite(metrics: options.metrics, useStemmer: options.useStemmer)
         var sums = [Double](repeating: 0, count: options.metrics.count)
         var summary = ScoringSummary()
         summary.metrics = options.metrics
-        let writer = try perExampleOutput.map { try JSONLWriter(path: $0) }
+        let writer = try perExampleOutput.map { try JSONLWriter(path: $0, existing: existing) }
         let references = try options.references.map { try ReferenceSource(path: $0, options: options) }
         let predictions = try RecordStream(path: options.predictions)
         var ledger = RecordLedger(skipBadRecords: options.skipBadRecords)

@@ -47,6 +47,8 @@ struct EvalTasksCommand: ParsableCommand {
                 }
                 return m
             }
+        InputFiles.register([tasks])
+        let writer = try outputOption.output.map { try JSONLWriter(path: $0, existing: outputOption.existing) }
         let tokenizer = try Tokenizer.load(path: model.tokenizer)
         let generator = try CompletionGenerator(checkpoint: model.checkpoint, tokenizer: tokenizer, context: model.context,
                                                 ropeFactor: model.ropeFactor)
@@ -54,7 +56,6 @@ struct EvalTasksCommand: ParsableCommand {
         options.sampling = sampling.options
         options.maxExamples = maxExamples
         options.skipBadRecords = keepGoing.keepGoing
-        let writer = try outputOption.output.map { try JSONLWriter(path: $0) }
         let summary = try TaskEvaluation.run(options, generator: generator) { p in
             guard let writer else { return }
             var out = JSONOutput()

@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     var steps: Int
 
     /// -o/--output: the run directory (new, or the one holding the --resume checkpoint).
-    @OptionGroup var output: RequiredOutputOption
+    @OptionGroup var output: RequiredOutputDirectoryOption
     var out: String { output.output }
 
     @Option(help: "Windows per micro-batch.")
