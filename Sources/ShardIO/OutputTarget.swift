@@ -18,6 +18,9 @@ public enum OutputKind: String, Sendable, CaseIterable {
     case cleanedShards = "cleaned-shards"
     /// A model checkpoint (`longmix train`).
     case checkpoint
+    /// A training run directory (`longmix train -o`): its log and checkpoints, written in place
+    /// (`OutputTarget.openInPlace`).
+    case trainingRun = "training-run"
 }
 
 /// The one way LongMix decides whether it may write somewhere, and how it publishes.
@@ -30,6 +33,10 @@ public enum OutputKind: String, Sendable, CaseIterable {
 ///   without the marker or with another kind's marker is refused with a clear error, before any
 ///   work is done. A replaced output is moved aside first and removed only after the new one is
 ///   in place.
+/// - A directory written in place while the command runs (a training run: it grows checkpoint by
+///   checkpoint, so it cannot be published in one rename) is opened with `openInPlace`: absent,
+///   empty, or, when the command continues its own earlier output, a directory with its kind's
+///   marker; it gets the marker at once.
 /// - A file output (`checkFile`) carries no marker, so LongMix cannot tell a file it wrote from
 ///   the user's: an existing file is refused unless the caller says it may be replaced
 ///   (`ExistingFile.replace`: the user passed `--force`, or the file lies inside a directory the
@@ -106,6 +113,30 @@ public final class OutputTarget {
         published = true
         self.token = nil
         if replaced { try? fm.removeItem(atPath: old) }
+    }
+
+    /// Prepares `path` as a `kind` directory written in place (see the rules above): refused
+    /// unless it passes `checkDirectory` (absent, empty or marked `kind`; no input overlap) and,
+    /// when it is already marked, unless `reopening` (the command continues its own earlier run
+    /// there). Created if absent, with its parents; the marker is written at once so a later run
+    /// recognises it. Returns true when an existing `kind` directory was reopened.
+    @discardableResult
+    public static func openInPlace(directory path: String, kind: OutputKind, reopening: Bool) throws -> Bool {
+        try checkDirectory(path, kind: kind)
+        let marker = path + "/" + markerFile
+        if exists(marker) {
+            guard reopening else {
+                throw OutputError(path: path, "holds a LongMix \(kind.rawValue) already; refusing to start another one in it: choose a new directory")
+            }
+            return true
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try Self.marker(kind).write(toFile: marker, atomically: true, encoding: .utf8)
+        } catch {
+            throw OutputError(path: path, "cannot create it: \(ReadableError.describe(error))")
+        }
+        return false
     }
 
     /// The marker file's exact content for `kind`.
