@@ -68,7 +68,7 @@ public enum PredictionScoring {
                 next = try predictions.next()
             } catch let error as InputError {
                 if predictions.failed {
-                    try ledger.fileFailed(error)
+                    try ledger.fileFailed(error, lines: predictions.lines)
                     break
                 }
                 // The n-th record pairs with the n-th reference even when it is unreadable.
@@ -130,7 +130,7 @@ public enum PredictionScoring {
 
 /// Non-blank JSONL records of one file, parsed, with their locations.
 final class RecordStream {
-    private let lines: LineReader
+    let lines: LineReader
     let path: String
     /// The file could not be read to the end (the last error was the stream's, not a record's).
     private(set) var failed = false

@@ -84,8 +84,11 @@ struct DecontamScanCommand: ParsableCommand {
                 .map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         if !outcome.reading.failedFiles.isEmpty {
-            print("files not read to the end (records after the failure lost): " + outcome.reading.failedFiles
+            print("files not read to the end: " + outcome.reading.failedFiles
                 .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            var tails = ""
+            printUnreadTails(outcome.reading.unreadTails, to: &tails)
+            print(tails, terminator: "")
         }
         if !outcome.shardsWithheld.isEmpty {
             print("cleaned shards withheld (their input is incomplete): " + outcome.shardsWithheld.joined(separator: ", "))
