@@ -49,15 +49,6 @@ import ShardIO
         ]
     }
 
-    static func snapshot(_ root: URL) -> [String: Data] {
-        var files: [String: Data] = [:]
-        let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey])!
-        for case let url as URL in e {
-            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-            if values?.isRegularFile == true && values?.isSymbolicLink != true { files[url.path] = try? Data(contentsOf: url) }
-        }
-        return files
-    }
 
     @Test func fileOutputsNeedForceToReplaceAndNeverTouchAnythingElse() throws {
         var cases = 0
@@ -85,7 +76,7 @@ import ShardIO
                         guard let input = writer.input else { continue }
                         out = scratch.appendingPathComponent(input)
                     }
-                    let before = Self.snapshot(scratch)
+                    let before = TestEnvironment.snapshot(scratch)
                     var accepted = true
                     do {
                         var command = try LongMix.parseAsRoot(writer.words(out.path) + (force ? ["--force"] : []))
@@ -98,7 +89,7 @@ import ShardIO
                     }
                     let expected = destination == .absent || (destination == .userFile && force)
                     #expect(accepted == expected, "\(writer.name) over \(destination), force \(force): accepted \(accepted)")
-                    let after = Self.snapshot(scratch)
+                    let after = TestEnvironment.snapshot(scratch)
                     let written = accepted ? [out.path] + (companion.map { [$0.path] } ?? []) : []
                     for (path, bytes) in before where !written.contains(path) {
                         #expect(after[path] == bytes, "\(writer.name) over \(destination), force \(force): \(path) changed or vanished")

@@ -16,14 +16,6 @@ import TestSupport
     }
     enum Start: String, CaseIterable { case fresh, initialize, resume }
 
-    static func snapshot(_ root: URL) -> [String: Data] {
-        var files: [String: Data] = [:]
-        let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])!
-        for case let url as URL in e where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
-            files[url.path] = try? Data(contentsOf: url)
-        }
-        return files
-    }
 
     func options(steps: Int) -> TrainingOptions {
         TrainingOptions(steps: steps, batchSize: 1, accumulation: 1, context: 32, learningRate: 3e-3, warmupSteps: 1, seed: 3)
@@ -67,7 +59,7 @@ import TestSupport
                 case .insideThePack: out = URL(fileURLWithPath: pack).appendingPathComponent("run")
                 }
                 let watched = existing == .insideThePack ? URL(fileURLWithPath: pack) : scratch
-                let before = Self.snapshot(watched)
+                let before = TestEnvironment.snapshot(watched)
                 let how: TrainingRun.Start = switch start {
                 case .fresh: .fresh(config: try TrainingTests.tinyConfig)
                 case .initialize: .initialize(checkpoint: checkpoint, ropeFactor: nil)
@@ -82,7 +74,7 @@ import TestSupport
                 }
                 let expected = [.absent, .emptyDirectory].contains(existing) || (start == .resume && existing == .theResumedRun)
                 #expect(accepted == expected, "\(start) into \(existing): accepted \(accepted)")
-                let after = Self.snapshot(watched)
+                let after = TestEnvironment.snapshot(watched)
                 for (path, bytes) in before {
                     // A resumed run appends to its own log; nothing else may change.
                     if accepted && path == out.path + "/train.jsonl" {

@@ -14,16 +14,6 @@ import TestSupport
         case symlinkToUserDirectory, containsAnInput, isAnInput, insideAnInputDirectory
     }
 
-    /// Every regular file below `root` with its bytes (symbolic links not followed).
-    static func snapshot(_ root: URL) -> [String: Data] {
-        var files: [String: Data] = [:]
-        let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey])!
-        for case let url as URL in e {
-            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-            if values?.isRegularFile == true && values?.isSymbolicLink != true { files[url.path] = try? Data(contentsOf: url) }
-        }
-        return files
-    }
 
     static func temporaries(_ root: URL) -> [String] {
         let e = FileManager.default.enumerator(atPath: root.path)!
@@ -64,7 +54,7 @@ import TestSupport
                 case .insideAnInputDirectory: out = inputs.appendingPathComponent("clean")
                 }
                 _ = try ShardPaths.expand([inputs.path])
-                let before = Self.snapshot(scratch)
+                let before = TestEnvironment.snapshot(scratch)
                 var accepted = true
                 do {
                     let target = try OutputTarget(directory: out.path, kind: kind)
@@ -76,7 +66,7 @@ import TestSupport
                 }
                 let expected = [.absent, .emptyDirectory, .sameKind].contains(existing)
                 #expect(accepted == expected, "\(kind) over \(existing): accepted \(accepted)")
-                let after = Self.snapshot(scratch)
+                let after = TestEnvironment.snapshot(scratch)
                 for (path, bytes) in before {
                     let replaced = accepted && path.hasPrefix(out.path + "/")
                     if !replaced { #expect(after[path] == bytes, "\(kind) over \(existing): \(path) changed or vanished") }
@@ -105,8 +95,8 @@ import TestSupport
                 for writer in Writer.allCases {
                     let scratch = try TestEnvironment.temporaryDirectory("output-file")
                     defer { try? FileManager.default.removeItem(at: scratch) }
-                    InputFiles.reset()
-                    defer { InputFiles.reset() }
+                    // No InputFiles.reset(): each case's inputs lie in its own scratch directory,
+                    // and a reset would drop the inputs of tests running alongside.
                     let inputs = scratch.appendingPathComponent("inputs")
                     try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
                     let shard = inputs.appendingPathComponent("shard.jsonl")
@@ -126,7 +116,7 @@ import TestSupport
                     // The pair's first file is `out`; its record (second) gets the same state.
                     let record = URL(fileURLWithPath: out.path + ".idx")
                     if writer == .pair, destination == .userFile { try Data("the user's index\n".utf8).write(to: record) }
-                    let before = Self.snapshot(scratch)
+                    let before = TestEnvironment.snapshot(scratch)
                     var accepted = true
                     do {
                         switch writer {
@@ -152,7 +142,7 @@ import TestSupport
                     }
                     let expected = destination == .absent || (destination == .userFile && existing == .replace)
                     #expect(accepted == expected, "\(writer) over \(destination), \(existing): accepted \(accepted)")
-                    let after = Self.snapshot(scratch)
+                    let after = TestEnvironment.snapshot(scratch)
                     for (path, bytes) in before where !(accepted && [out.path, record.path].contains(path)) {
                         #expect(after[path] == bytes, "\(writer) over \(destination), \(existing): \(path) changed or vanished")
                     }
