@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Model", "Packing", "ShardIO", "Tokenization", "TestSupport"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "TestSupport"]),
         .testTarget(name: "MixingTests", dependencies: ["Mixing", "TestSupport"]),
-        .testTarget(name: "PackingTests", dependencies: ["Packing", "TestSupport"]),
+        .testTarget(name: "PackingTests", dependencies: ["Packing", "ShardIO", "Tokenization", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Packing", "Mixing", "Pipeline", "ShardIO", "TestSupport"]),
         .testTarget(name: "LongMixCLITests", dependencies: [

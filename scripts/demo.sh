@@ -47,4 +47,4 @@ awk -F'"loss":' 'NR == 1 { split($2, a, ","); first = a[1] } { split($2, a, ",")
 echo; echo "== evaluate: perplexity per byte of the fixture RedPajama text at 256 and 1024 tokens of context"
 $longmix eval ppl --checkpoint out/train-tiny/step-000080 --checkpoint out/train-tiny-pi/step-000010 \
   --contexts 256,1024 --tokenizer Fixtures/tokenizer/fixture-bpe.model Fixtures/redpajama --max-documents 8 --quiet \
-  --json out/eval-ppl.json
+  --json out/eval-ppl.json --force   # --force: replace this demo's table from an earlier run

@@ -108,7 +108,7 @@ pi8=$(train pi-8x "$PI_STEPS" --pack "$out/pack-$((8 * L))" --init "$base" --rop
 phase "evaluating"
 $longmix eval ppl --checkpoint "$base" --checkpoint "$base@4" --checkpoint "$base@8" --checkpoint "$pi4" --checkpoint "$pi8" \
   --contexts "$L,$((2 * L)),$((4 * L)),$((8 * L))" --tokenizer "$tokenizer" "$out/heldout" --max-documents "$DOCS" \
-  --threads "$THREADS" --json "$out/ppl.json" | tee "$out/ppl.txt"
+  --threads "$THREADS" --json "$out/ppl.json" --force | tee "$out/ppl.txt"
 .venv-demo/bin/python scripts/pi_demo/plot.py "$out/ppl.json" "$out/ppl.png" \
   --title "Position Interpolation on CPU: trained at $L tokens"
 echo "pi_demo: done in $(( $(date +%s) - started )) s; table $out/ppl.txt, JSON $out/ppl.json, plot $out/ppl.png"

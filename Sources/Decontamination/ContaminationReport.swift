@@ -156,9 +156,10 @@ extension OverlapSummary {
         }
     }
 
-    /// Writes `entries` as JSON Lines (keys sorted), atomically.
-    public static func write(_ entries: [Entry], to path: String) throws {
-        let writer = try JSONLWriter(path: path)
+    /// Writes `entries` as JSON Lines (keys sorted), atomically (an existing file only if
+    /// `existing` is `.replace`).
+    public static func write(_ entries: [Entry], to path: String, existing: ExistingFile = .refuse) throws {
+        let writer = try JSONLWriter(path: path, existing: existing)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for entry in entries { try writer.write(line: Array(try encoder.encode(entry))) }

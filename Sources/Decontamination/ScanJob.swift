@@ -48,6 +48,8 @@ public struct ScanJob {
     public var reportPath: String
     /// HELM-style per-scenario summary (JSONL); nil: not written (still returned).
     public var summaryPath: String?
+    /// Whether the report and summary may replace existing files (`--force`).
+    public var existingFiles: ExistingFile = .refuse
 
     public init(inputs: [String], source: String, readerOptions: ReaderOptions, parameters: ScanParameters,
                 outputDirectory: String?, reportPath: String, summaryPath: String?) {
@@ -70,6 +72,7 @@ public struct ScanJob {
     public func run(index: DecontaminationIndex) throws -> ScanOutcome {
         try index.require(n: parameters.n, normalization: parameters.normalization)
         // Outputs are checked before the pre-passes: a refusal costs nothing.
+        for file in [reportPath, summaryPath].compactMap({ $0 }) { try OutputTarget.checkFile(file, existing: existingFiles) }
         if let outputDirectory {
             try OutputTarget.checkDirectory(outputDirectory, kind: .cleanedShards)
             let directory = InputFiles.canonical(outputDirectory)
@@ -106,7 +109,7 @@ public struct ScanJob {
 
         started = clock.now
         let reader = DocumentReader(paths: inputs, source: source, options: readerOptions)
-        let report = try JSONLWriter(path: reportPath)
+        let report = try JSONLWriter(path: reportPath, existing: existingFiles)
         let shards = try outputDirectory.map { try CleanedShards(directory: $0, inputs: inputs) }
         var summary = OverlapSummary()
         var provenanceCache: [UInt64: [Provenance]] = [:]
@@ -134,7 +137,7 @@ public struct ScanJob {
         try report.finish()
         outcome.reading = reader.counts
         outcome.summary = summary.entries(scenarios: try index.scenarios(), n: parameters.n)
-        if let summaryPath { try OverlapSummary.write(outcome.summary, to: summaryPath) }
+        if let summaryPath { try OverlapSummary.write(outcome.summary, to: summaryPath, existing: existingFiles) }
         outcome.scanSeconds = seconds(scanDuration)
         outcome.mainPassSeconds = seconds(clock.now - started)
         return outcome

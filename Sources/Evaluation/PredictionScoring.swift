@@ -46,14 +46,17 @@ public struct ScoringSummary: Sendable {
 /// otherwise an `InputError` names the file, line and field (nothing is skipped silently). The
 /// per-example output, when asked for, is JSONL in prediction order:
 /// `{"line": <prediction line>, "id": <id, when pairing by id>, "<metric>": <score>, ...}`,
-/// published atomically.
+/// published atomically; an existing file there is replaced only if `existing` is `.replace`, and
+/// never when it is the predictions or references file.
 public enum PredictionScoring {
-    public static func run(_ options: ScoringOptions, perExampleOutput: String? = nil) throws -> ScoringSummary {
+    public static func run(_ options: ScoringOptions, perExampleOutput: String? = nil,
+                           existing: ExistingFile = .refuse) throws -> ScoringSummary {
+        InputFiles.register([options.predictions] + (options.references.map { [$0] } ?? []))
         let suite = MetricSuite(metrics: options.metrics, useStemmer: options.useStemmer)
         var sums = [Double](repeating: 0, count: options.metrics.count)
         var summary = ScoringSummary()
         summary.metrics = options.metrics
-        let writer = try perExampleOutput.map { try JSONLWriter(path: $0) }
+        let writer = try perExampleOutput.map { try JSONLWriter(path: $0, existing: existing) }
         let references = try options.references.map { try ReferenceSource(path: $0, options: options) }
         let predictions = try RecordStream(path: options.predictions)
         var ledger = RecordLedger(skipBadRecords: options.skipBadRecords)
@@ -65,7 +68,7 @@ public enum PredictionScoring {
                 next = try predictions.next()
             } catch let error as InputError {
                 if predictions.failed {
-                    try ledger.fileFailed(error)
+                    try ledger.fileFailed(error, lines: predictions.lines)
                     break
                 }
                 // The n-th record pairs with the n-th reference even when it is unreadable.
@@ -127,7 +130,7 @@ public enum PredictionScoring {
 
 /// Non-blank JSONL records of one file, parsed, with their locations.
 final class RecordStream {
-    private let lines: LineReader
+    let lines: LineReader
     let path: String
     /// The file could not be read to the end (the last error was the stream's, not a record's).
     private(set) var failed = false

@@ -88,7 +88,7 @@ public enum TaskEvaluation {
                 next = try stream.next()
             } catch let error as InputError {
                 if stream.failed {
-                    try ledger.fileFailed(error)
+                    try ledger.fileFailed(error, lines: stream.lines)
                     break
                 }
                 try ledger.skip(error)

@@ -53,11 +53,16 @@ enum BuildSummary {
         return lines.joined(separator: "\n")
     }
 
-    /// Files not read to the end (--keep-going), per source: what follows the failure is lost.
+    /// Files not read to the end (--keep-going), per source, and where each stopped: the records
+    /// after that point are unknown, so the counts above stop there.
     static func unreadable(_ m: PackManifest) -> [String] {
-        m.sources.filter { !$0.filesUnreadable.isEmpty }.map {
-            "  \($0.name): files not read to the end (records after the failure lost): " + dropped($0.filesUnreadable)
+        var lines = m.sources.filter { !$0.filesUnreadable.isEmpty }.map {
+            "  \($0.name): files not read to the end: " + dropped($0.filesUnreadable)
         }
+        var tails = ""
+        printUnreadTails(m.recordsUnknownAfter ?? [], to: &tails)
+        if !tails.isEmpty { lines.append(String(tails.dropLast())) }
+        return lines
     }
 
     /// Documents tokenized versus read, and threshold raises, per source.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Decontamination
+import ShardIO
 
 /// `longmix decontam report`: the per-scenario summary of one or more scan reports.
 struct DecontamReportCommand: ParsableCommand {
@@ -14,6 +15,7 @@ struct DecontamReportCommand: ParsableCommand {
 
     @Option(help: "Write the summary as JSONL (HELM's fields) here.")
     var summary: String?
+    @OptionGroup var force: ForceOption
 
     @Flag(help: "List every scenario, not only those with overlap.")
     var all = false
@@ -23,10 +25,12 @@ struct DecontamReportCommand: ParsableCommand {
 
     func run() throws {
         let database = try DecontaminationIndex.open(path: index)
+        InputFiles.register(reports)
+        if let summary { try OutputTarget.checkFile(summary, existing: force.existing) }
         var overlap = OverlapSummary()
         for report in reports { try overlap.add(reportAt: report) }
         let entries = overlap.entries(scenarios: try database.scenarios(), n: database.n)
-        if let summary { try OverlapSummary.write(entries, to: summary) }
+        if let summary { try OverlapSummary.write(entries, to: summary, existing: force.existing) }
         let shown = all ? entries : entries.filter {
             !$0.instanceIDsWithOverlappingInput.isEmpty || !$0.instanceIDsWithOverlappingReference.isEmpty
         }

@@ -39,7 +39,8 @@ struct DecontamScanCommand: ParsableCommand {
     @OptionGroup var reading: ReadingOptions
     @OptionGroup var progress: ProgressOptions
 
-    @OptionGroup var output: OutputOption
+    @OptionGroup var output: OutputDirectoryOption
+    @OptionGroup var force: ForceOption
     @Option(help: "Report JSONL: one row per matched run of n-grams and test instance part.")
     var report: String
     @Option(help: "Per-scenario summary JSONL in HELM's terms.")
@@ -64,6 +65,7 @@ struct DecontamScanCommand: ParsableCommand {
         let database = try DecontaminationIndex.open(path: indexOption.index)
         var job = ScanJob(inputs: files, source: source, readerOptions: try reading.readerOptions(),
                           parameters: parameters, outputDirectory: output.output, reportPath: report, summaryPath: summary)
+        job.existingFiles = force.existing
         job.readerOptions.progress = progress.meter("scan", totalBytes: ShardPaths.totalBytes(files) * job.passes)
         let outcome = try job.run(index: database)
         job.readerOptions.progress?.finish()
@@ -82,8 +84,11 @@ struct DecontamScanCommand: ParsableCommand {
                 .map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         if !outcome.reading.failedFiles.isEmpty {
-            print("files not read to the end (records after the failure lost): " + outcome.reading.failedFiles
+            print("files not read to the end: " + outcome.reading.failedFiles
                 .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            var tails = ""
+            printUnreadTails(outcome.reading.unreadTails, to: &tails)
+            print(tails, terminator: "")
         }
         if !outcome.shardsWithheld.isEmpty {
             print("cleaned shards withheld (their input is incomplete): " + outcome.shardsWithheld.joined(separator: ", "))

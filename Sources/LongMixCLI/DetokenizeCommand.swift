@@ -44,9 +44,10 @@ struct DetokenizeCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(try loaded.decode(parsed) + [0x0A]))
             return
         }
-        let sink = try LineSink(path: output.output)
+        let paths = try ShardPaths.expand(inputs)
+        let sink = try LineSink(path: output.output, existing: output.existing)
         var ledger = RecordLedger(skipBadRecords: keepGoing.keepGoing)
-        let lines = try IDLinesDecoding(tokenizer: loaded).run(paths: try ShardPaths.expand(inputs), ledger: &ledger,
+        let lines = try IDLinesDecoding(tokenizer: loaded).run(paths: paths, ledger: &ledger,
                                                                writeLine: sink.write)
         try sink.finish()
         var err = StandardError()

@@ -54,6 +54,8 @@ struct EvalPerplexityCommand: ParsableCommand {
     @Option(help: "Score at most this many documents.")
     var maxDocuments: Int?
 
+    @OptionGroup var force: ForceOption
+
     @Option(help: "Also write the table as JSON here.")
     var json: String?
 
@@ -76,13 +78,17 @@ struct EvalPerplexityCommand: ParsableCommand {
         guard let largest = contextList.max() else { throw ValidationError("--contexts is empty") }
         let models = try checkpoints.map { try PerplexityModel(argument: $0) }
         let loaded = try Tokenizer.load(path: tokenizer)
+        // The table is written at the end, after the models ran: refuse its path now.
+        InputFiles.register(models.map(\.checkpoint) + (pack.map { [$0] } ?? []))
+        let shardPaths = pack == nil ? try ShardPaths.expand(shards) : []
+        if let json { try OutputTarget.checkFile(json, existing: force.existing) }
         var err = StandardError()
         let corpus: PerplexityCorpus
         if let pack {
             corpus = try PerplexityCorpus(pack: try PackReader(directory: pack), tokenizer: loaded, minTokens: minTokens ?? largest,
                                           maxTokens: maxTokens ?? largest, maxDocuments: maxDocuments)
         } else {
-            let reader = DocumentReader(paths: try ShardPaths.expand(shards), source: "input", options: try reading.readerOptions())
+            let reader = DocumentReader(paths: shardPaths, source: "input", options: try reading.readerOptions())
             corpus = try PerplexityCorpus(reader: reader, tokenizer: loaded, minTokens: minTokens ?? largest,
                                           maxTokens: maxTokens ?? largest, maxDocuments: maxDocuments)
             printSkipped(reader, to: &err)
@@ -98,7 +104,7 @@ struct EvalPerplexityCommand: ParsableCommand {
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let writer = try AtomicFileWriter(path: json)
+            let writer = try AtomicFileWriter(path: json, existing: force.existing)
             try writer.write([UInt8](try encoder.encode(table)) + [10])
             try writer.commit()
         }

@@ -49,6 +49,8 @@ struct EvalTasksCommand: ParsableCommand {
                 }
                 return m
             }
+        InputFiles.register([tasks])
+        let writer = try outputOption.output.map { try JSONLWriter(path: $0, existing: outputOption.existing) }
         let tokenizer = try Tokenizer.load(path: model.tokenizer)
         let generator = try CompletionGenerator(checkpoint: model.checkpoint, tokenizer: tokenizer, context: model.context,
                                                 ropeFactor: model.ropeFactor)
@@ -56,7 +58,6 @@ struct EvalTasksCommand: ParsableCommand {
         options.sampling = sampling.options
         options.maxExamples = maxExamples
         options.skipBadRecords = keepGoing.keepGoing
-        let writer = try outputOption.output.map { try JSONLWriter(path: $0) }
         let records = TaskEvaluation.recordCount(tasks)
         let meter = progressOptions.meter("eval tasks", total: min(records, maxExamples ?? records), unit: .items("examples"))
         let summary = try TaskEvaluation.run(options, generator: generator, progress: meter) { p in

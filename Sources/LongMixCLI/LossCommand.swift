@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import ShardIO
 
 struct LossCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,6 +40,8 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Also write the logits [context, vocab] of the first window to this new safetensors file.")
     var logits: String?
 
+    @OptionGroup var force: ForceOption
+
     func run() throws {
         setBLASThreads(threadOptions.threads)  // once per process, before any model runs
         var range: Range<Int>?
@@ -49,6 +52,9 @@ struct LossCommand: ParsableCommand {
             }
             range = a..<b
         }
+        // The files are written after the model ran: refuse their paths now.
+        InputFiles.register([checkpoint, pack])
+        for path in [gradients, logits].compactMap({ $0 }) { try OutputTarget.checkFile(path, existing: force.existing) }
         let config = try Checkpoint.loadConfig(checkpoint)
         let seqLen = try packSeqLen(pack)
         let length = context ?? min(seqLen, config.maxPositionEmbeddings)
@@ -62,7 +68,7 @@ struct LossCommand: ParsableCommand {
         if let gradients {
             let g = lossGradients(model: model, data: data, mode: attention)
             result = (g.loss, g.targets, data.sampleCount)
-            try SafeTensors.write(path: gradients, tensors: model.layout.tensors.map {
+            try SafeTensors.write(path: gradients, existing: force.existing, tensors: model.layout.tensors.map {
                 ($0.name, $0.shape, UnsafePointer(model.gradients + $0.offset))
             })
         } else {
@@ -74,7 +80,7 @@ struct LossCommand: ParsableCommand {
             let values = UnsafeMutablePointer<Float>.allocate(capacity: length * config.vocabSize)
             defer { values.deallocate() }
             model.logits(rows: 0, length, into: values)
-            try SafeTensors.write(path: logits, tensors: [("logits", [length, config.vocabSize], UnsafePointer(values))])
+            try SafeTensors.write(path: logits, existing: force.existing, tensors: [("logits", [length, config.vocabSize], UnsafePointer(values))])
         }
         let object: [String: Any] = [
             "checkpoint": checkpoint, "pack": pack, "sequences": [data.sequences.lowerBound, data.sequences.upperBound],

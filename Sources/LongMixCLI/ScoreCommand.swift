@@ -53,7 +53,7 @@ struct ScoreCommand: ParsableCommand {
             }
             return metric
         }
-        let summary = try PredictionScoring.run(options, perExampleOutput: output)
+        let summary = try PredictionScoring.run(options, perExampleOutput: output, existing: outputOption.existing)
         print("examples: \(summary.examples)")
         for (metric, mean) in zip(summary.metrics, summary.means) { print("\(metric.rawValue): \(mean)") }
         if let output { print("per-example scores -> \(output)") }

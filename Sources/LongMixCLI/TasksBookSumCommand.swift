@@ -23,7 +23,7 @@ struct TasksBookSumCommand: ParsableCommand {
 
     func run() throws {
         let ids = idFields.split(separator: ",").map(String.init)
-        let summary = try io.makeBuilder().build(inputs: io.inputs, output: io.output) { json, location in
+        let summary = try io.makeBuilder().build(inputs: io.inputs, output: io.output, existing: io.outputOption.existing) { json, location in
             [try BookSumRecord(json: json, location: location, chapterField: chapterField, summaryField: summaryField, idFields: ids).taskExample]
         }
         summary.printReport(output: io.output)

@@ -44,7 +44,7 @@ struct TasksMQACommand: ParsableCommand {
             throw ValidationError("--completion must be one of \(MQACompletionStyle.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let builder = try MultiDocumentQABuilder(documentCount: documents, placement: placement, completionStyle: style)
-        let summary = try io.makeBuilder().build(inputs: io.inputs, output: io.output) { json, location in
+        let summary = try io.makeBuilder().build(inputs: io.inputs, output: io.output, existing: io.outputOption.existing) { json, location in
             try builder.examples(for: LostInTheMiddleRecord(json: json, location: location)).map(\.taskExample)
         }
         summary.printReport(output: io.output)

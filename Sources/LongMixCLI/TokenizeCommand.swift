@@ -59,13 +59,14 @@ struct TokenizeCommand: ParsableCommand {
         let loadMilliseconds = Double(loadTime.components.seconds) * 1e3 + Double(loadTime.components.attoseconds) * 1e-15
         if bos && loaded.bosID == nil { throw ValidationError("the tokenizer defines no BOS token") }
         if eos && loaded.eosID == nil { throw ValidationError("the tokenizer defines no EOS token") }
+        // Inputs are expanded (and registered) first, so an output overlapping them is refused.
+        let paths = text == nil ? try ShardPaths.expand(inputs) : []
         let sink = try makeSink(vocabularySize: loaded.vocabularySize)
         if let text {
             try sink.append(loaded.encode(Array(text.utf8), addBOS: bos, addEOS: eos), documentID: "text")
             try sink.finish()
             return
         }
-        let paths = try ShardPaths.expand(inputs)
         let meter = progress.meter("tokenize", totalBytes: ShardPaths.totalBytes(paths))
         let reader = DocumentReader(paths: paths, source: "input", options: try reading.readerOptions(progress: meter))
         let job = DocumentTokenization(tokenizer: loaded, threads: threads, addBOS: bos, addEOS: eos)
@@ -88,12 +89,13 @@ struct TokenizeCommand: ParsableCommand {
             let stdout = LineSink()
             return JSONLTokenSink(includeID: reading.text.idField != nil, writeLine: stdout.write, finish: stdout.finish)
         }
-        if output.hasSuffix(".npy") { return try NumpyTokenWriter(path: output, vocabularySize: vocabularySize) }
+        let existing = outputOption.existing
+        if output.hasSuffix(".npy") { return try NumpyTokenWriter(path: output, vocabularySize: vocabularySize, existing: existing) }
         if output.hasSuffix(".bin") {
-            return try IndexedDatasetWriter(prefix: String(output.dropLast(4)), vocabularySize: vocabularySize)
+            return try IndexedDatasetWriter(prefix: String(output.dropLast(4)), vocabularySize: vocabularySize, existing: existing)
         }
         if output.hasSuffix(".jsonl") || output.hasSuffix(".jsonl.zst") {
-            let file = try LineSink(path: output)
+            let file = try LineSink(path: output, existing: existing)
             return JSONLTokenSink(includeID: reading.text.idField != nil, writeLine: file.write, finish: file.finish)
         }
         throw ValidationError("-o/--output must end in .npy, .bin (Megatron .bin + .idx), .jsonl or .jsonl.zst: \(output)")
@@ -105,8 +107,8 @@ final class LineSink {
     private let writer: JSONLWriter?
     private var buffer: [UInt8] = []
 
-    init(path: String?) throws {
-        writer = try path.map { try JSONLWriter(path: $0) }
+    init(path: String?, existing: ExistingFile) throws {
+        writer = try path.map { try JSONLWriter(path: $0, existing: existing) }
     }
 
     /// Buffered standard output.

@@ -11,8 +11,8 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         Start from a model config (--model Models/tiny-fixture.json), from a checkpoint's weights \
         (--init CKPT, optionally with --rope-factor F: Position Interpolation to F times the context), \
-        or continue a run exactly (--resume OUT/step-NNNNNN). OUT is -o/--output: a new directory, or \
-        the one holding the --resume checkpoint. Each pack sequence is cut into windows of \
+        or continue a run exactly (--resume OUT/step-NNNNNN). OUT is -o/--output: a new or empty directory, or \
+        the run directory holding the --resume checkpoint (any other existing directory is refused). Each pack sequence is cut into windows of \
         --context tokens; the loss counts next-token predictions whose target has loss mask 1. \
         Writes OUT/train.jsonl (one line per step) and checkpoints OUT/step-NNNNNN (safetensors + \
         Hugging Face config.json, optimizer state, data position). Losses are bit-for-bit reproducible \
@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
     var steps: Int
 
     /// -o/--output: the run directory (new, or the one holding the --resume checkpoint).
-    @OptionGroup var output: RequiredOutputOption
+    @OptionGroup var output: RequiredOutputDirectoryOption
     var out: String { output.output }
 
     @Option(help: "Windows per micro-batch.")

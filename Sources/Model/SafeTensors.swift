@@ -6,13 +6,11 @@ import ShardIO
 /// `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}` (offsets
 /// relative to the data section), then the raw little-endian tensor data.
 public enum SafeTensors {
-    /// Writes float32 tensors (in the given order) to `path`, through a temporary file renamed
-    /// into place; refuses to replace an existing file.
-    public static func write(path: String, tensors: [(name: String, shape: [Int], data: UnsafePointer<Float>)],
+    /// Writes float32 tensors (in the given order) to `path` (an `AtomicFileWriter`: an existing
+    /// file is refused unless `existing` is `.replace`).
+    public static func write(path: String, existing: ExistingFile = .refuse, tensors: [(name: String, shape: [Int], data: UnsafePointer<Float>)],
                              metadata: [String: String] = ["format": "pt"]) throws {
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw ConfigurationError(file: path, "already exists; not overwriting it")
-        }
+        let file = try AtomicFileWriter(path: path, existing: existing)
         var header: [String: Any] = ["__metadata__": metadata]
         var offset = 0
         for t in tensors {
@@ -28,7 +26,6 @@ public enum SafeTensors {
         for t in tensors {
             out.append(UnsafeBufferPointer(start: t.data, count: t.shape.reduce(1, *)))
         }
-        let file = try AtomicFileWriter(path: path)
         try out.withUnsafeBytes { try file.write($0) }
         try file.commit()
     }

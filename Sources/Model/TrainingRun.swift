@@ -1,10 +1,17 @@
 import Foundation
 import LongMixCore
+import ShardIO
 
 /// A `longmix train` run: sets the model up (fresh from a config, `--init` from a checkpoint with
 /// an optional new Position Interpolation factor, or `--resume` of a checkpoint with its optimizer
 /// and data position), then trains, appending one JSON line per step to `OUT/train.jsonl` and
 /// writing checkpoints to `OUT/step-NNNNNN` (never over an existing one).
+///
+/// `OUT` is a LongMix training-run directory (`OutputTarget.openInPlace`, kind `training-run`):
+/// it must be absent or empty, or, for `.resume`, the run directory holding the checkpoint
+/// resumed; any other existing directory (without the marker, another kind's, another run's) is
+/// refused before anything is written, and so is an `OUT` overlapping the pack or the `--init`
+/// checkpoint.
 public final class TrainingRun {
     public enum Start {
         case fresh(config: ModelConfig)
@@ -44,10 +51,19 @@ public final class TrainingRun {
             resumeFrom = checkpoint
         }
         let fm = FileManager.default
-        if resumeFrom == nil, let existing = try? fm.contentsOfDirectory(atPath: output), !existing.isEmpty {
-            throw ConfigurationError(file: output, "exists and is not empty; choose a new --out (or --resume a checkpoint in it)")
+        // The resumed checkpoint may lie inside OUT (continuing one's own run), so it is
+        // registered as an input only after OUT is opened.
+        var inputs = [pack]
+        if case .initialize(let checkpoint, _) = start { inputs.append(checkpoint) }
+        InputFiles.register(inputs)
+        let reopened = try OutputTarget.openInPlace(directory: output, kind: .trainingRun, reopening: resumeFrom != nil)
+        if let resumeFrom {
+            InputFiles.register([resumeFrom])
+            let holder = InputFiles.canonical(URL(fileURLWithPath: resumeFrom).deletingLastPathComponent().path)
+            guard !reopened || holder == InputFiles.canonical(output) else {
+                throw ConfigurationError(file: output, "holds another training run; --resume \(resumeFrom) continues in a new directory or in the one holding it")
+            }
         }
-        try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
         let data = try PackBatches(directory: pack, context: options.context, seed: options.seed)
         let model = LlamaModel(config: config, batch: options.batchSize, length: options.context, attention: options.attention,
                                recompute: options.recompute, threads: threads)

@@ -18,19 +18,28 @@ public enum IndexedDataset {
     public static func dtypeCode(vocabularySize: Int) -> UInt8 { vocabularySize < 65_500 ? 8 : 4 }
 }
 
-/// Appends documents to `prefix.bin` and writes `prefix.idx` on `finish()` (both atomically).
+/// Appends documents to `prefix.bin` and writes `prefix.idx` on `finish()`, publishing the two as
+/// one pair (`AtomicFileWriter.commit(_:)` with the `.idx` as the record): the `.bin` is put in
+/// place first and the `.idx` last, and a pair being replaced loses its `.idx` before its `.bin`
+/// is replaced. The `.idx` is what makes the pair a dataset (Megatron and `IndexedDatasetReader`
+/// open it first; the reader refuses a `.bin` whose size differs from what the `.idx` declares),
+/// so a kill at any point leaves the old pair, the new pair, or a `.bin` alone: never the new
+/// `.bin` with the old `.idx`. Both paths are checked against `existing` before any document
+/// is written.
 public final class IndexedDatasetWriter {
     public let prefix: String
     private let bin: AtomicFileWriter
+    private let idx: AtomicFileWriter
     private let width: Int
     private let dtype: UInt8
     private var lengths: [Int32] = []
 
-    public init(prefix: String, vocabularySize: Int) throws {
+    public init(prefix: String, vocabularySize: Int, existing: ExistingFile = .refuse) throws {
         self.prefix = prefix
         dtype = IndexedDataset.dtypeCode(vocabularySize: vocabularySize)
         width = dtype == 8 ? 2 : 4
-        bin = try AtomicFileWriter(path: prefix + ".bin")
+        bin = try AtomicFileWriter(path: prefix + ".bin", existing: existing)
+        idx = try AtomicFileWriter(path: prefix + ".idx", existing: existing)
     }
 
     public var documentCount: Int { lengths.count }
@@ -41,8 +50,6 @@ public final class IndexedDatasetWriter {
     }
 
     public func finish() throws {
-        try bin.commit()
-        let idx = try AtomicFileWriter(path: prefix + ".idx")
         var header = IndexedDataset.magic
         header += UInt64(1).littleEndianBytes
         header.append(dtype)
@@ -59,7 +66,7 @@ public final class IndexedDatasetWriter {
         }
         for k in 0...lengths.count { out += Int64(k).littleEndianBytes }
         try idx.write(out)
-        try idx.commit()
+        try AtomicFileWriter.commit([bin, idx])
     }
 }
 
@@ -71,6 +78,9 @@ public final class IndexedDatasetReader: @unchecked Sendable {
     private let bin: Data
 
     public init(prefix: String) throws {
+        if !FileManager.default.fileExists(atPath: prefix + ".idx") && FileManager.default.fileExists(atPath: prefix + ".bin") {
+            throw PackError("\(prefix).bin has no \(prefix).idx: half a pair (a run interrupted while publishing it?); not a dataset")
+        }
         let idx = try Data(contentsOf: URL(fileURLWithPath: prefix + ".idx"))
         guard idx.count >= 34, Array(idx.prefix(9)) == IndexedDataset.magic else {
             throw PackError("\(prefix).idx: not a Megatron indexed dataset (bad magic)")
@@ -96,6 +106,10 @@ public final class IndexedDatasetReader: @unchecked Sendable {
         for k in lengths.indices where lengths[k] < 0 || pointers[k] < 0 || pointers[k] > bin.count
             || lengths[k] > (bin.count - pointers[k]) / width {
             throw PackError("\(prefix).idx: document \(k) (\(lengths[k]) tokens at byte \(pointers[k])) lies outside the \(bin.count)-byte .bin")
+        }
+        let end = lengths.last.map { pointers[lengths.count - 1] + $0 * width } ?? 0
+        guard end == bin.count else {
+            throw PackError("\(prefix).bin: \(bin.count) bytes, but its .idx declares \(end): not this .idx's pair")
         }
     }
 

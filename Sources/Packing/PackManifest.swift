@@ -1,5 +1,6 @@
 import Foundation
 import LongMixCore
+import ShardIO
 
 /// `manifest.json` of a pack: what it holds and how it was made, with every count a user needs
 /// to trust it (documents and tokens read, dropped by reason, taken; shares aimed at and achieved;
@@ -300,6 +301,10 @@ public struct PackManifest: Codable, Sendable, Equatable {
     /// `empty-file`, ...), summed over sources; their records before the failure are in
     /// `recordsRead`, what followed is unknown.
     public var filesUnreadable: [String: Int] = [:]
+    /// Where each of those files stopped (files that could not be opened: line 0): the records
+    /// after that point are unknown and in no count, so `recordsRead` and every count derived
+    /// from these files are lower bounds. Absent when every file was read to its end.
+    public var recordsUnknownAfter: [UnreadTail]?
     /// File name -> size and SHA-256, for every file of the pack but the manifest itself
     /// (filled by `PackWriter.commit`, checked by `PackReader.verify`).
     public var files: [String: FileDigest] = [:]

@@ -213,9 +213,10 @@ enum PartJSON {
         return try encoder.encode(value)
     }
 
-    /// Writes `value` to `path` atomically (`AtomicFileWriter`: a registered temporary, renamed).
+    /// Writes `value` to `path` in the build directory atomically (`AtomicFileWriter`: a registered
+    /// temporary, renamed), replacing the same file written by another task of the build.
     static func write<T: Encodable>(_ value: T, pretty: Bool = false, to path: String) throws {
-        let file = try AtomicFileWriter(path: path)
+        let file = try AtomicFileWriter(path: path, existing: .replace)
         try file.write([UInt8](try encode(value, pretty: pretty)))
         try file.commit()
     }

@@ -78,6 +78,8 @@ enum BuildManifest {
             }
         }
         manifest.filesUnreadable = filesUnreadable
+        let tails = stores.flatMap(\.count.reading.unreadTails)
+        manifest.recordsUnknownAfter = tails.isEmpty ? nil : tails
         return manifest
     }
 

@@ -10,12 +10,16 @@ import LongMixCore
 /// looks finished. Released without `commit()`, it removes the temporary file.
 ///
 /// Output is buffered (1 MiB); `write` copies bytes, so callers may reuse their buffers.
-/// The destination must pass `OutputTarget.checkFile` (absent or a regular file, no input of the
-/// run); the temporary is named `<path>.tmp-<host>-<pid>` and removed on SIGINT/SIGTERM
-/// (`TemporaryFiles`). With `hashing`, the SHA-256 of everything written is kept (`sha256Hex`).
+/// The destination must pass `OutputTarget.checkFile` (absent, or a regular file that `existing`
+/// allows to replace; no input of the run), checked when the writer is made and again when it is
+/// committed: with `.refuse` the file is put in place by `link(2)`, which fails rather than
+/// replace a file that appeared meanwhile. The temporary is named `<path>.tmp-<host>-<pid>` and
+/// removed on SIGINT/SIGTERM (`TemporaryFiles`). With `hashing`, the SHA-256 of everything written
+/// is kept (`sha256Hex`).
 public final class AtomicFileWriter {
     public let path: String
     public let temporaryPath: String
+    public let existing: ExistingFile
     private var fd: Int32
     private var buffer: [UInt8] = []
     private let bufferLimit = 1 << 20
@@ -26,9 +30,10 @@ public final class AtomicFileWriter {
     /// The SHA-256 of the bytes written (64 hex digits), after `commit()` when hashing.
     public private(set) var sha256Hex: String?
 
-    public init(path: String, hashing: Bool = false) throws {
+    public init(path: String, existing: ExistingFile = .refuse, hashing: Bool = false) throws {
         self.path = path
-        try OutputTarget.checkFile(path)
+        self.existing = existing
+        try OutputTarget.checkFile(path, existing: existing)
         let temporaryPath = path + TemporaryFiles.suffix("tmp")
         self.temporaryPath = temporaryPath
         hasher = hashing ? SHA256() : nil
@@ -80,16 +85,60 @@ public final class AtomicFileWriter {
         }
     }
 
-    /// Flushes, closes and renames the file into place.
-    public func commit() throws {
+    /// Flushes, closes and puts the file in place.
+    public func commit() throws { try Self.commit([self]) }
+
+    /// Publishes `files` as one set whose last file is its record, the file a reader opens first
+    /// and without which the set does not exist (Megatron's `.idx` of a `.bin`): every file is
+    /// flushed and closed, then, under the temporaries' lock (so a signal's cleanup finds all of
+    /// them temporary or none), a record being replaced is removed first, the other files are put
+    /// in place, and the record last. A kill -9 part-way thus leaves the old set whole, or files
+    /// without a record (no set), or the new set whole; never new files beside an old record. If
+    /// one cannot be placed (a file appeared at a `.refuse` path), those already placed are
+    /// removed and the error is thrown.
+    public static func commit(_ files: [AtomicFileWriter]) throws {
+        for file in files { try file.closeForCommit() }
+        // Under the temporaries' lock: refused once a signal's cleanup has begun.
+        try TemporaryFiles.commit(files.map(\.token)) {
+            if files.count > 1, let record = files.last, record.existing == .replace, OutputTarget.exists(record.path) {
+                guard unlink(record.path) == 0 else { throw record.failure("unlink the previous") }
+            }
+            var placed: [AtomicFileWriter] = []
+            do {
+                for file in files {
+                    try file.place()
+                    placed.append(file)
+                }
+            } catch {
+                for file in placed { unlink(file.path) }
+                throw error
+            }
+        }
+        for file in files {
+            file.committed = true
+            if var hasher = file.hasher { file.sha256Hex = SHA256.hex(hasher.finalize()) }
+        }
+    }
+
+    private func closeForCommit() throws {
         try flush()
         guard fsync(fd) == 0 || errno == EINVAL else { throw failure("fsync") }
-        close(fd)
+        Glibc.close(fd)
         fd = -1
-        // Under the temporaries' lock: refused once a signal's cleanup has begun.
-        try TemporaryFiles.commit(token) { guard rename(temporaryPath, path) == 0 else { throw failure("rename") } }
-        committed = true
-        if var hasher { sha256Hex = SHA256.hex(hasher.finalize()) }
+    }
+
+    /// Moves the closed temporary to `path`: a rename when replacing is allowed; else a hard link,
+    /// which fails on an existing file (on a file system without hard links: a check, then a
+    /// rename).
+    private func place() throws {
+        if existing == .refuse {
+            if link(temporaryPath, path) == 0 {
+                unlink(temporaryPath)
+                return
+            }
+            guard errno != EEXIST, !OutputTarget.exists(path) else { throw OutputError.existingFile(path) }
+        }
+        guard rename(temporaryPath, path) == 0 else { throw failure("rename") }
     }
 
     private func flush() throws {

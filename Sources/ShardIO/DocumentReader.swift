@@ -52,6 +52,10 @@ public struct ReadCounts: Sendable, Equatable, Codable {
     /// Files that could not be read to the end (`truncated-zstd`, `corrupt-gzip`, `empty-file`, ...),
     /// by reason. Any lines after the failure point are unknown and not counted as records.
     public var failedFiles: [String: Int] = [:]
+    /// Where each file that failed part-way (or could not be opened) stopped: the records after
+    /// that point are unknown, so `records` counts only those before it. An empty file is read
+    /// to its end and has no entry.
+    public var unreadTails: [UnreadTail] = []
     /// Decompressed bytes read.
     public var bytes = 0
     /// UTF-8 bytes of document text produced.
@@ -71,6 +75,39 @@ public struct ReadCounts: Sendable, Equatable, Codable {
         textBytes += other.textBytes
         for (k, v) in other.skipped { skipped[k, default: 0] += v }
         for (k, v) in other.failedFiles { failedFiles[k, default: 0] += v }
+        unreadTails += other.unreadTails
+    }
+}
+
+/// Where the reading of a file stopped when it failed part-way in keep-going mode: the records
+/// before the point were read and counted; those after it are unknown (how many is not known,
+/// and they are counted nowhere), so every count of records read is a lower bound for the file.
+public struct UnreadTail: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var file: String
+    /// The failure's `DropReason` key (`truncated-zstd`, `corrupt-gzip`, `unreadable-file`, ...).
+    public var reason: String
+    /// Whole lines read before the failure (0: nothing could be read).
+    public var afterLine: Int
+    /// The file's decompressed bytes up to the end of line `afterLine`, when known.
+    public var afterByte: Int?
+
+    public init(file: String, reason: DropReason, afterLine: Int, afterByte: Int?) {
+        self.file = file
+        self.reason = reason.rawValue
+        self.afterLine = afterLine
+        self.afterByte = afterByte
+    }
+
+    /// The tail of the file `lines` was reading when `error` stopped it (nil `lines`: it could
+    /// not be opened).
+    public init(_ error: InputError, lines: LineReader?) {
+        self.init(file: lines?.path ?? error.location?.file ?? "?", reason: error.reason,
+                  afterLine: lines?.lineNumber ?? 0, afterByte: lines == nil ? 0 : lines?.bytesBeforeFailure)
+    }
+
+    public var description: String {
+        "\(file): \(reason): records after line \(afterLine)"
+            + (afterByte.map { " (byte \($0) of its decompressed text)" } ?? "") + " unknown, not counted"
     }
 }
 
@@ -259,6 +296,7 @@ public final class DocumentReader {
             lines = try LineReader(path: paths[fileIndex], maxLineBytes: options.maxLineBytes, progress: options.progress)
         } catch let error as InputError {
             counts.failedFiles[error.reason.rawValue, default: 0] += 1
+            counts.unreadTails.append(UnreadTail(file: paths[fileIndex], reason: error.reason, afterLine: 0, afterByte: 0))
             failedPaths[paths[fileIndex]] = error.reason
             guard options.skipBadRecords else { throw error }
             if firstErrors.count < maxKeptErrors { firstErrors.append(error) }
@@ -276,6 +314,7 @@ public final class DocumentReader {
         }
         guard let failure else { return }
         counts.failedFiles[failure.reason.rawValue, default: 0] += 1
+        if failure.reason != .emptyFile { counts.unreadTails.append(UnreadTail(failure, lines: lines)) }
         failedPaths[lines.path] = failure.reason
         guard options.skipBadRecords else { throw failure }
         if firstErrors.count < maxKeptErrors { firstErrors.append(failure) }

@@ -5,16 +5,16 @@ import LongMixCore
 ///
 /// Contract: each `write(line:)` call writes one record and its `\n`; the caller supplies a
 /// complete JSON text without newlines (see `JSONOutput` to build one). Nothing appears at `path`
-/// until `finish()` succeeds.
+/// until `finish()` succeeds; an existing file there is refused unless `existing` is `.replace`.
 public final class JSONLWriter {
     public let path: String
     private let file: AtomicFileWriter
     private let compressor: ZstdStreamCompressor?
     public private(set) var lines = 0
 
-    public init(path: String, zstdLevel: Int32 = 3, hashing: Bool = false) throws {
+    public init(path: String, existing: ExistingFile = .refuse, zstdLevel: Int32 = 3, hashing: Bool = false) throws {
         self.path = path
-        file = try AtomicFileWriter(path: path, hashing: hashing)
+        file = try AtomicFileWriter(path: path, existing: existing, hashing: hashing)
         compressor = ShardCompression(path: path) == .zstd ? try ZstdStreamCompressor(level: zstdLevel, path: path) : nil
         if ShardCompression(path: path) == .gzip {
             throw ConfigurationError(file: path, "writing .gz is not supported; use .jsonl or .jsonl.zst")

@@ -22,6 +22,9 @@ public final class LineReader {
     public private(set) var lineNumber = 0
     /// Decompressed bytes read so far.
     public private(set) var bytesRead = 0
+    /// After the stream failed: its decompressed bytes up to the end of the last whole line
+    /// returned (the bytes of a partial line after it are dropped with the rest).
+    public private(set) var bytesBeforeFailure: Int?
 
     private var source: ByteSource
     private var buffer: UnsafeMutablePointer<UInt8>
@@ -108,6 +111,7 @@ public final class LineReader {
         do {
             n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity - end))
         } catch {
+            bytesBeforeFailure = bytesRead - (end - start)
             atEnd = true
             start = end
             discarding = true

@@ -18,6 +18,9 @@ public enum OutputKind: String, Sendable, CaseIterable {
     case cleanedShards = "cleaned-shards"
     /// A model checkpoint (`longmix train`).
     case checkpoint
+    /// A training run directory (`longmix train -o`): its log and checkpoints, written in place
+    /// (`OutputTarget.openInPlace`).
+    case trainingRun = "training-run"
 }
 
 /// The one way LongMix decides whether it may write somewhere, and how it publishes.
@@ -30,8 +33,14 @@ public enum OutputKind: String, Sendable, CaseIterable {
 ///   without the marker or with another kind's marker is refused with a clear error, before any
 ///   work is done. A replaced output is moved aside first and removed only after the new one is
 ///   in place.
-/// - A file output (`checkFile`) may replace an existing regular file (the usual meaning of
-///   `-o FILE`); a directory or a symbolic link there is refused.
+/// - A directory written in place while the command runs (a training run: it grows checkpoint by
+///   checkpoint, so it cannot be published in one rename) is opened with `openInPlace`: absent,
+///   empty, or, when the command continues its own earlier output, a directory with its kind's
+///   marker; it gets the marker at once.
+/// - A file output (`checkFile`) carries no marker, so LongMix cannot tell a file it wrote from
+///   the user's: an existing file is refused unless the caller says it may be replaced
+///   (`ExistingFile.replace`: the user passed `--force`, or the file lies inside a directory the
+///   command owns). A directory, a symbolic link or a special file there is always refused.
 /// - Any output that is, contains or lies inside a file or directory this process reads
 ///   (`InputFiles`) is refused: an output can never overwrite its own inputs.
 /// - Stale temporaries of dead processes beside the destination are removed first
@@ -106,6 +115,30 @@ public final class OutputTarget {
         if replaced { try? fm.removeItem(atPath: old) }
     }
 
+    /// Prepares `path` as a `kind` directory written in place (see the rules above): refused
+    /// unless it passes `checkDirectory` (absent, empty or marked `kind`; no input overlap) and,
+    /// when it is already marked, unless `reopening` (the command continues its own earlier run
+    /// there). Created if absent, with its parents; the marker is written at once so a later run
+    /// recognises it. Returns true when an existing `kind` directory was reopened.
+    @discardableResult
+    public static func openInPlace(directory path: String, kind: OutputKind, reopening: Bool) throws -> Bool {
+        try checkDirectory(path, kind: kind)
+        let marker = path + "/" + markerFile
+        if exists(marker) {
+            guard reopening else {
+                throw OutputError(path: path, "holds a LongMix \(kind.rawValue) already; refusing to start another one in it: choose a new directory")
+            }
+            return true
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try Self.marker(kind).write(toFile: marker, atomically: true, encoding: .utf8)
+        } catch {
+            throw OutputError(path: path, "cannot create it: \(ReadableError.describe(error))")
+        }
+        return false
+    }
+
     /// The marker file's exact content for `kind`.
     public static func marker(_ kind: OutputKind) -> String { "{\"kind\": \"\(kind.rawValue)\", \"format\": 1}\n" }
 
@@ -134,14 +167,16 @@ public final class OutputTarget {
         }
     }
 
-    /// Refuses (throws) unless `path` may be written as a file: absent or a regular file, and not
-    /// overlapping any input. Also removes stale temporaries of `path`.
-    public static func checkFile(_ path: String) throws {
+    /// Refuses (throws) unless `path` may be written as a file: absent, or a regular file when
+    /// `existing` is `.replace`; and not overlapping any input. Also removes stale temporaries of
+    /// `path`.
+    public static func checkFile(_ path: String, existing: ExistingFile) throws {
         try InputFiles.refuseOverlap(path)
         var info = stat()
         if lstat(path, &info) == 0 {
             switch info.st_mode & S_IFMT {
-            case S_IFREG: break
+            case S_IFREG:
+                guard existing == .replace else { throw OutputError.existingFile(path) }
             case S_IFDIR: throw OutputError(path: path, "is a directory; refusing to replace it with a file")
             case S_IFLNK: throw OutputError(path: path, "is a symbolic link; refusing to replace it")
             default: throw OutputError(path: path, "is not a regular file; refusing to replace it")
@@ -154,6 +189,17 @@ public final class OutputTarget {
         var info = stat()
         return lstat(path, &info) == 0
     }
+}
+
+/// What a file output may do with a regular file already at its path (see `OutputTarget`).
+public enum ExistingFile: Sendable, Equatable {
+    /// Refuse it: the default for every path a user names, since a file has no marker saying
+    /// LongMix wrote it. The refusal holds until the file is in place (`AtomicFileWriter.commit`
+    /// links it without replacing), so a file appearing during the run is not overwritten either.
+    case refuse
+    /// Replace it: the user passed `--force`, or the path lies in a directory the command owns
+    /// (a build directory's plan, written by whichever task gets there first).
+    case replace
 }
 
 /// The files and directories this process reads (shards, tokenizer, index, mixture, test sets),
@@ -227,4 +273,9 @@ public struct OutputError: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
     public var description: String { "\(path): \(message)" }
+
+    /// The refusal of an existing file without `--force`.
+    public static func existingFile(_ path: String) -> OutputError {
+        OutputError(path: path, "exists; refusing to overwrite a file LongMix cannot tell it wrote: pass --force to replace it, or choose another path")
+    }
 }

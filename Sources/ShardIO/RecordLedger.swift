@@ -31,10 +31,13 @@ public struct RecordLedger: Sendable {
         keep(error)
     }
 
-    /// A file could not be opened or read to the end: throws in strict mode, else counts it.
-    public mutating func fileFailed(_ error: InputError) throws {
+    /// A file could not be opened (`lines` nil) or read to the end (`lines` stopped at the
+    /// failure): throws in strict mode, else counts it by reason and records where it stopped
+    /// (`ReadCounts.unreadTails`: the records after that point are unknown).
+    public mutating func fileFailed(_ error: InputError, lines: LineReader?) throws {
         guard skipBadRecords else { throw error }
         counts.failedFiles[error.reason.rawValue, default: 0] += 1
+        if error.reason != .emptyFile { counts.unreadTails.append(UnreadTail(error, lines: lines)) }
         keep(error)
     }
 
@@ -57,7 +60,7 @@ extension RecordLedger {
         do {
             lines = try LineReader(path: path, progress: progress)
         } catch let error as InputError {
-            try fileFailed(error)
+            try fileFailed(error, lines: nil)
             return
         }
         while true {
@@ -68,7 +71,7 @@ extension RecordLedger {
                 try skip(error)
                 continue
             } catch let error as InputError {
-                try fileFailed(error)
+                try fileFailed(error, lines: lines)
                 return
             }
             guard let line = next else { return }

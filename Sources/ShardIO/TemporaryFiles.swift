@@ -99,13 +99,19 @@ public enum TemporaryFiles {
     /// lock, then unregisters it. Refused once interrupted, so the signal cleanup and a commit never
     /// interleave: either the temporary is removed whole, or it was renamed whole.
     public static func commit(_ token: Int, _ body: () throws -> Void) throws {
+        try commit([token], body)
+    }
+
+    /// Makes the registered temporaries `tokens` final together (one `body`, one hold of the lock).
+    public static func commit(_ tokens: [Int], _ body: () throws -> Void) throws {
         lock.lock()
         defer { lock.unlock() }
         guard !interruptedFlag else {
-            throw InputError.file(registered[token] ?? "?", reason: .unwritableFile, "interrupted; not publishing \(registered[token] ?? "?")")
+            let names = tokens.map { registered[$0] ?? "?" }.joined(separator: ", ")
+            throw InputError.file(tokens.first.flatMap { registered[$0] } ?? "?", reason: .unwritableFile, "interrupted; not publishing \(names)")
         }
         try body()
-        registered[token] = nil
+        for token in tokens { registered[token] = nil }
     }
 
     /// Registers `path` for removal on a signal; returns a token for `unregister`.

@@ -43,12 +43,15 @@ public struct TaskFileBuilder {
         tokenCounter = { text in encoder.encode(Array(text.utf8)).count }
     }
 
-    public func build(inputs: [String], output: String,
+    /// Converts every record of `inputs` into `output` (an existing file there is replaced only if
+    /// `existing` is `.replace`, and never when it is an input).
+    public func build(inputs: [String], output: String, existing: ExistingFile = .refuse,
                       convert: (JSONValue, RecordLocation) throws -> [TaskExample]) throws -> TaskBuildSummary {
         var summary = TaskBuildSummary()
         if tokenCounter != nil { summary.tokens = 0 }
-        let writer = try JSONLWriter(path: output)
-        for path in try ShardPaths.expand(inputs) {
+        let paths = try ShardPaths.expand(inputs)
+        let writer = try JSONLWriter(path: output, existing: existing)
+        for path in paths {
             summary.files += 1
             let lines = try LineReader(path: path)
             while let line = try lines.next() {

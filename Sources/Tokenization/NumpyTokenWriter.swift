@@ -16,10 +16,10 @@ public final class NumpyTokenWriter: TokenSink {
     /// Magic, version, header length and the padded header dict: 128 bytes, 64-byte aligned.
     static let headerSize = 128
 
-    public init(path: String, vocabularySize: Int) throws {
+    public init(path: String, vocabularySize: Int, existing: ExistingFile = .refuse) throws {
         self.path = path
         width = vocabularySize <= 1 << 16 ? 2 : 4
-        file = try AtomicFileWriter(path: path)
+        file = try AtomicFileWriter(path: path, existing: existing)
         try file.write(NumpyTokenWriter.header(width: width, count: 0))
     }
 

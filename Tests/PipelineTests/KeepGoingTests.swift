@@ -77,6 +77,10 @@ import TestSupport
         #expect(m.filesUnreadable["empty-file"] == 1 && m.filesUnreadable["truncated-zstd"] == 1)
         #expect(m.filesUnreadable.values.reduce(0, +) == 3, "\(m.filesUnreadable)")
         #expect(m.sources[0].filesUnreadable == m.filesUnreadable)
+        // The two damaged files say where their known part ends; the empty one was read whole.
+        let tails = m.recordsUnknownAfter ?? []
+        #expect(Set(tails.map { URL(fileURLWithPath: $0.file).lastPathComponent }) == ["truncated.jsonl.zst", "corrupt.jsonl.gz"], "\(tails)")
+        #expect(tails.allSatisfy { $0.afterLine < 3000 && $0.afterByte != nil })
         let s = m.sources[0]
         #expect(s.documentsRead == s.documentsAvailable + s.documentsDropped.values.reduce(0, +))
         #expect(s.tokensRead == s.tokensAvailable + s.tokensDropped.values.reduce(0, +))

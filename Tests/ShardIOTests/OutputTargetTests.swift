@@ -14,16 +14,6 @@ import TestSupport
         case symlinkToUserDirectory, containsAnInput, isAnInput, insideAnInputDirectory
     }
 
-    /// Every regular file below `root` with its bytes (symbolic links not followed).
-    static func snapshot(_ root: URL) -> [String: Data] {
-        var files: [String: Data] = [:]
-        let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey])!
-        for case let url as URL in e {
-            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
-            if values?.isRegularFile == true && values?.isSymbolicLink != true { files[url.path] = try? Data(contentsOf: url) }
-        }
-        return files
-    }
 
     static func temporaries(_ root: URL) -> [String] {
         let e = FileManager.default.enumerator(atPath: root.path)!
@@ -64,7 +54,7 @@ import TestSupport
                 case .insideAnInputDirectory: out = inputs.appendingPathComponent("clean")
                 }
                 _ = try ShardPaths.expand([inputs.path])
-                let before = Self.snapshot(scratch)
+                let before = TestEnvironment.snapshot(scratch)
                 var accepted = true
                 do {
                     let target = try OutputTarget(directory: out.path, kind: kind)
@@ -76,7 +66,7 @@ import TestSupport
                 }
                 let expected = [.absent, .emptyDirectory, .sameKind].contains(existing)
                 #expect(accepted == expected, "\(kind) over \(existing): accepted \(accepted)")
-                let after = Self.snapshot(scratch)
+                let after = TestEnvironment.snapshot(scratch)
                 for (path, bytes) in before {
                     let replaced = accepted && path.hasPrefix(out.path + "/")
                     if !replaced { #expect(after[path] == bytes, "\(kind) over \(existing): \(path) changed or vanished") }
@@ -93,38 +83,108 @@ import TestSupport
         #expect(cases == OutputKind.allCases.count * Existing.allCases.count)
     }
 
-    @Test func fileOutputsNeverReplaceDirectoriesLinksOrInputs() throws {
-        let scratch = try TestEnvironment.temporaryDirectory("output-file")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        InputFiles.reset()
-        defer { InputFiles.reset() }
-        let inputs = scratch.appendingPathComponent("inputs")
-        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-        let shard = inputs.appendingPathComponent("shard.jsonl")
-        try Data("{\"text\": \"x\"}\n".utf8).write(to: shard)
-        _ = try ShardPaths.expand([inputs.path])
-        let directory = scratch.appendingPathComponent("dir")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let link = scratch.appendingPathComponent("link")
-        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: shard)
-        let previous = scratch.appendingPathComponent("report.jsonl")
-        try Data("old report\n".utf8).write(to: previous)
-        let before = Self.snapshot(scratch)
-        for (path, allowed) in [(scratch.appendingPathComponent("new.jsonl"), true), (previous, true), (directory, false),
-                                (link, false), (shard, false), (inputs.appendingPathComponent("sub/out.jsonl"), false),
-                                (scratch.appendingPathComponent("inputs/../inputs/shard.jsonl"), false)] {
-            var ok = true
-            do {
-                let writer = try JSONLWriter(path: path.path)
-                try writer.write(line: Array("{}".utf8))
-                try writer.finish()
-            } catch is OutputError { ok = false }
-            #expect(ok == allowed, "\(path.path)")
+    /// Every kind of destination × both policies × every way of writing a file (one file, JSON
+    /// Lines, a pair published together): accepted only where the path is absent, or a regular
+    /// file with `.replace` (`--force`); every other pre-existing file stays as it was.
+    @Test func fileOutputsReplaceAFileOnlyWhenForced() throws {
+        enum Destination: CaseIterable { case absent, userFile, directory, linkToFile, linkToDirectory, input, insideInput, inputViaDotDot }
+        enum Writer: CaseIterable { case atomic, jsonl, pair }
+        var cases = 0
+        for destination in Destination.allCases {
+            for existing in [ExistingFile.refuse, .replace] {
+                for writer in Writer.allCases {
+                    let scratch = try TestEnvironment.temporaryDirectory("output-file")
+                    defer { try? FileManager.default.removeItem(at: scratch) }
+                    // No InputFiles.reset(): each case's inputs lie in its own scratch directory,
+                    // and a reset would drop the inputs of tests running alongside.
+                    let inputs = scratch.appendingPathComponent("inputs")
+                    try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+                    let shard = inputs.appendingPathComponent("shard.jsonl")
+                    try Data("{\"text\": \"x\"}\n".utf8).write(to: shard)
+                    _ = try ShardPaths.expand([inputs.path])
+                    var out = scratch.appendingPathComponent("out.jsonl")
+                    switch destination {
+                    case .absent: break
+                    case .userFile: try Data("the user's file\n".utf8).write(to: out)
+                    case .directory: try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+                    case .linkToFile: try FileManager.default.createSymbolicLink(at: out, withDestinationURL: shard)
+                    case .linkToDirectory: try FileManager.default.createSymbolicLink(at: out, withDestinationURL: inputs)
+                    case .input: out = shard
+                    case .insideInput: out = inputs.appendingPathComponent("sub/out.jsonl")
+                    case .inputViaDotDot: out = scratch.appendingPathComponent("inputs/../inputs/shard.jsonl")
+                    }
+                    // The pair's first file is `out`; its record (second) gets the same state.
+                    let record = URL(fileURLWithPath: out.path + ".idx")
+                    if writer == .pair, destination == .userFile { try Data("the user's index\n".utf8).write(to: record) }
+                    let before = TestEnvironment.snapshot(scratch)
+                    var accepted = true
+                    do {
+                        switch writer {
+                        case .atomic:
+                            let file = try AtomicFileWriter(path: out.path, existing: existing)
+                            try file.write(Array("{}\n".utf8))
+                            try file.commit()
+                        case .jsonl:
+                            let file = try JSONLWriter(path: out.path, existing: existing)
+                            try file.write(line: Array("{}".utf8))
+                            try file.finish()
+                        case .pair:
+                            let first = try AtomicFileWriter(path: out.path, existing: existing)
+                            let second = try AtomicFileWriter(path: record.path, existing: existing)
+                            try first.write(Array("{}\n".utf8))
+                            try second.write(Array("index\n".utf8))
+                            try AtomicFileWriter.commit([first, second])
+                        }
+                    } catch let error as OutputError {
+                        accepted = false
+                        #expect(error.description.contains(out.path) || error.description.contains(record.path), "\(error)")
+                        if destination == .userFile { #expect(error.message.contains("--force"), "\(error)") }
+                    }
+                    let expected = destination == .absent || (destination == .userFile && existing == .replace)
+                    #expect(accepted == expected, "\(writer) over \(destination), \(existing): accepted \(accepted)")
+                    let after = TestEnvironment.snapshot(scratch)
+                    for (path, bytes) in before where !(accepted && [out.path, record.path].contains(path)) {
+                        #expect(after[path] == bytes, "\(writer) over \(destination), \(existing): \(path) changed or vanished")
+                    }
+                    if accepted {
+                        #expect(after[out.path] == Data("{}\n".utf8))
+                        if writer == .pair { #expect(after[record.path] == Data("index\n".utf8)) }
+                    }
+                    #expect(Self.temporaries(scratch).isEmpty, "left \(Self.temporaries(scratch))")
+                    cases += 1
+                }
+            }
         }
-        let after = Self.snapshot(scratch)
-        for (path, bytes) in before where path != previous.path { #expect(after[path] == bytes, "\(path) changed") }
-        #expect(after[previous.path] == Data("{}\n".utf8))
-        #expect(Self.temporaries(scratch).isEmpty)
+        #expect(cases == Destination.allCases.count * 2 * Writer.allCases.count)
+    }
+
+    /// The refusal holds until the file is in place: a file that appears at the path while the
+    /// writer runs (another program, another run) is not replaced without `--force`; with it, it is.
+    @Test func aFileAppearingDuringTheRunIsNotReplaced() throws {
+        let scratch = try TestEnvironment.temporaryDirectory("output-race")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        for existing in [ExistingFile.refuse, .replace] {
+            for pair in [false, true] {
+                let out = scratch.appendingPathComponent("out-\(existing)-\(pair).bin").path
+                let record = out + ".idx"
+                let first = try AtomicFileWriter(path: out, existing: existing)
+                let second = pair ? try AtomicFileWriter(path: record, existing: existing) : nil
+                try first.write(Array("new".utf8))
+                let appeared = pair ? record : out
+                try Data("appeared meanwhile".utf8).write(to: URL(fileURLWithPath: appeared))
+                var accepted = true
+                do {
+                    try AtomicFileWriter.commit([first] + (second.map { [$0] } ?? []))
+                } catch is OutputError { accepted = false }
+                #expect(accepted == (existing == .replace), "\(existing), pair \(pair)")
+                if !accepted {
+                    #expect(FileManager.default.contents(atPath: appeared) == Data("appeared meanwhile".utf8))
+                    // Neither file of a refused pair is left in place.
+                    if pair { #expect(!FileManager.default.fileExists(atPath: out)) }
+                }
+            }
+        }
+        #expect(Self.temporaries(scratch).isEmpty, "left \(Self.temporaries(scratch))")
     }
 
     @Test func staleTemporariesOfDeadProcessesOnlyAreRemoved() throws {

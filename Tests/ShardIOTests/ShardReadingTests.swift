@@ -170,6 +170,57 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
         }
     }
 
+    /// A file cut at generated points says where its known part ends: the reader and the ledger
+    /// record, per failed file, the last whole line read and its byte in the decompressed text;
+    /// exactly those lines were counted, and the records after them are declared unknown.
+    @Test func truncatedFilesSayWhereTheirKnownPartEnds() throws {
+        let dir = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (lines, _) = sampleRecords(300, seed: 5)
+        let text = [UInt8]((lines.joined(separator: "\n") + "\n").utf8)
+        let good = dir.appendingPathComponent("good.jsonl.zst").path
+        let writer = try JSONLWriter(path: good)
+        for line in lines { try writer.write(line: Array(line.utf8)) }
+        try writer.finish()
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: good)))
+        var seed: UInt64 = 13
+        var failures = 0
+        for round in 0..<40 {
+            seed = StableHash.splitMix(seed)
+            let cut = round == 0 ? 3 : 1 + Int(seed % UInt64(bytes.count - 1))
+            let path = dir.appendingPathComponent("cut\(round).jsonl.zst").path
+            try Data(bytes.prefix(cut)).write(to: URL(fileURLWithPath: path))
+            let (docs, reader) = try readAll([path], options: ReaderOptions(skipBadRecords: true))
+            var ledger = RecordLedger(skipBadRecords: true)
+            try ledger.forEachLine(of: path) { _, _ in }
+            for counts in [reader.counts, ledger.counts] {
+                #expect(counts.unreadTails.count == counts.failedFiles.values.reduce(0, +), "cut \(cut): \(counts.unreadTails)")
+                guard let tail = counts.unreadTails.first else {
+                    #expect(docs.count == lines.count, "cut \(cut): no failure, yet not every record read")
+                    continue
+                }
+                failures += 1
+                #expect(tail.file == path && tail.reason == "truncated-zstd")
+                #expect(tail.afterLine == counts.records, "cut \(cut): \(tail) but \(counts.records) records counted")
+                let known = try #require(tail.afterByte, "cut \(cut): no byte")
+                #expect(known <= text.count && (known == 0 || text[known - 1] == 0x0A), "cut \(cut): byte \(known) is not a line end")
+                #expect(text.prefix(known).filter { $0 == 0x0A }.count == tail.afterLine, "cut \(cut): \(tail)")
+                #expect(tail.description.contains("records after line \(tail.afterLine) (byte \(known)") && tail.description.contains("unknown"))
+            }
+        }
+        #expect(failures >= 60, "only \(failures) failures among the cuts")
+        // A file that cannot be opened at all: every record unknown, from line 0.
+        var ledger = RecordLedger(skipBadRecords: true)
+        let missing = dir.appendingPathComponent("missing.jsonl").path
+        try ledger.forEachLine(of: missing) { _, _ in }
+        #expect(ledger.counts.unreadTails == [UnreadTail(file: missing, reason: ledger.firstErrors[0].reason, afterLine: 0, afterByte: 0)])
+        // An empty file was read to its end: counted as failed (no records) but nothing is unknown.
+        let empty = dir.appendingPathComponent("empty.jsonl").path
+        try Data().write(to: URL(fileURLWithPath: empty))
+        let (_, reader) = try readAll([empty], options: ReaderOptions(skipBadRecords: true))
+        #expect(reader.counts.failedFiles == ["empty-file": 1] && reader.counts.unreadTails.isEmpty)
+    }
+
     @Test func aHugeLineIsReadOrRefusedWithBoundedMemory() throws {
         let dir = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

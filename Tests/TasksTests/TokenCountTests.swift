@@ -12,15 +12,15 @@ import Tokenization
         if let llama = TestEnvironment.llama2Model { models.append(llama.path) } else { print("NOTE \(#function): LLaMA-2 model absent; fixture tokenizer only") }
         let out = try TestEnvironment.temporaryDirectory("tasks-tokens")
         defer { try? FileManager.default.removeItem(at: out) }
-        for model in models {
+        for (m, model) in models.enumerated() {
             let builder = TaskFileBuilder(tokenizer: try Tokenizer.load(path: model))
             let mqa = try MultiDocumentQABuilder(documentCount: 20, placement: .random(seed: 5), completionStyle: .longDataCollections)
-            let mqaOut = out.appendingPathComponent("mqa.jsonl").path
+            let mqaOut = out.appendingPathComponent("mqa-\(m).jsonl").path
             let mqaSummary = try builder.build(inputs: [TestEnvironment.fixtures.appendingPathComponent("tasks/mqa/nq-synthetic.jsonl").path],
                                                output: mqaOut) { json, location in
                 try mqa.examples(for: LostInTheMiddleRecord(json: json, location: location)).map(\.taskExample)
             }
-            let bookOut = out.appendingPathComponent("booksum.jsonl").path
+            let bookOut = out.appendingPathComponent("booksum-\(m).jsonl").path
             let bookSummary = try builder.build(inputs: [TestEnvironment.fixtures.appendingPathComponent("tasks/booksum/chapters.jsonl").path],
                                                 output: bookOut) { json, location in
                 [try BookSumRecord(json: json, location: location).taskExample]

@@ -46,6 +46,18 @@ public enum TestEnvironment {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// Every regular file below `root` with its bytes (symbolic links not followed): what
+    /// output-safety tests compare before and after a command.
+    public static func snapshot(_ root: URL) -> [String: Data] {
+        var files: [String: Data] = [:]
+        let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey])!
+        for case let url as URL in e {
+            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
+            if values?.isRegularFile == true && values?.isSymbolicLink != true { files[url.path] = try? Data(contentsOf: url) }
+        }
+        return files
+    }
 }
 
 /// Runs a Python oracle script from `Tests/Oracles` with the venv's interpreter.

@@ -143,7 +143,7 @@ def python_scan(testset, corpus):
 def longmix_scan(longmix, index, corpus, work):
     out = subprocess.run([longmix, "decontam", "scan", "--index", index, "--protocol", "helm",
                           "--report", os.path.join(work, "report.jsonl"),
-                          "--summary", os.path.join(work, "summary.jsonl")] + corpus_paths(corpus),
+                          "--summary", os.path.join(work, "summary.jsonl"), "--force"] + corpus_paths(corpus),
                          check=True, capture_output=True, text=True).stdout
     text_bytes = int(re.search(r"text bytes read (\d+)", out).group(1))
     scan = re.search(r"scan ([\d.]+) s \(([\d.]+) MB/s of text\); main pass with reading and writing ([\d.]+) s", out)

@@ -82,7 +82,7 @@ def main():
             for i in range(args.records):
                 f.write(json.dumps(mqa_record(rng, i, 120, "annotated")) + "\n")
         ours_out, peer_out = os.path.join(tmp, "ours.jsonl"), os.path.join(tmp, "peer.jsonl")
-        ours_cmd = [args.longmix, "tasks", "mqa", src, "-k", str(args.k), "--gold-position", str(position), "-o", ours_out]
+        ours_cmd = [args.longmix, "tasks", "mqa", src, "-k", str(args.k), "--gold-position", str(position), "-o", ours_out, "--force"]
         peer_cmd = [sys.executable, "-c", PEER, src, str(args.k), str(position), peer_out]
         ours_times, peer_times, ours_cpu, peer_cpu = [], [], [], []
         for _ in range(args.runs):

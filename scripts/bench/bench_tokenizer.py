@@ -53,7 +53,7 @@ def run_longmix(binary, model, corpus, threads, output, cpu=None):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     result = subprocess.run([binary, "tokenize", "--tokenizer", model, "--threads", str(threads), "--quiet",
-                             corpus, "-o", output], capture_output=True, text=True)
+                             corpus, "-o", output, "--force"], capture_output=True, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if cpu is not None:

@@ -46,7 +46,17 @@ func printSkipped(_ reader: DocumentReader, to stream: inout some TextOutputStre
     printSkipped(reader.counts, firstErrors: reader.firstErrors, to: &stream)
 }
 
-/// Prints skipped records and unreadable files by reason, and the first few errors.
+/// Says, for each file that failed part-way, that the records after its failure point are
+/// unknown: the record counts printed are those before it, not the file's.
+func printUnreadTails(_ tails: [UnreadTail], to stream: inout some TextOutputStream) {
+    guard !tails.isEmpty else { return }
+    print("records unknown (not counted; the counts above stop at each failure point) in \(tails.count) file\(tails.count == 1 ? "" : "s"):", to: &stream)
+    for tail in tails.prefix(20) { print("  \(tail)", to: &stream) }
+    if tails.count > 20 { print("  ... and \(tails.count - 20) more files", to: &stream) }
+}
+
+/// Prints skipped records and unreadable files by reason, where each unreadable file stopped,
+/// and the first few errors.
 func printSkipped(_ c: ReadCounts, firstErrors: [InputError], to stream: inout some TextOutputStream) {
     guard c.skippedTotal > 0 || !c.failedFiles.isEmpty else { return }
     print("skipped \(c.skippedTotal) of \(c.records) records: "
@@ -55,5 +65,6 @@ func printSkipped(_ c: ReadCounts, firstErrors: [InputError], to stream: inout s
         print("files not read to the end: "
               + c.failedFiles.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "), to: &stream)
     }
+    printUnreadTails(c.unreadTails, to: &stream)
     for error in firstErrors.prefix(5) { print("  \(error)", to: &stream) }
 }
