@@ -11,7 +11,8 @@ import ShardIO
 /// it must be absent or empty, or, for `.resume`, the run directory holding the checkpoint
 /// resumed; any other existing directory (without the marker, another kind's, another run's) is
 /// refused before anything is written, and so is an `OUT` overlapping the pack or the `--init`
-/// checkpoint.
+/// checkpoint. A run directory written before runs carried the marker is recognised by its
+/// content when it is resumed (`markLegacyRun`).
 public final class TrainingRun {
     public enum Start {
         case fresh(config: ModelConfig)
@@ -56,6 +57,7 @@ public final class TrainingRun {
         var inputs = [pack]
         if case .initialize(let checkpoint, _) = start { inputs.append(checkpoint) }
         InputFiles.register(inputs)
+        if let resumeFrom { try Self.markLegacyRun(output, holding: resumeFrom) }
         let reopened = try OutputTarget.openInPlace(directory: output, kind: .trainingRun, reopening: resumeFrom != nil)
         if let resumeFrom {
             InputFiles.register([resumeFrom])
@@ -86,6 +88,26 @@ public final class TrainingRun {
         guard let log = FileHandle(forWritingAtPath: logPath) else { throw ConfigurationError(file: logPath, "cannot open for writing") }
         log.seekToEndOfFile()
         self.log = log
+    }
+
+    /// Gives the training-run marker to `directory` when it is an unmarked run directory LongMix
+    /// wrote before runs carried one: it holds the checkpoint being resumed, and nothing but
+    /// `train.jsonl` and `step-NNNNNN` checkpoints (each with the checkpoint marker). Anything
+    /// else is left as it is, for `OutputTarget.openInPlace` to judge; a directory overlapping an
+    /// input is refused first.
+    static func markLegacyRun(_ directory: String, holding checkpoint: String) throws {
+        try InputFiles.refuseOverlap(directory)
+        let marker = directory + "/" + OutputTarget.markerFile
+        let holder = URL(fileURLWithPath: checkpoint).deletingLastPathComponent().path
+        guard !FileManager.default.fileExists(atPath: marker), InputFiles.canonical(holder) == InputFiles.canonical(directory),
+              let entries = try? FileManager.default.contentsOfDirectory(atPath: directory), entries.contains("train.jsonl") else { return }
+        let checkpointMarker = OutputTarget.marker(.checkpoint)
+        let onlyRunFiles = entries.allSatisfy { entry in
+            entry == "train.jsonl" || (entry.hasPrefix("step-") && entry.dropFirst(5).allSatisfy(\.isNumber)
+                && (try? String(contentsOfFile: directory + "/" + entry + "/" + OutputTarget.markerFile, encoding: .utf8)) == checkpointMarker)
+        }
+        guard onlyRunFiles else { return }
+        try? OutputTarget.marker(.trainingRun).write(toFile: marker, atomically: true, encoding: .utf8)
     }
 
     /// Checkpoint directory for a step.

@@ -12,7 +12,7 @@ import TestSupport
 @Suite(.serialized) struct TrainingRunDirectoryTests {
     enum Existing: String, CaseIterable {
         case absent, emptyDirectory, regularFile, userDirectory, otherKind, unmarkedCheckpointParent
-        case theResumedRun, anotherRun, insideThePack
+        case theResumedRun, theResumedRunWithoutMarker, anotherRun, insideThePack
     }
     enum Start: String, CaseIterable { case fresh, initialize, resume }
 
@@ -55,6 +55,10 @@ import TestSupport
                     try FileManager.default.copyItem(atPath: checkpoint, toPath: out.appendingPathComponent("step-000001").path)
                     try Data("mine".utf8).write(to: out.appendingPathComponent("notes.txt"))
                 case .theResumedRun: out = URL(fileURLWithPath: first)
+                case .theResumedRunWithoutMarker:
+                    // A run written before runs carried a marker: recognised by its content on resume.
+                    out = URL(fileURLWithPath: first)
+                    try FileManager.default.removeItem(atPath: first + "/" + OutputTarget.markerFile)
                 case .anotherRun: try train(.fresh(config: try TrainingTests.tinyConfig), steps: 1, out: out.path, pack: pack)
                 case .insideThePack: out = URL(fileURLWithPath: pack).appendingPathComponent("run")
                 }
@@ -72,7 +76,8 @@ import TestSupport
                     accepted = false
                     #expect("\(error)".contains(out.path), "\(start) into \(existing): \(error)")
                 }
-                let expected = [.absent, .emptyDirectory].contains(existing) || (start == .resume && existing == .theResumedRun)
+                let expected = [.absent, .emptyDirectory].contains(existing)
+                    || (start == .resume && [.theResumedRun, .theResumedRunWithoutMarker].contains(existing))
                 #expect(accepted == expected, "\(start) into \(existing): accepted \(accepted)")
                 let after = TestEnvironment.snapshot(watched)
                 for (path, bytes) in before {
