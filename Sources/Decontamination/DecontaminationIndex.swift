@@ -83,9 +83,40 @@ public final class DecontaminationIndex: Sendable {
         guard ngramLengths.contains(n) else {
             throw ConfigurationError(file: path, key: "n", "\(n)-grams: n must be from \(ngramLengths.lowerBound) to \(ngramLengths.upperBound)")
         }
+        if !FileManager.default.fileExists(atPath: path) { try createWhole(path: path, parameters: (n, normalization)) }
         let index = try DecontaminationIndex(path: path, creating: (n, normalization))
         try index.require(n: n, normalization: normalization)
         return index
+    }
+
+    private static let creation = NSLock()
+
+    /// Makes a new index appear whole: built beside `path` under a temporary name (schema and
+    /// parameters committed, the connection closed so nothing is left in its WAL), then linked
+    /// into place. `link(2)` fails when another process made the index meanwhile; that one is used.
+    /// So a reader never opens an index file that does not hold its parameters yet (two builds
+    /// starting together on a new index: the second one's read-only check used to find the first
+    /// one's file still empty and refuse it as "not a LongMix decontamination index").
+    private static func createWhole(path: String, parameters: (Int, Normalization)) throws {
+        creation.lock()  // the temporary's name is this process's: one creation at a time
+        defer { creation.unlock() }
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(
+            "." + url.lastPathComponent + TemporaryFiles.suffix("tmp")).path
+        TemporaryFiles.removeStale(beside: path)
+        let token = try TemporaryFiles.create(temporary) {}.1
+        defer {
+            for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) }
+            TemporaryFiles.unregister(token)
+        }
+        do { _ = try DecontaminationIndex(path: temporary, creating: parameters) }  // closed at the end of this scope
+        guard !FileManager.default.fileExists(atPath: temporary + "-wal") else {
+            throw ConfigurationError(file: path, "cannot create the decontamination index: SQLite left its new file's log open")
+        }
+        guard link(temporary, path) == 0 || errno == EEXIST else {
+            throw ConfigurationError(file: path, "cannot create the decontamination index: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Opens an existing index read-only (scans and builds), taking its parameters from the

@@ -72,6 +72,40 @@ import TestSupport
         }
     }
 
+    /// A new index appears whole: a reader that opens it the moment its file exists finds its
+    /// parameters (the race of two builds starting on one new index), and two creators at once
+    /// both succeed on one index; no temporaries are left beside it.
+    @Test func aNewIndexIsNeverSeenWithoutItsParameters() throws {
+        let scratch = try TestEnvironment.temporaryDirectory("decontam-create")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        final class Failures: @unchecked Sendable {
+            let lock = NSLock()
+            var messages: [String] = []
+            func add(_ s: String) { lock.lock(); messages.append(s); lock.unlock() }
+        }
+        let failures = Failures()
+        for round in 0..<200 {
+            let path = scratch.appendingPathComponent("helm-\(round).sqlite").path
+            DispatchQueue.concurrentPerform(iterations: 3) { worker in
+                do {
+                    if worker < 2 {
+                        _ = try DecontaminationIndex.openOrCreate(path: path, n: 13, normalization: .helm)
+                    } else {
+                        let deadline = Date().addingTimeInterval(10)
+                        while !FileManager.default.fileExists(atPath: path) && Date() < deadline {}
+                        let index = try DecontaminationIndex.open(path: path, requireNGrams: false)
+                        if index.n != 13 { failures.add("round \(round): n \(index.n)") }
+                    }
+                } catch {
+                    failures.add("round \(round), worker \(worker): \(error)")
+                }
+            }
+        }
+        #expect(failures.messages.isEmpty, "\(failures.messages.prefix(3))")
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasPrefix(".") }
+        #expect(left.isEmpty, "temporaries left: \(left)")
+    }
+
     @Test func anIndexRefusesOtherProtocolParameters() throws {
         let scratch = try TestEnvironment.temporaryDirectory("decontam-index")
         defer { try? FileManager.default.removeItem(at: scratch) }

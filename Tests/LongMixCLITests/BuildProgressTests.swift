@@ -8,7 +8,7 @@ import TestSupport
 @Suite struct BuildProgressTests {
     static let mixture = TestEnvironment.repoRoot.appendingPathComponent("Mixtures/fixtures/pretrain-32k.yaml").path
 
-    @Test(.enabled(if: CommandRunner.binary != nil, "needs the longmix binary (swift build)"))
+    @Test(.needsBinary)
     func progressLinesCoverEveryStageIncludingPacking() throws {
         let scratch = try TestEnvironment.temporaryDirectory("build-progress")
         defer { try? FileManager.default.removeItem(at: scratch) }

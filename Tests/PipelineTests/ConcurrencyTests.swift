@@ -29,8 +29,7 @@ import TestSupport
         return path
     }
 
-    @Test func twoBuildsShareOneIndex() throws {
-        guard CommandRunner.binary != nil else { print("SKIPPED \(#function): needs the longmix binary"); return }
+    @Test(.needsBinary) func twoBuildsShareOneIndex() throws {
         let scratch = try TestEnvironment.temporaryDirectory("concurrent-builds")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let index = scratch.appendingPathComponent("helm.sqlite").path
@@ -49,8 +48,7 @@ import TestSupport
         }
     }
 
-    @Test func twoImportsIntoOneIndexSerialize() throws {
-        guard CommandRunner.binary != nil else { print("SKIPPED \(#function): needs the longmix binary"); return }
+    @Test(.needsBinary) func twoImportsIntoOneIndexSerialize() throws {
         let scratch = try TestEnvironment.temporaryDirectory("concurrent-imports")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let helm = TestEnvironment.fixtures.appendingPathComponent("helm").path
@@ -68,8 +66,7 @@ import TestSupport
         }
     }
 
-    @Test func aScanDuringAnImportSucceedsOrSaysWhy() throws {
-        guard CommandRunner.binary != nil else { print("SKIPPED \(#function): needs the longmix binary"); return }
+    @Test(.needsBinary) func aScanDuringAnImportSucceedsOrSaysWhy() throws {
         let scratch = try TestEnvironment.temporaryDirectory("scan-during-import")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let helm = TestEnvironment.fixtures.appendingPathComponent("helm").path

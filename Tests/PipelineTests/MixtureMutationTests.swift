@@ -94,12 +94,8 @@ import TestSupport
         return nil
     }
 
-    @Test(arguments: ["pretrain-32k", "instruct-32k"])
+    @Test(.needsBinary, arguments: ["pretrain-32k", "instruct-32k"])
     func mutatedMixturesNeverEndInASignal(_ name: String) throws {
-        guard CommandRunner.binary != nil else {
-            print("SKIPPED \(#function): needs the longmix binary (.build/debug/longmix or LONGMIX_BIN)")
-            return
-        }
         let scratch = try TestEnvironment.temporaryDirectory("mutations")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let data = scratch.appendingPathComponent("data")

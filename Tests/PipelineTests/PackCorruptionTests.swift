@@ -15,11 +15,7 @@ import TestSupport
         }
     }
 
-    @Test func everyCorruptionIsReportedAndNoneTraps() throws {
-        guard CommandRunner.binary != nil else {
-            print("SKIPPED \(#function): needs the longmix binary (.build/debug/longmix or LONGMIX_BIN)")
-            return
-        }
+    @Test(.needsBinary) func everyCorruptionIsReportedAndNoneTraps() throws {
         let (pack, _, _) = try FixturePacks.shared.pack("instruct-32k")
         let clean = try CommandRunner.run(["inspect", pack, "--verify"])
         #expect(clean.status == 0 && clean.stdout.contains("verify: OK"), "\(clean.stdout) \(clean.stderr)")

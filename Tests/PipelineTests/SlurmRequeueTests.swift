@@ -55,8 +55,8 @@ import TestSupport
         return names.filter { $0.contains(".tmp-") || $0.hasSuffix(".lock") || $0.contains(".partial-") || $0.contains(".old-") }
     }
 
-    @Test func aTaskToldToStopRemovesItsTemporariesAndRequeuesItself() throws {
-        guard let binary = CommandRunner.binary else { print("SKIPPED \(#function): needs the longmix binary"); return }
+    @Test(.needsBinary) func aTaskToldToStopRemovesItsTemporariesAndRequeuesItself() throws {
+        let binary = try #require(CommandRunner.binary)
         let scratch = try TestEnvironment.temporaryDirectory("slurm-requeue")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let mixture = try ConcurrencyTests.mixture(scratch, index: scratch.appendingPathComponent("index.sqlite").path)

@@ -104,6 +104,12 @@ extension Trait where Self == ConditionTrait {
                  "needs the oracle venv (.venv/bin/python; run scripts/setup.sh or set LONGMIX_PYTHON)")
     }
 
+    /// Runs the test only when the built `longmix` binary is there (`.build/debug/longmix` or
+    /// `LONGMIX_BIN`); otherwise the runner reports it skipped.
+    public static var needsBinary: Self {
+        .enabled(if: CommandRunner.binary != nil, "needs the longmix binary (swift build, or LONGMIX_BIN)")
+    }
+
     /// Runs the test only when the real LLaMA-2 tokenizer is there; otherwise reported skipped.
     public static var needsLlama2: Self {
         .enabled(if: TestEnvironment.llama2Model != nil,
