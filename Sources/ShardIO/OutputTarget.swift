@@ -236,13 +236,6 @@ public enum InputFiles {
         }
     }
 
-    /// Forgets every input (for tests that run several commands in one process).
-    public static func reset() {
-        lock.lock()
-        inputs = [:]
-        lock.unlock()
-    }
-
     /// The absolute path with symbolic links and `.`/`..` resolved; for a path that does not exist
     /// yet, its deepest existing ancestor resolved and the rest appended.
     public static func canonical(_ path: String) -> String {

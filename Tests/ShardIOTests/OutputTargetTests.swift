@@ -26,8 +26,6 @@ import TestSupport
             for existing in Existing.allCases {
                 let scratch = try TestEnvironment.temporaryDirectory("output-target")
                 defer { try? FileManager.default.removeItem(at: scratch) }
-                InputFiles.reset()
-                defer { InputFiles.reset() }
                 let inputs = scratch.appendingPathComponent("inputs")
                 try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
                 try Data("{\"text\": \"a user's shard\"}\n".utf8).write(to: inputs.appendingPathComponent("shard.jsonl"))
@@ -95,8 +93,7 @@ import TestSupport
                 for writer in Writer.allCases {
                     let scratch = try TestEnvironment.temporaryDirectory("output-file")
                     defer { try? FileManager.default.removeItem(at: scratch) }
-                    // No InputFiles.reset(): each case's inputs lie in its own scratch directory,
-                    // and a reset would drop the inputs of tests running alongside.
+                    // Inputs are never forgotten: each case's lie in its own scratch directory.
                     let inputs = scratch.appendingPathComponent("inputs")
                     try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
                     let shard = inputs.appendingPathComponent("shard.jsonl")
@@ -190,7 +187,6 @@ import TestSupport
     @Test func staleTemporariesOfDeadProcessesOnlyAreRemoved() throws {
         let scratch = try TestEnvironment.temporaryDirectory("stale")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        InputFiles.reset()
         let finished = Process()
         finished.executableURL = URL(fileURLWithPath: "/bin/true")
         try finished.run()
@@ -212,7 +208,6 @@ import TestSupport
     @Test func aRemovedTemporaryIsNeverRecreated() throws {
         let scratch = try TestEnvironment.temporaryDirectory("recreate")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        InputFiles.reset()
         let staging = scratch.appendingPathComponent(".out" + TemporaryFiles.suffix("partial")).path
         let token = try TemporaryFiles.createDirectory(staging)
         defer { TemporaryFiles.unregister(token) }
