@@ -113,7 +113,6 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     args = p.parse_args()
-    args.longmix = os.path.abspath(args.longmix)  # builds run in the inputs' directories
     # The builds run in the inputs' directories: paths given relative to here must not change meaning.
     args.corpus, args.longmix, args.model = map(os.path.abspath, (args.corpus, args.longmix, args.model))
     shards = sorted(glob.glob(os.path.join(args.corpus, "*.jsonl.zst")))
