@@ -9,6 +9,12 @@ import ShardIO
 /// seen). Inserting past the byte budget evicts the largest keys and lowers `limit` to the
 /// smallest key evicted, so the set stays complete below it and its size stays within the budget
 /// (disk and memory follow the output's size, not the input's).
+///
+/// The outcome does not depend on how the documents are split among sets or in what order they
+/// come: a key is only ever evicted when the documents up to it overflow the budget, so every
+/// limit is at least L, the limit of the longest key prefix of all the documents that fits the
+/// budget, and sets merged (`merge`) from parts of the input end at exactly L, as one set fed the
+/// whole input does. A part may therefore start below the limit already reached by other parts.
 struct CandidateSet {
     struct Candidate {
         var key: UInt64
@@ -21,7 +27,12 @@ struct CandidateSet {
     private(set) var bytes = 0
     private(set) var limit: UInt64?
 
-    init(budget: Int) { self.budget = budget }
+    /// An empty set taking only keys below `limit` (nil: any), for example the limit other
+    /// parts of the input have already reached.
+    init(budget: Int, limit: UInt64? = nil) {
+        self.budget = budget
+        self.limit = limit
+    }
 
     /// Whether `offer` would take a document of this key (the count pass decodes only those).
     func accepts(_ key: UInt64) -> Bool { budget > 0 && (limit.map { key < $0 } ?? true) }
@@ -35,6 +46,22 @@ struct CandidateSet {
         }
         items.insert(Candidate(key: key, shard: shard, document: document), at: low)
         bytes += document.text.count
+        evictOverBudget()
+    }
+
+    /// Takes in a set of the same budget made from other documents (another part of the input):
+    /// the union below the lower of the two limits, cut to the budget as `offer` cuts.
+    mutating func merge(_ other: CandidateSet) {
+        if let l = other.limit { limit = min(limit ?? l, l) }
+        let bound = limit
+        let below = { (c: Candidate) in bound.map { c.key < $0 } ?? true }
+        items = (items.filter(below) + other.items.filter(below)).sorted { $0.key < $1.key }
+        bytes = items.reduce(0) { $0 + $1.document.text.count }
+        evictOverBudget()
+    }
+
+    /// Evicts the largest keys while the set is over its budget, lowering `limit`.
+    private mutating func evictOverBudget() {
         while bytes > budget, let last = items.last {
             // Evict every candidate with the largest key (equal keys leave together).
             let k = last.key

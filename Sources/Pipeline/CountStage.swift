@@ -79,23 +79,54 @@ public struct SourceCount: Sendable, Codable {
     }
 }
 
-/// Per source, the outcome of its reading, set by the worker that read it.
-private final class SourceReads: @unchecked Sendable {
+/// One source's count, merged from its parts (runs of its shards, each read by its own reader) as
+/// they finish: the sample and the candidates at once, so memory holds one candidate budget per
+/// source and per running part whatever the number of shards; the counts in part order at the end,
+/// so the first errors kept and the failure reported are those one reader of the whole source
+/// would meet. The outcome does not depend on which part finishes first (see `CandidateSet`; the
+/// sample is the bottom-k in (key, shard, line) order, one reader's arrival order among equal keys).
+private final class SourceReading: @unchecked Sendable {
     private let lock = NSLock()
-    private var results: [Result<(SourceCount, [CountStage.SampledDocument]), Error>?]
+    private let sampleSize: Int
+    private var sample: [CountStage.SampledDocument] = []
+    private var candidates: CandidateSet
+    private var parts: [Result<SourceCount, Error>?]
 
-    init(count: Int) { results = Array(repeating: nil, count: count) }
-
-    func set(_ s: Int, _ result: Result<(SourceCount, [CountStage.SampledDocument]), Error>) {
-        lock.lock()
-        defer { lock.unlock() }
-        results[s] = result
+    init(parts: Int, sampleSize: Int, candidateBudget: Int) {
+        self.parts = Array(repeating: nil, count: parts)
+        self.sampleSize = sampleSize
+        candidates = CandidateSet(budget: candidateBudget)
     }
 
-    func get(_ s: Int) throws -> (SourceCount, [CountStage.SampledDocument]) {
+    var partCount: Int { parts.count }
+
+    /// What a part starting now need not take: keys above the sample's largest once the sample
+    /// is full (those could never enter it), and keys at or above the candidates' limit.
+    func bounds() -> CountStage.PartBounds {
         lock.lock()
         defer { lock.unlock() }
-        return try results[s]!.get()
+        return CountStage.PartBounds(sampleCeiling: sample.count >= sampleSize ? sample.last?.key : nil,
+                                     candidateLimit: candidates.limit)
+    }
+
+    func finish(_ part: Int, _ result: Result<CountStage.PartReading, Error>) {
+        lock.lock()
+        defer { lock.unlock() }
+        parts[part] = result.map(\.count)
+        guard case .success(let reading) = result else { return }
+        sample = Array((sample + reading.sample).sorted {
+            ($0.key, $0.shard, $0.document.location.line) < ($1.key, $1.shard, $1.document.location.line)
+        }.prefix(sampleSize))
+        candidates.merge(reading.candidates)
+    }
+
+    /// The source's count, sample and candidates; throws the first failing part's error.
+    func result() throws -> (SourceCount, [CountStage.SampledDocument], CandidateSet) {
+        lock.lock()
+        defer { lock.unlock() }
+        var count = SourceCount()
+        for part in parts { count.add(try part!.get(), sampleSize: sampleSize) }
+        return (count, sample, candidates)
     }
 }
 
@@ -135,38 +166,72 @@ final class CountStage {
 
     /// Counts `task`'s shards; writes candidate files `<prefix>s<s>.candidates` when `candidatePrefix` is set.
     ///
-    /// Sources read on the fast path (no scanning) are read concurrently, up to one per worker
-    /// (each has its own decompression thread, so reading uses the cores while the work per
-    /// byte is small); sources whose members are all scanned use every worker and are read one
-    /// at a time. Samples are tokenized afterwards, source by source. The counts do not depend
-    /// on the order: each source's reading is independent, and a failure is reported for the
-    /// first failing source in mixture order, as a sequential pass would.
+    /// Sources read on the fast path (no scanning) are read in parts, a shard each (when ids do
+    /// not depend on which other shards are read, that is under an id root), largest first, one
+    /// part per worker at a time: each part has its own reader and decompression thread, so the
+    /// cores stay busy to the end of the pass whatever the sizes of the sources (a source
+    /// larger than the others does not leave a core idle at the end), while the work per byte is
+    /// small. Sources whose members are all scanned use every worker and are read one at a time,
+    /// whole. Samples are tokenized afterwards, source by source. The counts do not depend on
+    /// the order of the parts (see `SourceReading`), and a failure is reported for the first
+    /// failing source in mixture order and its first failing shard, as a sequential pass would.
     func run(task: BuildTask, candidatePrefix: String? = nil) throws -> CountPart {
         let files = spec.sources.indices.flatMap { layout.shards(of: $0, for: task).map(\.path) }
         progress?.stage("count \(spec.name) (\(task))", total: ShardPaths.totalBytes(files))
-        let reads = SourceReads(count: spec.sources.count)
         let scanning = spec.sources.indices.filter { decontamination?.dropsWholeGroups(spec.sources[$0]) ?? false }
-        let concurrent = spec.sources.indices.filter { !scanning.contains($0) }
-        let workers = max(1, min(processors.count, concurrent.count))
-        let next = ClaimCounter()
-        // Each worker reads its own sources; the stage's state is only read.
-        let stage = UnsafeSendableBox(self)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let i = next.claim(below: concurrent.count) {
-                let s = concurrent[i]
-                reads.set(s, Result { try stage.value.read(source: s, task: task, candidatePrefix: candidatePrefix) })
-            }
+        var jobs: [(source: Int, part: Int, shards: [ShardLayout.Shard])] = []
+        let readings = spec.sources.indices.map { s in
+            let shards = layout.shards(of: s, for: task)
+            let parts = shards.isEmpty ? [] : scanning.contains(s) || spec.sources[s].reader.idRoot == nil ? [shards] : shards.map { [$0] }
+            jobs += parts.enumerated().map { (s, $0.offset, $0.element) }
+            return SourceReading(parts: parts.count, sampleSize: sampleSize, candidateBudget: candidatePrefix == nil ? 0 : candidateBudgets[s])
         }
-        for s in scanning { reads.set(s, Result { try read(source: s, task: task, candidatePrefix: candidatePrefix) }) }
+        func readPart(_ job: (source: Int, part: Int, shards: [ShardLayout.Shard])) {
+            let reading = readings[job.source]
+            let bounds = reading.bounds()
+            reading.finish(job.part, Result { try read(source: job.source, shards: job.shards, bounds: bounds, candidates: candidatePrefix != nil) })
+        }
+        let fast = jobs.filter { !scanning.contains($0.source) }
+        let sizes = fast.map { ShardPaths.totalBytes($0.shards.map(\.path)) }
+        let order = fast.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
+        let next = ClaimCounter()
+        // Each worker reads its own parts; the stage's state is only read, the merges are locked.
+        let body = UnsafeSendableBox(readPart)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(processors.count, fast.count))) { _ in
+            while let i = next.claim(below: order.count) { body.value(fast[order[i]]) }
+        }
+        for job in jobs where scanning.contains(job.source) { readPart(job) }
         var sources: [SourceCount] = []
         for s in spec.sources.indices {
-            let (count, sample) = try reads.get(s)
+            let (sourceCount, sample, candidates) = try readings[s].result()
+            var count = sourceCount
+            if let candidatePrefix, candidates.budget > 0, readings[s].partCount > 0 {
+                try candidates.write(to: candidatePrefix + "s\(s).candidates")
+                count.hasCandidates = true
+                count.candidateLimit = candidates.limit
+            }
             sources.append(tokenizeSample(sample, of: s, into: count))
         }
         return CountPart(task: task.index, taskCount: task.count, sources: sources)
     }
 
-    typealias SampledDocument = (key: UInt64, document: Document)
+    typealias SampledDocument = (key: UInt64, shard: Int, document: Document)
+
+    /// Keys a part need not take, from what the source's other parts found before it started.
+    struct PartBounds {
+        /// Keys above this cannot enter the sample (nil: any may).
+        var sampleCeiling: UInt64?
+        /// The candidates' limit so far (nil: none).
+        var candidateLimit: UInt64?
+    }
+
+    /// What one part (a run of a source's shards) found: its count (sample not yet tokenized),
+    /// its bottom-k sample documents and its candidates.
+    struct PartReading {
+        var count: SourceCount
+        var sample: [SampledDocument]
+        var candidates: CandidateSet
+    }
 
     /// Tokenizes a source's sample (every worker) into its count.
     private func tokenizeSample(_ sample: [SampledDocument], of s: Int, into count: SourceCount) -> SourceCount {
@@ -181,13 +246,12 @@ final class CountStage {
         return result
     }
 
-    /// Reads one source's shards of `task`: its count (sample not yet tokenized) and its
-    /// bottom-k sample documents.
-    private func read(source s: Int, task: BuildTask, candidatePrefix: String?) throws -> (SourceCount, [SampledDocument]) {
+    /// Reads a run of one source's shards: its count, bottom-k sample documents (keys up to
+    /// `bounds.sampleCeiling`) and, with `candidates`, its candidates (keys below
+    /// `bounds.candidateLimit`).
+    private func read(source s: Int, shards: [ShardLayout.Shard], bounds: PartBounds, candidates keepCandidates: Bool) throws -> PartReading {
         let source = spec.sources[s]
-        let shards = layout.shards(of: s, for: task)
         var result = SourceCount()
-        guard !shards.isEmpty else { return (result, []) }
         let numbers = Dictionary(uniqueKeysWithValues: shards.map { ($0.path, $0.number) })
         var options = source.reader
         options.skipBadRecords = skipBadRecords
@@ -199,13 +263,15 @@ final class CountStage {
         var seenGroups = Set<String>()
         // Bottom-k by key: kept sorted, at most sampleSize.
         var sample: [SampledDocument] = []
-        var candidates = CandidateSet(budget: candidatePrefix == nil ? 0 : candidateBudgets[s])
+        var candidates = CandidateSet(budget: keepCandidates ? candidateBudgets[s] : 0, limit: bounds.candidateLimit)
         func keys(_ id: String, _ group: String?) -> (key: UInt64, within: UInt64) {
             SelectionKey.keys(seed: spec.seed, source: source, id: id, group: group)
         }
         /// The sampling key: the document's own (`within` for few-shot documents of a group).
         func sampleKey(_ k: (key: UInt64, within: UInt64), _ group: String?) -> UInt64 { fewShot && group != nil ? k.within : k.key }
-        func sampled(_ key: UInt64) -> Bool { sample.count < sampleSize || key < sample[sample.count - 1].key }
+        func sampled(_ key: UInt64) -> Bool {
+            (bounds.sampleCeiling.map { key <= $0 } ?? true) && (sample.count < sampleSize || key < sample[sample.count - 1].key)
+        }
         /// Whether the sample or the candidates take a document of these keys.
         func wanted(_ k: (key: UInt64, within: UInt64), _ group: String?) -> Bool {
             sampled(sampleKey(k, group)) || candidates.accepts(k.key)
@@ -231,7 +297,7 @@ final class CountStage {
             let own = sampleKey(k, group)
             if sampled(own) {
                 let at = sample.firstIndex { $0.key > own } ?? sample.count
-                sample.insert((own, document), at: at)
+                sample.insert((own, shard, document), at: at)
                 if sample.count > sampleSize { sample.removeLast() }
             }
         }
@@ -258,12 +324,7 @@ final class CountStage {
         result.reading = reader.counts
         result.errors = reader.firstErrors.map(\.description)
         result.dirtyGroups = dirty.sorted()
-        if let candidatePrefix, candidates.budget > 0 {
-            try candidates.write(to: candidatePrefix + "s\(s).candidates")
-            result.hasCandidates = true
-            result.candidateLimit = candidates.limit
-        }
-        return (result, sample)
+        return PartReading(count: result, sample: sample, candidates: candidates)
     }
 
     /// Scans a group's header as an example's text would be; any hit under a dropping protocol

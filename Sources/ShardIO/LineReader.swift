@@ -15,6 +15,9 @@ import LongMixCore
 ///   `next()` again skips the rest of that line without buffering it and goes on.
 /// - Errors of the underlying stream (for example a truncated zstd frame) are rethrown; after one,
 ///   `next()` returns nil.
+///
+/// Lines are returned in place from the chunks read (a decompressor's chunks are taken whole,
+/// not copied); only a line that spans two chunks is copied, into a carry buffer.
 public final class LineReader {
     public let path: String
     public let maxLineBytes: Int
@@ -23,23 +26,32 @@ public final class LineReader {
     /// Decompressed bytes read so far.
     public private(set) var bytesRead = 0
     /// After the stream failed: its decompressed bytes up to the end of the last whole line
-    /// returned (the bytes of a partial line after it are dropped with the rest).
+    /// (returned or skipped; the bytes of a partial line after it are dropped with the rest).
     public private(set) var bytesBeforeFailure: Int?
+    /// Decompressed bytes up to and including the last line's `\n`.
+    private var bytesThroughLastLine = 0
 
     private var source: ByteSource
-    private var buffer: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private var start = 0, end = 0, scanFrom = 0
+    /// The source again when it hands out whole chunks.
+    private let prefetching: PrefetchingByteSource?
+    /// The current chunk; bytes from `chunkStart` on are not consumed yet. It is not mutated
+    /// while lines point into it (it is only replaced, by `readChunk`).
+    private var chunk: [UInt8] = []
+    private var chunkStart = 0
+    /// The beginning of a line that started in an earlier chunk, `carryCount` bytes.
+    private var carry: UnsafeMutablePointer<UInt8>
+    private var carryCapacity = 1 << 16
+    private var carryCount = 0
     private var discarding = false
     private var atEnd = false
     private let readSize = 1 << 20
 
     public init(source: ByteSource, path: String, maxLineBytes: Int = 64 << 20) {
         self.source = source
+        prefetching = source as? PrefetchingByteSource
         self.path = path
         self.maxLineBytes = maxLineBytes
-        capacity = 4 << 20
-        buffer = .allocate(capacity: capacity)
+        carry = .allocate(capacity: carryCapacity)
     }
 
     /// Lines of the shard at `path`; its file bytes are counted into `progress` as they are read.
@@ -47,41 +59,55 @@ public final class LineReader {
         self.init(source: try openShard(path, progress: progress), path: path, maxLineBytes: maxLineBytes)
     }
 
-    deinit { buffer.deallocate() }
+    deinit { carry.deallocate() }
 
     public func next() throws -> UnsafeBufferPointer<UInt8>? {
         while true {
-            if scanFrom < end, let hit = memchr(buffer + scanFrom, 0x0A, end - scanFrom) {
-                let newline = hit.assumingMemoryBound(to: UInt8.self) - buffer
-                let lineStart = start
-                start = newline + 1
-                scanFrom = start
+            let rest = chunk.count - chunkStart
+            let base = chunk.withUnsafeBufferPointer { $0.baseAddress }
+            if rest > 0, let base, let hit = memchr(base + chunkStart, 0x0A, rest) {
+                let newline = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
+                let lineStart = chunkStart
+                chunkStart = newline + 1
                 lineNumber += 1
+                bytesThroughLastLine = bytesRead - chunk.count + chunkStart
                 if discarding {
                     discarding = false
+                    carryCount = 0
                     continue
                 }
-                if newline - lineStart > maxLineBytes { throw tooLong() }
-                var lineEnd = newline
-                if lineEnd > lineStart && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-                return UnsafeBufferPointer(start: buffer + lineStart, count: lineEnd - lineStart)
+                if carryCount + newline - lineStart > maxLineBytes {
+                    carryCount = 0
+                    throw tooLong()
+                }
+                var line = UnsafeBufferPointer(start: base + lineStart, count: newline - lineStart)
+                if carryCount > 0 {
+                    appendCarry(line)
+                    line = UnsafeBufferPointer(start: carry, count: carryCount)
+                    carryCount = 0  // the next call may reuse the carry
+                }
+                if let last = line.last, last == 0x0D { line = UnsafeBufferPointer(start: line.baseAddress, count: line.count - 1) }
+                return line
             }
-            scanFrom = end
-            if discarding {
-                start = 0; end = 0; scanFrom = 0
-            } else if end - start > maxLineBytes {
-                discarding = true
-                throw tooLong(line: lineNumber + 1)
+            // No newline in the rest of the chunk: the line goes on in the next one.
+            if rest > 0, let base, !discarding {
+                if carryCount + rest > maxLineBytes {
+                    discarding = true
+                    carryCount = 0
+                    chunkStart = chunk.count
+                    throw tooLong(line: lineNumber + 1)
+                }
+                appendCarry(UnsafeBufferPointer(start: base + chunkStart, count: rest))
             }
+            chunkStart = chunk.count
             if atEnd {
-                guard end > start, !discarding else { return nil }
+                guard carryCount > 0, !discarding else { return nil }
                 lineNumber += 1
-                if end - start > maxLineBytes { start = end; throw tooLong() }
-                let lineStart = start
-                start = end
-                return UnsafeBufferPointer(start: buffer + lineStart, count: end - lineStart)
+                let count = carryCount
+                carryCount = 0
+                return UnsafeBufferPointer(start: carry, count: count)
             }
-            try fill()
+            try readChunk()
         }
     }
 
@@ -90,35 +116,42 @@ public final class LineReader {
                    message: "line longer than \(maxLineBytes) bytes; raise the maximum line size or fix the shard")
     }
 
-    /// Reads the next chunk, compacting and growing the buffer as needed.
-    private func fill() throws {
-        if start > 0 {
-            let pending = end - start
-            if pending > 0 { memmove(buffer, buffer + start, pending) }
-            end = pending
-            scanFrom -= start
-            start = 0
-        }
-        if capacity - end < readSize {
-            let newCapacity = max(capacity * 2, end + readSize)
+    /// Appends bytes to the carry, growing it as needed.
+    private func appendCarry(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if carryCount + bytes.count > carryCapacity {
+            let newCapacity = max(carryCapacity * 2, carryCount + bytes.count)
             let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-            grown.update(from: buffer, count: end)
-            buffer.deallocate()
-            buffer = grown
-            capacity = newCapacity
+            grown.update(from: carry, count: carryCount)
+            carry.deallocate()
+            carry = grown
+            carryCapacity = newCapacity
         }
-        let n: Int
+        (carry + carryCount).update(from: bytes.baseAddress!, count: bytes.count)
+        carryCount += bytes.count
+    }
+
+    /// Replaces the chunk by the next one (empty at the end of the stream).
+    private func readChunk() throws {
         do {
-            n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity - end))
+            if let prefetching {
+                chunk = try prefetching.nextChunk() ?? []
+            } else {
+                chunk = try [UInt8](unsafeUninitializedCapacity: readSize) { buffer, initialized in
+                    initialized = 0
+                    initialized = try source.read(into: UnsafeMutableRawBufferPointer(buffer))
+                }
+            }
         } catch {
-            bytesBeforeFailure = bytesRead - (end - start)
+            bytesBeforeFailure = bytesThroughLastLine
             atEnd = true
-            start = end
             discarding = true
+            carryCount = 0
+            chunk = []
+            chunkStart = 0
             throw error
         }
-        if n == 0 { atEnd = true }
-        end += n
-        bytesRead += n
+        chunkStart = 0
+        if chunk.isEmpty { atEnd = true }
+        bytesRead += chunk.count
     }
 }

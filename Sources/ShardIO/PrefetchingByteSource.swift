@@ -44,6 +44,16 @@ public final class PrefetchingByteSource: ByteSource {
 
     deinit { queue.cancel() }
 
+    /// The rest of the current chunk, else the next chunk whole, as the producer made it (no
+    /// copy); nil at the end. Rethrows the producer's error as `read(into:)` does.
+    public func nextChunk() throws -> [UInt8]? {
+        if currentOffset < current.count {
+            defer { current = []; currentOffset = 0 }
+            return currentOffset == 0 ? current : Array(current[currentOffset...])
+        }
+        return try queue.take()
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if currentOffset == current.count {
             guard let next = try queue.take() else { return 0 }

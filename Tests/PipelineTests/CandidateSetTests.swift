@@ -37,4 +37,33 @@ import Testing
             #expect(c.document.location == original.document.location)
         }
     }
+
+    /// Split among sets in any way and merged in any order, or fed to parts that start from a
+    /// limit other parts reached, the documents end as the one set fed them all: the same
+    /// documents, the same limit.
+    @Test func mergedPartsEqualOneSet() throws {
+        var documents: [(key: UInt64, shard: Int, document: Document)] = []
+        for i in 0..<600 {
+            let key = StableHash.hash(keys: ["m", String(i)], seed: 3)
+            let d = Document(id: "id\(i)", source: "s", text: [UInt8](repeating: 0x62, count: 10 + Int(key % 90)), group: nil,
+                             location: RecordLocation(file: "f\(i / 100)", line: i % 100 + 1))
+            documents.append((key, i / 100, d))
+        }
+        var whole = CandidateSet(budget: 6_000)
+        for d in documents { whole.offer(d.document, key: d.key, shard: d.shard) }
+        let limit = try #require(whole.limit)
+        for order in [Array(0..<6), [5, 3, 1, 0, 2, 4]] {
+            for seeded in [false, true] {
+                var merged = CandidateSet(budget: 6_000)
+                for shard in order {
+                    var part = CandidateSet(budget: 6_000, limit: seeded ? merged.limit : nil)
+                    for d in documents where d.shard == shard { part.offer(d.document, key: d.key, shard: d.shard) }
+                    merged.merge(part)
+                }
+                #expect(merged.limit == limit)
+                #expect(merged.items.map(\.document.id).sorted() == whole.items.map(\.document.id).sorted())
+                #expect(merged.bytes == whole.bytes)
+            }
+        }
+    }
 }

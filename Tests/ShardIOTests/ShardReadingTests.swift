@@ -233,6 +233,53 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
         #expect(small.count == 1 && reader.counts.skipped == ["line-too-long": 1])
         #expect(reader.firstErrors.first?.location == RecordLocation(file: path, line: 1))
     }
+
+    /// Lines returned in place from a prefetcher's chunks and from plain reads agree with a
+    /// split of the whole text, whatever the chunk size: lines across chunk boundaries (a `\r\n`
+    /// cut between two chunks too), blank lines, a last line without `\n`, and a too-long line
+    /// skipped across several chunks with the lines after it read.
+    @Test(arguments: [1, 3, 7, 64])
+    func linesAcrossChunkBoundariesAreWhole(chunkSize: Int) throws {
+        let long = String(repeating: "x", count: 150)
+        let text = "alpha\r\nbeta\n\n\(long)\ngamma delta\r\n\r\n" + String(repeating: "y", count: 40) + "\nlast"
+        let expected = ["alpha", "beta", "", nil, "gamma delta", "", String(repeating: "y", count: 40), "last"]
+        for prefetch in [false, true] {
+            let bytes = TrickleSource(bytes: Array(text.utf8), step: chunkSize)
+            let source: ByteSource = prefetch ? PrefetchingByteSource(bytes, chunkSize: chunkSize, depth: 2) : bytes
+            let reader = LineReader(source: source, path: "t", maxLineBytes: 100)
+            var lines: [String?] = []
+            while true {
+                do {
+                    guard let line = try reader.next() else { break }
+                    lines.append(String(decoding: line, as: UTF8.self))
+                } catch let error as InputError {
+                    #expect(error.reason == .lineTooLong && error.location == RecordLocation(file: "t", line: 4))
+                    lines.append(nil)
+                }
+            }
+            #expect(lines == expected, "prefetch \(prefetch)")
+            #expect(reader.lineNumber == 8 && reader.bytesRead == text.utf8.count)
+        }
+    }
+}
+
+/// Hands out at most `step` bytes per read.
+private final class TrickleSource: ByteSource {
+    let bytes: [UInt8]
+    let step: Int
+    var at = 0
+
+    init(bytes: [UInt8], step: Int) {
+        self.bytes = bytes
+        self.step = step
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(step, buffer.count, bytes.count - at)
+        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + at, byteCount: n) }
+        at += n
+        return n
+    }
 }
 
 @Suite struct ShardPathsTests {

@@ -83,16 +83,19 @@ def build(longmix, base, exact, threads):
                 peak[0] = max(peak[0], disk_usage(work))
             time.sleep(0.02)
 
-    poller = threading.Thread(target=poll)
+    # A daemon, stopped in `finally`: a failed build must not leave the script (and the bench lock) hanging.
+    poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     cmd = [longmix, "build", os.path.join(base, "mixture.yaml"), "-o", os.path.join(out, "pack"), "--threads", str(threads)]
     if exact:
         cmd.append("--exact")
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=base)
-    seconds = time.perf_counter() - start
-    done.set()
-    poller.join()
+    try:
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=base)
+        seconds = time.perf_counter() - start
+    finally:
+        done.set()
+        poller.join()
     manifest = json.load(open(os.path.join(out, "pack", "manifest.json")))
     tokenized = sum(s["tokensRead"] for s in manifest["sources"])
     docs = sum(s.get("documentsTokenized", s["documentsRead"]) for s in manifest["sources"])
@@ -110,11 +113,14 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     args = p.parse_args()
+    # The builds run in the inputs' directories: paths given relative to here must not change meaning.
+    args.corpus, args.longmix, args.model = map(os.path.abspath, (args.corpus, args.longmix, args.model))
     shards = sorted(glob.glob(os.path.join(args.corpus, "*.jsonl.zst")))
     if not shards or not os.path.exists(args.longmix) or not os.path.exists(args.model):
         sys.exit("needs the corpus (scripts/bench/make_corpus.py), a release longmix (swift build -c release --product longmix) "
                  "and the LLaMA-2 tokenizer (--model)")
     helm = os.path.join(ROOT, "Fixtures", "helm")
+    os.makedirs(os.path.join(ROOT, "bench-data"), exist_ok=True)
     work = tempfile.mkdtemp(prefix="bench-sample-first-", dir=os.path.join(ROOT, "bench-data"))
     try:
         inputs = {}
