@@ -47,9 +47,11 @@ final class SegmentCache {
         var count: Int16
         var ids: (TokenID, TokenID, TokenID)
     }
-    private static let empty = Entry(word0: 0, word1: 0, length: -1, count: 0, ids: (0, 0, 0))
-    /// Offset of the inline ids in an entry.
-    private static let idsOffset = MemoryLayout<Entry>.offset(of: \Entry.ids)!
+    // Computed, not stored: a stored `static let` costs a `swift_once` check on every use, and
+    // these are used on every lookup.
+    @inline(__always) private static var empty: Entry { Entry(word0: 0, word1: 0, length: -1, count: 0, ids: (0, 0, 0)) }
+    /// Offset of the inline ids in an entry (checked against the layout in `init`).
+    @inline(__always) private static var idsOffset: Int { 20 }
 
     private let front: UnsafeMutablePointer<Entry>
     private var slots: UnsafeMutablePointer<Entry>
@@ -63,7 +65,7 @@ final class SegmentCache {
     private var entries = 0
 
     init() {
-        precondition(MemoryLayout<Entry>.stride == 32)
+        precondition(MemoryLayout<Entry>.stride == 32 && MemoryLayout<Entry>.offset(of: \Entry.ids) == Self.idsOffset)
         front = Self.allocateEntries(2 << Self.frontSetBits)
         capacity = 1024
         slots = Self.allocateEntries(capacity)

@@ -35,7 +35,7 @@ final class SentencePieceEncoder: TokenEncoder {
         var id: TokenID
     }
     private struct Candidate {
-        var score: Float
+        var rank: UInt32
         var left: Int32
         var right: Int32
         var length: Int32
@@ -45,6 +45,7 @@ final class SentencePieceEncoder: TokenEncoder {
     private var symbolScratch = UnsafeMutablePointer<Symbol>.allocate(capacity: 1)
     private var agendaScratch = UnsafeMutablePointer<Candidate>.allocate(capacity: 1)
     private var idScratch = UnsafeMutablePointer<TokenID>.allocate(capacity: 1)
+    private var pairRankScratch = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
 
     var bosID: TokenID? { model.bosID }
     var eosID: TokenID? { model.eosID }
@@ -67,6 +68,7 @@ final class SentencePieceEncoder: TokenEncoder {
         symbolScratch.deallocate()
         agendaScratch.deallocate()
         idScratch.deallocate()
+        pairRankScratch.deallocate()
     }
 
     func encode(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [TokenID]) {
@@ -240,7 +242,7 @@ final class SentencePieceEncoder: TokenEncoder {
     // MARK: BPE (bpe_model.cc)
 
     /// Segments of at most this many characters are merged by scanning instead of with the heap.
-    private static let scanLimit = 24
+    private static let scanLimit = 32
 
     private func reserveScratch(_ length: Int) {
         guard length > scratchCapacity else { return }
@@ -248,25 +250,39 @@ final class SentencePieceEncoder: TokenEncoder {
         symbolScratch.deallocate()
         agendaScratch.deallocate()
         idScratch.deallocate()
+        pairRankScratch.deallocate()
         symbolScratch = .allocate(capacity: scratchCapacity)
         // n - 1 initial pairs plus at most two per merge.
         agendaScratch = .allocate(capacity: 3 * scratchCapacity)
         idScratch = .allocate(capacity: scratchCapacity)
+        pairRankScratch = .allocate(capacity: scratchCapacity)
     }
 
     /// BPE-encodes one normalized segment into `idScratch`; returns the number of ids.
+    ///
+    /// Pairs are ordered by the merged piece's rank (`SentencePieceBPEModel.ranks`: equal scores,
+    /// equal ranks), which orders them exactly as sentencepiece's scores do.
     private func bytePairEncode(_ p: UnsafeMutablePointer<UInt8>, _ length: Int) -> Int {
         reserveScratch(length)
         let symbols = symbolScratch, agenda = agendaScratch, out = idScratch
         let mergeable = model.mergeable, reserved = model.reserved, pairs = model.pairs
         let none = TokenID.max
-        return model.scores.withUnsafeBufferPointer { scores -> Int in
+        let spaceSymbolID = model.spaceSymbolID
+        return model.ranks.withUnsafeBufferPointer { ranks -> Int in
           model.asciiIDs.withUnsafeBufferPointer { asciiIDs -> Int in
             var symbolCount = 0
             var i = 0
             while i < length {
-                let charLength = min(UTF8Scanning.leadByteLength(p[i]), length - i)
-                let id = p[i] < 0x80 ? asciiIDs[Int(p[i])] : (mergeable.lookup(p + i, charLength) ?? none)
+                let b = p[i]
+                let charLength = min(UTF8Scanning.leadByteLength(b), length - i)
+                let id: TokenID
+                if b < 0x80 {
+                    id = asciiIDs[Int(b)]
+                } else if b == 0xE2 && charLength == 3 && p[i + 1] == 0x96 && p[i + 2] == 0x81 {
+                    id = spaceSymbolID  // `▁`, the most frequent non-ASCII character by far
+                } else {
+                    id = mergeable.lookup(p + i, charLength) ?? none
+                }
                 let index = Int32(symbolCount)
                 symbols[symbolCount] = Symbol(start: Int32(i), length: Int32(charLength), prev: index - 1,
                                               next: i + charLength < length ? index + 1 : -1, id: id)
@@ -274,105 +290,103 @@ final class SentencePieceEncoder: TokenEncoder {
                 i += charLength
             }
 
-            // The agenda: highest score first, ties to the leftmost pair.
-            var agendaCount = 0
-            @inline(__always) func outranks(_ a: Candidate, _ b: Candidate) -> Bool {
-                a.score > b.score || (a.score == b.score && a.left < b.left)
-            }
-            /// The mergeable piece (id, score) spelled by two adjacent symbols, if any.
-            @inline(__always) func pairPiece(_ leftSymbol: Symbol, _ rightSymbol: Symbol) -> (id: TokenID, score: Float)? {
+            /// The mergeable piece (id, rank) spelled by two adjacent symbols, if any.
+            @inline(__always) func pairPiece(_ leftSymbol: Symbol, _ rightSymbol: Symbol) -> (id: TokenID, rank: UInt32)? {
                 if let pairs, leftSymbol.id != none && rightSymbol.id != none {
                     return pairs.lookup(leftSymbol.id, rightSymbol.id)
                 }
                 let merged = Int(leftSymbol.length + rightSymbol.length)
-                return mergeable.lookup(p + Int(leftSymbol.start), merged).map { ($0, scores[Int($0)]) }
+                return mergeable.lookup(p + Int(leftSymbol.start), merged).map { ($0, ranks[Int($0)]) }
             }
-            @inline(__always) func consider(_ left: Int32, _ right: Int32) {
-                guard left >= 0, right >= 0 else { return }
-                let leftSymbol = symbols[Int(left)], rightSymbol = symbols[Int(right)]
-                let merged = leftSymbol.length + rightSymbol.length
-                guard let (id, score) = pairPiece(leftSymbol, rightSymbol) else { return }
-                let candidate = Candidate(score: score, left: left, right: right, length: merged, id: id)
-                var child = agendaCount
-                agendaCount += 1
-                while child > 0 {
-                    let parent = (child - 1) >> 1
-                    guard outranks(candidate, agenda[parent]) else { break }
-                    agenda[child] = agenda[parent]
-                    child = parent
-                }
-                agenda[child] = candidate
-            }
-            @inline(__always) func pop() -> Candidate {
-                let top = agenda[0]
-                agendaCount -= 1
-                let last = agenda[agendaCount]
-                var parent = 0
-                while true {
-                    var best = 2 * parent + 1
-                    guard best < agendaCount else { break }
-                    if best + 1 < agendaCount && outranks(agenda[best + 1], agenda[best]) { best += 1 }
-                    guard outranks(agenda[best], last) else { break }
-                    agenda[parent] = agenda[best]
-                    parent = best
-                }
-                agenda[parent] = last
-                return top
+            /// Merges symbol `right` into its left neighbour `left`, which becomes piece `id`.
+            @inline(__always) func merge(_ left: Int, _ right: Int, id: TokenID) {
+                symbols[left].length += symbols[right].length
+                symbols[left].id = id
+                let next = symbols[right].next
+                symbols[left].next = next
+                if next >= 0 { symbols[Int(next)].prev = Int32(left) }
+                symbols[right].length = 0
             }
 
             if symbolCount <= Self.scanLimit {
-                // Short segments: keep each symbol's pair with its successor in `agenda[i]` and scan
-                // for the best (highest score, leftmost) — the same choice the heap makes, with less
-                // bookkeeping for the few symbols of a word.
-                @inline(__always) func evaluate(_ index: Int32) {
-                    let next = symbols[Int(index)].next
-                    if next >= 0, let (id, score) = pairPiece(symbols[Int(index)], symbols[Int(next)]) {
-                        agenda[Int(index)] = Candidate(score: score, left: index, right: next, length: 0, id: id)
+                // Short segments: keep the rank of each symbol's pair with its successor in a flat
+                // array (UInt32.max: no pair, or a merged-away symbol) and scan it for the lowest
+                // rank, leftmost on ties — the choice the heap makes, without its bookkeeping.
+                let pairRanks = pairRankScratch
+                @inline(__always) func evaluate(_ index: Int) {
+                    let next = symbols[index].next
+                    if next >= 0, let (id, rank) = pairPiece(symbols[index], symbols[Int(next)]) {
+                        pairRanks[index] = rank
+                        agenda[index].id = id
                     } else {
-                        agenda[Int(index)].id = none
+                        pairRanks[index] = .max
                     }
                 }
-                for index in 0..<symbolCount { evaluate(Int32(index)) }
+                for index in 0..<symbolCount { evaluate(index) }
                 while true {
-                    var best: Int32 = -1
-                    var bestScore: Float = 0
-                    var index: Int32 = 0
-                    while index >= 0 {
-                        let candidate = agenda[Int(index)]
-                        if candidate.id != none && (best < 0 || candidate.score > bestScore) {
-                            best = index
-                            bestScore = candidate.score
-                        }
-                        index = symbols[Int(index)].next
+                    var best = 0
+                    var bestRank = pairRanks[0]
+                    for index in 1..<max(symbolCount, 1) where pairRanks[index] < bestRank {
+                        best = index
+                        bestRank = pairRanks[index]
                     }
-                    guard best >= 0 else { break }
-                    let right = Int(agenda[Int(best)].right)
-                    symbols[Int(best)].length += symbols[right].length
-                    symbols[Int(best)].id = agenda[Int(best)].id
-                    let next = symbols[right].next
-                    symbols[Int(best)].next = next
-                    if next >= 0 { symbols[Int(next)].prev = best }
-                    symbols[right].length = 0
+                    guard bestRank != .max else { break }
+                    let right = Int(symbols[best].next)
+                    merge(best, right, id: agenda[best].id)
+                    pairRanks[right] = .max
                     evaluate(best)
-                    if symbols[Int(best)].prev >= 0 { evaluate(symbols[Int(best)].prev) }
+                    let prev = Int(symbols[best].prev)
+                    if prev >= 0 { evaluate(prev) }
                 }
             } else {
+                // The agenda: a binary heap, lowest rank first, ties to the leftmost pair.
+                var agendaCount = 0
+                @inline(__always) func outranks(_ a: Candidate, _ b: Candidate) -> Bool {
+                    a.rank < b.rank || (a.rank == b.rank && a.left < b.left)
+                }
+                @inline(__always) func consider(_ left: Int32, _ right: Int32) {
+                    guard left >= 0, right >= 0 else { return }
+                    let leftSymbol = symbols[Int(left)], rightSymbol = symbols[Int(right)]
+                    let merged = leftSymbol.length + rightSymbol.length
+                    guard let (id, rank) = pairPiece(leftSymbol, rightSymbol) else { return }
+                    let candidate = Candidate(rank: rank, left: left, right: right, length: merged, id: id)
+                    var child = agendaCount
+                    agendaCount += 1
+                    while child > 0 {
+                        let parent = (child - 1) >> 1
+                        guard outranks(candidate, agenda[parent]) else { break }
+                        agenda[child] = agenda[parent]
+                        child = parent
+                    }
+                    agenda[child] = candidate
+                }
+                @inline(__always) func pop() -> Candidate {
+                    let top = agenda[0]
+                    agendaCount -= 1
+                    let last = agenda[agendaCount]
+                    var parent = 0
+                    while true {
+                        var best = 2 * parent + 1
+                        guard best < agendaCount else { break }
+                        if best + 1 < agendaCount && outranks(agenda[best + 1], agenda[best]) { best += 1 }
+                        guard outranks(agenda[best], last) else { break }
+                        agenda[parent] = agenda[best]
+                        parent = best
+                    }
+                    agenda[parent] = last
+                    return top
+                }
                 for index in stride(from: 1, to: symbolCount, by: 1) { consider(Int32(index - 1), Int32(index)) }
-            }
-            while agendaCount > 0 {
-                let top = pop()
-                let left = Int(top.left), right = Int(top.right)
-                // Skip pairs made stale by an earlier merge.
-                guard symbols[left].length > 0, symbols[right].length > 0,
-                      symbols[left].length + symbols[right].length == top.length else { continue }
-                symbols[left].length = top.length
-                symbols[left].id = top.id
-                let next = symbols[right].next
-                symbols[left].next = next
-                if next >= 0 { symbols[Int(next)].prev = top.left }
-                symbols[right].length = 0
-                consider(symbols[left].prev, top.left)
-                consider(top.left, next)
+                while agendaCount > 0 {
+                    let top = pop()
+                    let left = Int(top.left), right = Int(top.right)
+                    // Skip pairs made stale by an earlier merge.
+                    guard symbols[left].length > 0, symbols[right].length > 0,
+                          symbols[left].length + symbols[right].length == top.length else { continue }
+                    merge(left, right, id: top.id)
+                    consider(symbols[left].prev, top.left)
+                    consider(top.left, symbols[left].next)
+                }
             }
 
             var count = 0
