@@ -100,19 +100,16 @@ final class SegmentCache {
         return entries
     }
 
-    /// A key of at most 16 bytes as two words, bytes past `length` zeroed.
+    /// A key of 1 to 16 bytes as two words, bytes past `length` zeroed (masks, no branches).
     @inline(__always)
     private static func shortKey(_ key: UnsafePointer<UInt8>, _ length: Int) -> (UInt64, UInt64) {
         let raw = UnsafeRawPointer(key)
-        var word0 = raw.loadUnaligned(as: UInt64.self)
-        var word1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        if length < 8 {
-            word0 &= (1 << UInt64(length * 8)) &- 1
-            word1 = 0
-        } else if length < 16 {
-            word1 &= (1 << UInt64((length - 8) * 8)) &- 1
-        }
-        return (word0, word1)
+        let word0 = raw.loadUnaligned(as: UInt64.self)
+        let word1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let bits0 = UInt64(min(length, 8) &* 8), bits1 = UInt64(max(length &- 8, 0) &* 8)
+        let mask0 = UInt64.max &>> (64 &- bits0)  // bits0 >= 8
+        let mask1 = bits1 == 0 ? 0 : UInt64.max &>> (64 &- bits1)
+        return (word0 & mask0, word1 & mask1)
     }
 
     /// Hash of an inline key from its two words.

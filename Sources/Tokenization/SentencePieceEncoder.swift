@@ -8,6 +8,17 @@
 /// leftmost — memoized per segment bytes in a `SegmentCache`; (4) map final symbols to ids, with
 /// unknown symbols spelled as `<0xXX>` byte pieces (byte_fallback) or as one `<unk>` per run.
 ///
+/// Steps (1) and (2) are swapped where that is exact: without remove_extra_whitespaces,
+/// normalization maps each character on its own (a space to `▁`, an invalid byte to U+FFFD, any
+/// other character to itself), and the mapped character has the class the cutting rule gives the
+/// original (`CharacterPairTable.forEachSegment`, `unnormalized`). So the text (behind a
+/// space for the dummy prefix) is cut as it is, each segment is looked up in the cache by its
+/// bytes as they are, and only a segment the cache does not know is normalized, for BPE. The cache
+/// may hold two keys for one normalized segment (a space and a literal `▁`), each with the right
+/// ids. With remove_extra_whitespaces (which depends on neighbouring characters) the whole text
+/// is normalized first, and the same cutting and lookups run on the normalized text (normalizing
+/// a segment again changes nothing).
+///
 /// Everything works on bytes and integer ids; no `String` or `Character` is touched.
 final class SentencePieceEncoder: TokenEncoder {
     private let model: SentencePieceBPEModel
@@ -18,9 +29,13 @@ final class SentencePieceEncoder: TokenEncoder {
     private let removeExtraWhitespaces: Bool
     private let addDummyPrefix: Bool
     private let unknownID: TokenID
-    /// Normalized text of the current call.
+    /// The current text as it is cut: behind the dummy prefix's space, or normalized (with
+    /// remove_extra_whitespaces). 16 bytes of slack: SegmentCache reads short keys as two words.
     private var normalized: UnsafeMutablePointer<UInt8>
     private var normalizedCapacity: Int
+    /// The normalized bytes of the segment being encoded by BPE.
+    private var segmentScratch: UnsafeMutablePointer<UInt8>
+    private var segmentScratchCapacity: Int
 
     // BPE scratch, reused across segments: symbols, the merge agenda (a binary heap) and the
     // segment's ids. Raw buffers sized for the longest segment seen, so the inner loops run on
@@ -59,10 +74,13 @@ final class SentencePieceEncoder: TokenEncoder {
         unknownID = model.unknownID
         normalizedCapacity = 4096
         normalized = .allocate(capacity: normalizedCapacity)
+        segmentScratchCapacity = 3 * SegmentCache.maxKeyLength + 3
+        segmentScratch = .allocate(capacity: segmentScratchCapacity)
     }
 
     deinit {
         normalized.deallocate()
+        segmentScratch.deallocate()
         spanScratch.deallocate()
         output.deallocate()
         symbolScratch.deallocate()
@@ -73,18 +91,20 @@ final class SentencePieceEncoder: TokenEncoder {
 
     func encode(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [TokenID]) {
         guard let base = text.baseAddress, text.count > 0 else { return }
-        let length = normalize(base, text.count)
+        let length = removeExtraWhitespaces ? normalize(base, text.count) : prefixed(base, text.count)
         guard length > 0 else { return }
         // A text's ids go to a raw buffer first (at most one id per normalized byte: every piece,
-        // byte fallback included, spans at least one byte), then to `ids` in one append.
-        reserveOutput(length)
+        // byte fallback included, spans at least one byte; a byte here normalizes to at most 3),
+        // then to `ids` in one append.
+        reserveOutput(3 * length)
         let p = normalized
         var count = 0
         // Segments are cut first and looked up in runs of `segmentRun`: the lookups of a run do not
         // depend on one another, so their cache misses overlap instead of queueing behind the cutting.
         let spans = spanScratch
         var pending = 0
-        model.segmentation.forEachSegment(p, length) { start, segmentLength in
+        model.segmentation.forEachSegment(p, length, unnormalized: !removeExtraWhitespaces,
+                                          spaceIsSymbol: escapeWhitespaces) { start, segmentLength in
             spans[pending] = (start, segmentLength)
             pending += 1
             if pending == Self.segmentRun {
@@ -119,7 +139,44 @@ final class SentencePieceEncoder: TokenEncoder {
         normalized = .allocate(capacity: normalizedCapacity)
     }
 
-    /// Writes the normalized text to `normalized` and returns its length.
+    /// Writes the text to `normalized` as it is, behind a space when the model adds a dummy
+    /// prefix; returns its length.
+    private func prefixed(_ text: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        reserveNormalized(count + 1 + 16)
+        let prefix = addDummyPrefix ? 1 : 0
+        normalized[0] = 0x20
+        (normalized + prefix).update(from: text, count: count)
+        return count + prefix
+    }
+
+    /// Writes the normalized segment (spaces to `▁` when escaping, U+FFFD for each invalid byte)
+    /// to `segmentScratch`; returns its length. Changes nothing in normalized text.
+    private func normalizeSegment(_ segment: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        if 3 * count + 3 > segmentScratchCapacity {
+            segmentScratch.deallocate()
+            segmentScratchCapacity = 3 * count + 3
+            segmentScratch = .allocate(capacity: segmentScratchCapacity)
+        }
+        let out = segmentScratch
+        var n = 0, i = 0
+        while i < count {
+            let b = segment[i]
+            if b == 0x20 && escapeWhitespaces {
+                out[n] = 0xE2; out[n + 1] = 0x96; out[n + 2] = 0x81
+                n += 3
+                i += 1
+            } else if b < 0x80 {
+                out[n] = b
+                n += 1
+                i += 1
+            } else {
+                n += copyCharacter(segment, &i, count, to: out + n)
+            }
+        }
+        return n
+    }
+
+    /// Writes the normalized text (remove_extra_whitespaces) to `normalized`; returns its length.
     private func normalize(_ text: UnsafePointer<UInt8>, _ count: Int) -> Int {
         reserveNormalized(count * 3 + 3 + 16)  // + 16: SegmentCache reads short keys as two words
         let out = normalized
@@ -135,46 +192,10 @@ final class SentencePieceEncoder: TokenEncoder {
             }
         }
         var i = 0
-        let removeExtra = removeExtraWhitespaces
-        if removeExtra {
-            while i < count && text[i] == 0x20 { i += 1 }
-            if i == count { return 0 }
-        }
+        while i < count && text[i] == 0x20 { i += 1 }
+        if i == count { return 0 }
         if addDummyPrefix { appendSpace() }
-        if !removeExtra {
-            let raw = UnsafeRawPointer(text), rawOut = UnsafeMutableRawPointer(out)
-            while i < count {
-                // Eight bytes at a time up to the first space or non-ASCII byte: copied as a word
-                // (bytes past that point are rewritten next), then that byte the slow way.
-                // `out` has room: it holds 3 * count + 19 bytes and n <= 3 * i + 3.
-                while i + 8 <= count {
-                    let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    let spaces = word ^ 0x2020_2020_2020_2020
-                    let special = (word | ((spaces &- 0x0101_0101_0101_0101) & ~spaces)) & 0x8080_8080_8080_8080
-                    rawOut.storeBytes(of: word, toByteOffset: n, as: UInt64.self)
-                    let plain = special == 0 ? 8 : special.trailingZeroBitCount >> 3
-                    n += plain
-                    i += plain
-                    if plain < 8 { break }
-                }
-                guard i < count else { break }
-                let b = text[i]
-                if b < 0x80 {
-                    if b == 0x20 && escape {
-                        out[n] = 0xE2; out[n + 1] = 0x96; out[n + 2] = 0x81
-                        n += 3
-                    } else {
-                        out[n] = b
-                        n += 1
-                    }
-                    i += 1
-                } else {
-                    n += copyCharacter(text, &i, count, to: out + n)
-                }
-            }
-            return n
-        }
-        // remove_extra_whitespaces: drop a space that follows a space, then trailing space symbols.
+        // Drop a space that follows a space, then trailing space symbols.
         var previousIsSpace = true
         while i < count {
             if text[i] == 0x20 {
@@ -217,7 +238,8 @@ final class SentencePieceEncoder: TokenEncoder {
             append(found, count: &count)
             return
         }
-        let segmentCount = bytePairEncode(p, length)
+        let normalizedLength = normalizeSegment(p, length)  // may move `segmentScratch`
+        let segmentCount = bytePairEncode(segmentScratch, normalizedLength)
         let segment = UnsafeBufferPointer(start: idScratch, count: segmentCount)
         if cacheable { cache.insert(p, length, value: segment) }
         append(segment, count: &count)
@@ -234,8 +256,8 @@ final class SentencePieceEncoder: TokenEncoder {
         let out = output
         while k < segment.count {
             out[count] = ids[k]
-            count += 1
-            k += 1
+            count &+= 1
+            k &+= 1
         }
     }
 
