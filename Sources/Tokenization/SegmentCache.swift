@@ -159,7 +159,7 @@ final class SegmentCache {
                 return idsOf(front + set + 1, Int(second.count))
             }
             let mask = capacity - 1
-            var index = Int(truncatingIfNeeded: hash) & mask
+            var index = tokenizerSlot(hash, mask)
             while true {
                 let slot = slots + index
                 let entry = slot.pointee
@@ -174,7 +174,7 @@ final class SegmentCache {
         }
         let hash = tokenizerHash(key, length)
         let mask = capacity - 1
-        var index = Int(truncatingIfNeeded: hash) & mask
+        var index = tokenizerSlot(hash, mask)
         while true {
             let slot = slots + index
             let entry = slot.pointee
@@ -254,7 +254,7 @@ final class SegmentCache {
 
     private func place(_ entry: Entry, hash: UInt64) {
         let mask = capacity - 1
-        var index = Int(truncatingIfNeeded: hash) & mask
+        var index = tokenizerSlot(hash, mask)
         while slots[index].length >= 0 { index = (index + 1) & mask }
         slots[index] = entry
     }
