@@ -79,7 +79,7 @@ struct TokenizeCommand: ParsableCommand {
         let seconds = String(format: "%.3f", summary.encodeSeconds)
         print("tokenize: \(summary.documents) documents, \(summary.textBytes) bytes of text, \(summary.tokens) tokens; "
               + "encoding \(seconds) s (\(rate) MB/s, \(threads) thread\(threads == 1 ? "" : "s")); "
-              + "tokenizer \(loaded.format.rawValue) sha256 \(loaded.sha256) loaded in "
+              + "tokenizer \(loaded.format.rawValue) \(loaded.path) loaded in "
               + String(format: "%.1f", loadMilliseconds) + " ms", to: &err)
     }
 

@@ -44,7 +44,7 @@ public final class IndexedDatasetWriter {
 
     public var documentCount: Int { lengths.count }
 
-    public func append(_ ids: [TokenID]) throws {
+    public func append(_ ids: some Collection<TokenID>) throws {
         try TokenEncoding.withLittleEndian(ids, width: width) { try bin.write($0) }
         lengths.append(Int32(ids.count))
     }
@@ -134,7 +134,7 @@ public final class IndexedDatasetReader: @unchecked Sendable {
 /// Token ids as little-endian bytes of a given width (2: uint16, 4: uint32/int32 bit pattern).
 enum TokenEncoding {
     /// Calls `body` with the bytes of `ids` narrowed to `width`; one bulk conversion, no per-byte appends.
-    static func withLittleEndian<R>(_ ids: [TokenID], width: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    static func withLittleEndian<R>(_ ids: some Collection<TokenID>, width: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         if width == 2 {
             let narrow = ids.map { UInt16(truncatingIfNeeded: $0).littleEndian }
             return try narrow.withUnsafeBytes(body)
@@ -146,5 +146,5 @@ enum TokenEncoding {
 
 /// `longmix tokenize -o FILE.bin` writes `FILE.bin` + `FILE.idx`, one sequence per document.
 extension IndexedDatasetWriter: TokenSink {
-    public func append(_ ids: [TokenID], documentID: String) throws { try append(ids) }
+    public func append(_ ids: UnsafeBufferPointer<TokenID>, documentID: String) throws { try append(ids) }
 }

@@ -54,20 +54,33 @@ final class CharacterPairTable: @unchecked Sendable {
     func canJoin(_ left: Int, _ right: Int) -> Bool { joinable[left * Self.classCount + right] }
 
     /// Calls `body(start, length)` for each maximal run of `text` containing no cut, in order.
+    ///
+    /// With `unnormalized`, the text is SentencePiece input not yet normalized (no
+    /// remove_extra_whitespaces), cut exactly where its normalized form would be: a space counts as
+    /// the `▁` it becomes when `spaceIsSymbol`, and each byte that does not start a well-formed
+    /// UTF-8 sequence as one character of the other class (the U+FFFD it becomes).
     @inline(__always)
-    func forEachSegment(_ text: UnsafePointer<UInt8>, _ count: Int, _ body: (Int, Int) -> Void) {
+    func forEachSegment(_ text: UnsafePointer<UInt8>, _ count: Int, unnormalized: Bool = false,
+                        spaceIsSymbol: Bool = false, _ body: (Int, Int) -> Void) {
         guard count > 0 else { return }
-        var segmentStart = 0
-        var (previous, i) = Self.classify(text, 0, count)
-        while i < count {
+        let spaceClass = unnormalized && spaceIsSymbol ? Self.spaceSymbolClass : 0x20
+        @inline(__always) func classify(_ i: Int) -> (Int, Int) {
+            if text[i] == 0x20 { return (spaceClass, 1) }
             let (characterClass, length) = Self.classify(text, i, count)
+            guard unnormalized && characterClass == Self.otherClass else { return (characterClass, length) }
+            return (characterClass, max(UTF8Scanning.validSequenceLength(text, i, count), 1))
+        }
+        var segmentStart = 0
+        var (previous, i) = classify(0)
+        while i < count {
+            let (characterClass, length) = classify(i)
             if !canJoin(previous, characterClass) {
-                body(segmentStart, i - segmentStart)
+                body(segmentStart, i &- segmentStart)
                 segmentStart = i
             }
             previous = characterClass
-            i += length
+            i &+= length
         }
-        body(segmentStart, count - segmentStart)
+        body(segmentStart, count &- segmentStart)
     }
 }

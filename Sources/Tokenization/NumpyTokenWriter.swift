@@ -34,16 +34,16 @@ public final class NumpyTokenWriter: TokenSink {
         return bytes
     }
 
-    public func append(_ ids: [TokenID], documentID: String) throws {
+    public func append(_ ids: UnsafeBufferPointer<TokenID>, documentID: String) throws {
         let count = ids.count * width
         if scratch.count < count { scratch = [UInt8](repeating: 0, count: max(count, scratch.count * 2)) }
         scratch.withUnsafeMutableBytes { raw in
             if width == 2 {
                 let out = raw.bindMemory(to: UInt16.self)
-                for (k, id) in ids.enumerated() { out[k] = UInt16(truncatingIfNeeded: id).littleEndian }
+                for k in 0..<ids.count { out[k] = UInt16(truncatingIfNeeded: ids[k]).littleEndian }
             } else {
                 let out = raw.bindMemory(to: UInt32.self)
-                for (k, id) in ids.enumerated() { out[k] = UInt32(id).littleEndian }
+                for k in 0..<ids.count { out[k] = UInt32(ids[k]).littleEndian }
             }
         }
         try scratch.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }

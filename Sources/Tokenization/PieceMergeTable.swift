@@ -1,9 +1,9 @@
 /// SentencePiece merges between two piece symbols, keyed by their ids: (left, right) -> the id and
-/// score of the piece their concatenation spells, for every mergeable piece that splits into two
+/// rank (`SentencePieceBPEModel.ranks`) of the piece their concatenation spells, for every mergeable piece that splits into two
 /// mergeable pieces. Turns the encoder's byte-string lookups into one integer probe.
 ///
 /// Exact: two adjacent symbols that are pieces spell `pieces[left] + pieces[right]`, which is a
-/// mergeable piece exactly when this table has the pair. Compact (12-byte slots holding the score,
+/// mergeable piece exactly when this table has the pair. Compact (12-byte slots holding the rank,
 /// so a probe touches one cache line); for vocabularies of at most 65536 pieces, whose id pairs fit
 /// a 32-bit key (the model falls back to byte lookups otherwise).
 final class PieceMergeTable: @unchecked Sendable {
@@ -12,23 +12,23 @@ final class PieceMergeTable: @unchecked Sendable {
     private struct Slot {
         var key: UInt32  // left << 16 | right; UInt32.max marks an empty slot (ids < 65535)
         var result: UInt32
-        var score: Float
+        var rank: UInt32
     }
 
     private let slots: UnsafeMutablePointer<Slot>
     private let mask: Int
 
-    init(_ merges: [(left: TokenID, right: TokenID, result: TokenID, score: Float)]) {
+    init(_ merges: [(left: TokenID, right: TokenID, result: TokenID, rank: UInt32)]) {
         var capacity = 16
         while capacity < merges.count * 2 { capacity <<= 1 }
         let mask = capacity - 1
         let slots = UnsafeMutablePointer<Slot>.allocate(capacity: capacity)
-        slots.initialize(repeating: Slot(key: .max, result: 0, score: 0), count: capacity)
+        slots.initialize(repeating: Slot(key: .max, result: 0, rank: 0), count: capacity)
         for merge in merges {
             let key = merge.left << 16 | merge.right
             var index = Self.slotIndex(key, mask)
             while slots[index].key != .max && slots[index].key != key { index = (index + 1) & mask }
-            slots[index] = Slot(key: key, result: merge.result, score: merge.score)
+            slots[index] = Slot(key: key, result: merge.result, rank: merge.rank)
         }
         self.slots = slots
         self.mask = mask
@@ -41,14 +41,14 @@ final class PieceMergeTable: @unchecked Sendable {
         Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 29) & mask
     }
 
-    /// The piece (id, score) spelled by pieces `left` and `right` together, if it is mergeable.
+    /// The piece (id, rank) spelled by pieces `left` and `right` together, if it is mergeable.
     @inline(__always)
-    func lookup(_ left: TokenID, _ right: TokenID) -> (id: TokenID, score: Float)? {
+    func lookup(_ left: TokenID, _ right: TokenID) -> (id: TokenID, rank: UInt32)? {
         let key = left << 16 | right
         var index = Self.slotIndex(key, mask)
         while true {
             let slot = slots[index]
-            if slot.key == key { return (slot.result, slot.score) }
+            if slot.key == key { return (slot.result, slot.rank) }
             if slot.key == .max { return nil }
             index = (index + 1) & mask
         }

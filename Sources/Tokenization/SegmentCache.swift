@@ -47,9 +47,11 @@ final class SegmentCache {
         var count: Int16
         var ids: (TokenID, TokenID, TokenID)
     }
-    private static let empty = Entry(word0: 0, word1: 0, length: -1, count: 0, ids: (0, 0, 0))
-    /// Offset of the inline ids in an entry.
-    private static let idsOffset = MemoryLayout<Entry>.offset(of: \Entry.ids)!
+    // Computed, not stored: a stored `static let` costs a `swift_once` check on every use, and
+    // these are used on every lookup.
+    @inline(__always) private static var empty: Entry { Entry(word0: 0, word1: 0, length: -1, count: 0, ids: (0, 0, 0)) }
+    /// Offset of the inline ids in an entry (checked against the layout in `init`).
+    @inline(__always) private static var idsOffset: Int { 20 }
 
     private let front: UnsafeMutablePointer<Entry>
     private var slots: UnsafeMutablePointer<Entry>
@@ -63,7 +65,7 @@ final class SegmentCache {
     private var entries = 0
 
     init() {
-        precondition(MemoryLayout<Entry>.stride == 32)
+        precondition(MemoryLayout<Entry>.stride == 32 && MemoryLayout<Entry>.offset(of: \Entry.ids) == Self.idsOffset)
         front = Self.allocateEntries(2 << Self.frontSetBits)
         capacity = 1024
         slots = Self.allocateEntries(capacity)
@@ -98,19 +100,16 @@ final class SegmentCache {
         return entries
     }
 
-    /// A key of at most 16 bytes as two words, bytes past `length` zeroed.
+    /// A key of 1 to 16 bytes as two words, bytes past `length` zeroed (masks, no branches).
     @inline(__always)
     private static func shortKey(_ key: UnsafePointer<UInt8>, _ length: Int) -> (UInt64, UInt64) {
         let raw = UnsafeRawPointer(key)
-        var word0 = raw.loadUnaligned(as: UInt64.self)
-        var word1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        if length < 8 {
-            word0 &= (1 << UInt64(length * 8)) &- 1
-            word1 = 0
-        } else if length < 16 {
-            word1 &= (1 << UInt64((length - 8) * 8)) &- 1
-        }
-        return (word0, word1)
+        let word0 = raw.loadUnaligned(as: UInt64.self)
+        let word1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let bits0 = UInt64(min(length, 8) &* 8), bits1 = UInt64(max(length &- 8, 0) &* 8)
+        let mask0 = UInt64.max &>> (64 &- bits0)  // bits0 >= 8
+        let mask1 = bits1 == 0 ? 0 : UInt64.max &>> (64 &- bits1)
+        return (word0 & mask0, word1 & mask1)
     }
 
     /// Hash of an inline key from its two words.
@@ -160,7 +159,7 @@ final class SegmentCache {
                 return idsOf(front + set + 1, Int(second.count))
             }
             let mask = capacity - 1
-            var index = Int(truncatingIfNeeded: hash) & mask
+            var index = tokenizerSlot(hash, mask)
             while true {
                 let slot = slots + index
                 let entry = slot.pointee
@@ -175,7 +174,7 @@ final class SegmentCache {
         }
         let hash = tokenizerHash(key, length)
         let mask = capacity - 1
-        var index = Int(truncatingIfNeeded: hash) & mask
+        var index = tokenizerSlot(hash, mask)
         while true {
             let slot = slots + index
             let entry = slot.pointee
@@ -255,7 +254,7 @@ final class SegmentCache {
 
     private func place(_ entry: Entry, hash: UInt64) {
         let mask = capacity - 1
-        var index = Int(truncatingIfNeeded: hash) & mask
+        var index = tokenizerSlot(hash, mask)
         while slots[index].length >= 0 { index = (index + 1) & mask }
         slots[index] = entry
     }

@@ -15,6 +15,11 @@ public final class SentencePieceBPEModel: TokenizerModel {
     /// The other pieces (UNKNOWN, CONTROL, BYTE), looked up after `mergeable` as `PieceToId` does.
     let reserved: ByteStringTable
     let scores: [Float]
+    /// Each piece's rank by score: 0 for the highest score, equal scores share a rank, so comparing
+    /// ranks orders merges exactly as comparing scores does (with integer compares).
+    let ranks: [UInt32]
+    /// The mergeable piece `▁`, `UInt32.max` when there is none.
+    let spaceSymbolID: TokenID
     /// Merges between symbols that are pieces, by id; nil for vocabularies too large for it.
     let pairs: PieceMergeTable?
     /// The mergeable piece of each ASCII character, `UInt32.max` where there is none.
@@ -48,6 +53,9 @@ public final class SentencePieceBPEModel: TokenizerModel {
         }
         guard proto.denormalizerCharsmap.isEmpty else { throw refuse("the model has denormalization rules") }
         guard !proto.treatWhitespaceAsSuffix else { throw refuse("treat_whitespace_as_suffix is set") }
+        if let odd = proto.pieces.firstIndex(where: { $0.score.isNaN }) {
+            throw refuse("piece \(odd) has a NaN score, which orders no merges")
+        }
         if let odd = proto.pieces.firstIndex(where: { $0.type == .userDefined || $0.type == .unused }) {
             throw refuse("piece \(odd) has type \(proto.pieces[odd].type)")
         }
@@ -86,12 +94,16 @@ public final class SentencePieceBPEModel: TokenizerModel {
         self.reserved = reserved
         let scores = proto.pieces.map(\.score)
         self.scores = scores
+        let distinctScores = Array(Set(scores)).sorted(by: >)
+        let rankOfScore = Dictionary(uniqueKeysWithValues: distinctScores.enumerated().map { ($1, UInt32($0)) })
+        let ranks = scores.map { rankOfScore[$0]! }
+        self.ranks = ranks
         pieceTypes = proto.pieces.map(\.type)
         self.byteValues = byteValues
         self.surfaces = surfaces
         self.startsWithSpaceSymbol = startsWithSpaceSymbol
         segmentation = CharacterPairTable(pieces: mergeableEntries.map(\.key))
-        var pairEntries: [(left: TokenID, right: TokenID, result: TokenID, score: Float)] = []
+        var pairEntries: [(left: TokenID, right: TokenID, result: TokenID, rank: UInt32)] = []
         let usePairs = proto.pieces.count < PieceMergeTable.maxVocabulary
         for (bytes, _) in mergeableEntries where usePairs && bytes.count > 1 {
             bytes.withUnsafeBufferPointer { buffer in
@@ -100,7 +112,7 @@ public final class SentencePieceBPEModel: TokenizerModel {
                 var split = UTF8Scanning.leadByteLength(base[0])
                 while split < buffer.count {
                     if let left = mergeable.lookup(base, split), let right = mergeable.lookup(base + split, buffer.count - split) {
-                        pairEntries.append((left, right, result, scores[Int(result)]))
+                        pairEntries.append((left, right, result, ranks[Int(result)]))
                     }
                     split += UTF8Scanning.leadByteLength(base[split])
                 }
@@ -108,6 +120,7 @@ public final class SentencePieceBPEModel: TokenizerModel {
         }
         pairs = usePairs ? PieceMergeTable(pairEntries) : nil
         asciiIDs = (0..<128).map { mergeable.lookup([UInt8($0)]) ?? .max }
+        spaceSymbolID = mergeable.lookup(UTF8Scanning.spaceSymbol) ?? .max
 
         let hexDigits = Array("0123456789ABCDEF".utf8)
         let unknownTokenID = TokenID(unknown)

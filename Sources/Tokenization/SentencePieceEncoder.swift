@@ -8,6 +8,17 @@
 /// leftmost — memoized per segment bytes in a `SegmentCache`; (4) map final symbols to ids, with
 /// unknown symbols spelled as `<0xXX>` byte pieces (byte_fallback) or as one `<unk>` per run.
 ///
+/// Steps (1) and (2) are swapped where that is exact: without remove_extra_whitespaces,
+/// normalization maps each character on its own (a space to `▁`, an invalid byte to U+FFFD, any
+/// other character to itself), and the mapped character has the class the cutting rule gives the
+/// original (`CharacterPairTable.forEachSegment`, `unnormalized`). So the text (behind a
+/// space for the dummy prefix) is cut as it is, each segment is looked up in the cache by its
+/// bytes as they are, and only a segment the cache does not know is normalized, for BPE. The cache
+/// may hold two keys for one normalized segment (a space and a literal `▁`), each with the right
+/// ids. With remove_extra_whitespaces (which depends on neighbouring characters) the whole text
+/// is normalized first, and the same cutting and lookups run on the normalized text (normalizing
+/// a segment again changes nothing).
+///
 /// Everything works on bytes and integer ids; no `String` or `Character` is touched.
 final class SentencePieceEncoder: TokenEncoder {
     private let model: SentencePieceBPEModel
@@ -18,9 +29,13 @@ final class SentencePieceEncoder: TokenEncoder {
     private let removeExtraWhitespaces: Bool
     private let addDummyPrefix: Bool
     private let unknownID: TokenID
-    /// Normalized text of the current call.
+    /// The current text as it is cut: behind the dummy prefix's space, or normalized (with
+    /// remove_extra_whitespaces). 16 bytes of slack: SegmentCache reads short keys as two words.
     private var normalized: UnsafeMutablePointer<UInt8>
     private var normalizedCapacity: Int
+    /// The normalized bytes of the segment being encoded by BPE.
+    private var segmentScratch: UnsafeMutablePointer<UInt8>
+    private var segmentScratchCapacity: Int
 
     // BPE scratch, reused across segments: symbols, the merge agenda (a binary heap) and the
     // segment's ids. Raw buffers sized for the longest segment seen, so the inner loops run on
@@ -35,7 +50,7 @@ final class SentencePieceEncoder: TokenEncoder {
         var id: TokenID
     }
     private struct Candidate {
-        var score: Float
+        var rank: UInt32
         var left: Int32
         var right: Int32
         var length: Int32
@@ -45,6 +60,7 @@ final class SentencePieceEncoder: TokenEncoder {
     private var symbolScratch = UnsafeMutablePointer<Symbol>.allocate(capacity: 1)
     private var agendaScratch = UnsafeMutablePointer<Candidate>.allocate(capacity: 1)
     private var idScratch = UnsafeMutablePointer<TokenID>.allocate(capacity: 1)
+    private var pairRankScratch = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
 
     var bosID: TokenID? { model.bosID }
     var eosID: TokenID? { model.eosID }
@@ -58,31 +74,37 @@ final class SentencePieceEncoder: TokenEncoder {
         unknownID = model.unknownID
         normalizedCapacity = 4096
         normalized = .allocate(capacity: normalizedCapacity)
+        segmentScratchCapacity = 3 * SegmentCache.maxKeyLength + 3
+        segmentScratch = .allocate(capacity: segmentScratchCapacity)
     }
 
     deinit {
         normalized.deallocate()
+        segmentScratch.deallocate()
         spanScratch.deallocate()
         output.deallocate()
         symbolScratch.deallocate()
         agendaScratch.deallocate()
         idScratch.deallocate()
+        pairRankScratch.deallocate()
     }
 
     func encode(_ text: UnsafeBufferPointer<UInt8>, into ids: inout [TokenID]) {
         guard let base = text.baseAddress, text.count > 0 else { return }
-        let length = normalize(base, text.count)
+        let length = removeExtraWhitespaces ? normalize(base, text.count) : prefixed(base, text.count)
         guard length > 0 else { return }
         // A text's ids go to a raw buffer first (at most one id per normalized byte: every piece,
-        // byte fallback included, spans at least one byte), then to `ids` in one append.
-        reserveOutput(length)
+        // byte fallback included, spans at least one byte; a byte here normalizes to at most 3),
+        // then to `ids` in one append.
+        reserveOutput(3 * length)
         let p = normalized
         var count = 0
         // Segments are cut first and looked up in runs of `segmentRun`: the lookups of a run do not
         // depend on one another, so their cache misses overlap instead of queueing behind the cutting.
         let spans = spanScratch
         var pending = 0
-        model.segmentation.forEachSegment(p, length) { start, segmentLength in
+        model.segmentation.forEachSegment(p, length, unnormalized: !removeExtraWhitespaces,
+                                          spaceIsSymbol: escapeWhitespaces) { start, segmentLength in
             spans[pending] = (start, segmentLength)
             pending += 1
             if pending == Self.segmentRun {
@@ -117,7 +139,44 @@ final class SentencePieceEncoder: TokenEncoder {
         normalized = .allocate(capacity: normalizedCapacity)
     }
 
-    /// Writes the normalized text to `normalized` and returns its length.
+    /// Writes the text to `normalized` as it is, behind a space when the model adds a dummy
+    /// prefix; returns its length.
+    private func prefixed(_ text: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        reserveNormalized(count + 1 + 16)
+        let prefix = addDummyPrefix ? 1 : 0
+        normalized[0] = 0x20
+        (normalized + prefix).update(from: text, count: count)
+        return count + prefix
+    }
+
+    /// Writes the normalized segment (spaces to `▁` when escaping, U+FFFD for each invalid byte)
+    /// to `segmentScratch`; returns its length. Changes nothing in normalized text.
+    private func normalizeSegment(_ segment: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        if 3 * count + 3 > segmentScratchCapacity {
+            segmentScratch.deallocate()
+            segmentScratchCapacity = 3 * count + 3
+            segmentScratch = .allocate(capacity: segmentScratchCapacity)
+        }
+        let out = segmentScratch
+        var n = 0, i = 0
+        while i < count {
+            let b = segment[i]
+            if b == 0x20 && escapeWhitespaces {
+                out[n] = 0xE2; out[n + 1] = 0x96; out[n + 2] = 0x81
+                n += 3
+                i += 1
+            } else if b < 0x80 {
+                out[n] = b
+                n += 1
+                i += 1
+            } else {
+                n += copyCharacter(segment, &i, count, to: out + n)
+            }
+        }
+        return n
+    }
+
+    /// Writes the normalized text (remove_extra_whitespaces) to `normalized`; returns its length.
     private func normalize(_ text: UnsafePointer<UInt8>, _ count: Int) -> Int {
         reserveNormalized(count * 3 + 3 + 16)  // + 16: SegmentCache reads short keys as two words
         let out = normalized
@@ -133,46 +192,10 @@ final class SentencePieceEncoder: TokenEncoder {
             }
         }
         var i = 0
-        let removeExtra = removeExtraWhitespaces
-        if removeExtra {
-            while i < count && text[i] == 0x20 { i += 1 }
-            if i == count { return 0 }
-        }
+        while i < count && text[i] == 0x20 { i += 1 }
+        if i == count { return 0 }
         if addDummyPrefix { appendSpace() }
-        if !removeExtra {
-            let raw = UnsafeRawPointer(text), rawOut = UnsafeMutableRawPointer(out)
-            while i < count {
-                // Eight bytes at a time up to the first space or non-ASCII byte: copied as a word
-                // (bytes past that point are rewritten next), then that byte the slow way.
-                // `out` has room: it holds 3 * count + 19 bytes and n <= 3 * i + 3.
-                while i + 8 <= count {
-                    let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    let spaces = word ^ 0x2020_2020_2020_2020
-                    let special = (word | ((spaces &- 0x0101_0101_0101_0101) & ~spaces)) & 0x8080_8080_8080_8080
-                    rawOut.storeBytes(of: word, toByteOffset: n, as: UInt64.self)
-                    let plain = special == 0 ? 8 : special.trailingZeroBitCount >> 3
-                    n += plain
-                    i += plain
-                    if plain < 8 { break }
-                }
-                guard i < count else { break }
-                let b = text[i]
-                if b < 0x80 {
-                    if b == 0x20 && escape {
-                        out[n] = 0xE2; out[n + 1] = 0x96; out[n + 2] = 0x81
-                        n += 3
-                    } else {
-                        out[n] = b
-                        n += 1
-                    }
-                    i += 1
-                } else {
-                    n += copyCharacter(text, &i, count, to: out + n)
-                }
-            }
-            return n
-        }
-        // remove_extra_whitespaces: drop a space that follows a space, then trailing space symbols.
+        // Drop a space that follows a space, then trailing space symbols.
         var previousIsSpace = true
         while i < count {
             if text[i] == 0x20 {
@@ -215,7 +238,8 @@ final class SentencePieceEncoder: TokenEncoder {
             append(found, count: &count)
             return
         }
-        let segmentCount = bytePairEncode(p, length)
+        let normalizedLength = normalizeSegment(p, length)  // may move `segmentScratch`
+        let segmentCount = bytePairEncode(segmentScratch, normalizedLength)
         let segment = UnsafeBufferPointer(start: idScratch, count: segmentCount)
         if cacheable { cache.insert(p, length, value: segment) }
         append(segment, count: &count)
@@ -232,15 +256,15 @@ final class SentencePieceEncoder: TokenEncoder {
         let out = output
         while k < segment.count {
             out[count] = ids[k]
-            count += 1
-            k += 1
+            count &+= 1
+            k &+= 1
         }
     }
 
     // MARK: BPE (bpe_model.cc)
 
     /// Segments of at most this many characters are merged by scanning instead of with the heap.
-    private static let scanLimit = 24
+    private static let scanLimit = 32
 
     private func reserveScratch(_ length: Int) {
         guard length > scratchCapacity else { return }
@@ -248,25 +272,39 @@ final class SentencePieceEncoder: TokenEncoder {
         symbolScratch.deallocate()
         agendaScratch.deallocate()
         idScratch.deallocate()
+        pairRankScratch.deallocate()
         symbolScratch = .allocate(capacity: scratchCapacity)
         // n - 1 initial pairs plus at most two per merge.
         agendaScratch = .allocate(capacity: 3 * scratchCapacity)
         idScratch = .allocate(capacity: scratchCapacity)
+        pairRankScratch = .allocate(capacity: scratchCapacity)
     }
 
     /// BPE-encodes one normalized segment into `idScratch`; returns the number of ids.
+    ///
+    /// Pairs are ordered by the merged piece's rank (`SentencePieceBPEModel.ranks`: equal scores,
+    /// equal ranks), which orders them exactly as sentencepiece's scores do.
     private func bytePairEncode(_ p: UnsafeMutablePointer<UInt8>, _ length: Int) -> Int {
         reserveScratch(length)
         let symbols = symbolScratch, agenda = agendaScratch, out = idScratch
         let mergeable = model.mergeable, reserved = model.reserved, pairs = model.pairs
         let none = TokenID.max
-        return model.scores.withUnsafeBufferPointer { scores -> Int in
+        let spaceSymbolID = model.spaceSymbolID
+        return model.ranks.withUnsafeBufferPointer { ranks -> Int in
           model.asciiIDs.withUnsafeBufferPointer { asciiIDs -> Int in
             var symbolCount = 0
             var i = 0
             while i < length {
-                let charLength = min(UTF8Scanning.leadByteLength(p[i]), length - i)
-                let id = p[i] < 0x80 ? asciiIDs[Int(p[i])] : (mergeable.lookup(p + i, charLength) ?? none)
+                let b = p[i]
+                let charLength = min(UTF8Scanning.leadByteLength(b), length - i)
+                let id: TokenID
+                if b < 0x80 {
+                    id = asciiIDs[Int(b)]
+                } else if b == 0xE2 && charLength == 3 && p[i + 1] == 0x96 && p[i + 2] == 0x81 {
+                    id = spaceSymbolID  // `▁`, the most frequent non-ASCII character by far
+                } else {
+                    id = mergeable.lookup(p + i, charLength) ?? none
+                }
                 let index = Int32(symbolCount)
                 symbols[symbolCount] = Symbol(start: Int32(i), length: Int32(charLength), prev: index - 1,
                                               next: i + charLength < length ? index + 1 : -1, id: id)
@@ -274,105 +312,103 @@ final class SentencePieceEncoder: TokenEncoder {
                 i += charLength
             }
 
-            // The agenda: highest score first, ties to the leftmost pair.
-            var agendaCount = 0
-            @inline(__always) func outranks(_ a: Candidate, _ b: Candidate) -> Bool {
-                a.score > b.score || (a.score == b.score && a.left < b.left)
-            }
-            /// The mergeable piece (id, score) spelled by two adjacent symbols, if any.
-            @inline(__always) func pairPiece(_ leftSymbol: Symbol, _ rightSymbol: Symbol) -> (id: TokenID, score: Float)? {
+            /// The mergeable piece (id, rank) spelled by two adjacent symbols, if any.
+            @inline(__always) func pairPiece(_ leftSymbol: Symbol, _ rightSymbol: Symbol) -> (id: TokenID, rank: UInt32)? {
                 if let pairs, leftSymbol.id != none && rightSymbol.id != none {
                     return pairs.lookup(leftSymbol.id, rightSymbol.id)
                 }
                 let merged = Int(leftSymbol.length + rightSymbol.length)
-                return mergeable.lookup(p + Int(leftSymbol.start), merged).map { ($0, scores[Int($0)]) }
+                return mergeable.lookup(p + Int(leftSymbol.start), merged).map { ($0, ranks[Int($0)]) }
             }
-            @inline(__always) func consider(_ left: Int32, _ right: Int32) {
-                guard left >= 0, right >= 0 else { return }
-                let leftSymbol = symbols[Int(left)], rightSymbol = symbols[Int(right)]
-                let merged = leftSymbol.length + rightSymbol.length
-                guard let (id, score) = pairPiece(leftSymbol, rightSymbol) else { return }
-                let candidate = Candidate(score: score, left: left, right: right, length: merged, id: id)
-                var child = agendaCount
-                agendaCount += 1
-                while child > 0 {
-                    let parent = (child - 1) >> 1
-                    guard outranks(candidate, agenda[parent]) else { break }
-                    agenda[child] = agenda[parent]
-                    child = parent
-                }
-                agenda[child] = candidate
-            }
-            @inline(__always) func pop() -> Candidate {
-                let top = agenda[0]
-                agendaCount -= 1
-                let last = agenda[agendaCount]
-                var parent = 0
-                while true {
-                    var best = 2 * parent + 1
-                    guard best < agendaCount else { break }
-                    if best + 1 < agendaCount && outranks(agenda[best + 1], agenda[best]) { best += 1 }
-                    guard outranks(agenda[best], last) else { break }
-                    agenda[parent] = agenda[best]
-                    parent = best
-                }
-                agenda[parent] = last
-                return top
+            /// Merges symbol `right` into its left neighbour `left`, which becomes piece `id`.
+            @inline(__always) func merge(_ left: Int, _ right: Int, id: TokenID) {
+                symbols[left].length += symbols[right].length
+                symbols[left].id = id
+                let next = symbols[right].next
+                symbols[left].next = next
+                if next >= 0 { symbols[Int(next)].prev = Int32(left) }
+                symbols[right].length = 0
             }
 
             if symbolCount <= Self.scanLimit {
-                // Short segments: keep each symbol's pair with its successor in `agenda[i]` and scan
-                // for the best (highest score, leftmost) — the same choice the heap makes, with less
-                // bookkeeping for the few symbols of a word.
-                @inline(__always) func evaluate(_ index: Int32) {
-                    let next = symbols[Int(index)].next
-                    if next >= 0, let (id, score) = pairPiece(symbols[Int(index)], symbols[Int(next)]) {
-                        agenda[Int(index)] = Candidate(score: score, left: index, right: next, length: 0, id: id)
+                // Short segments: keep the rank of each symbol's pair with its successor in a flat
+                // array (UInt32.max: no pair, or a merged-away symbol) and scan it for the lowest
+                // rank, leftmost on ties — the choice the heap makes, without its bookkeeping.
+                let pairRanks = pairRankScratch
+                @inline(__always) func evaluate(_ index: Int) {
+                    let next = symbols[index].next
+                    if next >= 0, let (id, rank) = pairPiece(symbols[index], symbols[Int(next)]) {
+                        pairRanks[index] = rank
+                        agenda[index].id = id
                     } else {
-                        agenda[Int(index)].id = none
+                        pairRanks[index] = .max
                     }
                 }
-                for index in 0..<symbolCount { evaluate(Int32(index)) }
+                for index in 0..<symbolCount { evaluate(index) }
                 while true {
-                    var best: Int32 = -1
-                    var bestScore: Float = 0
-                    var index: Int32 = 0
-                    while index >= 0 {
-                        let candidate = agenda[Int(index)]
-                        if candidate.id != none && (best < 0 || candidate.score > bestScore) {
-                            best = index
-                            bestScore = candidate.score
-                        }
-                        index = symbols[Int(index)].next
+                    var best = 0
+                    var bestRank = pairRanks[0]
+                    for index in 1..<max(symbolCount, 1) where pairRanks[index] < bestRank {
+                        best = index
+                        bestRank = pairRanks[index]
                     }
-                    guard best >= 0 else { break }
-                    let right = Int(agenda[Int(best)].right)
-                    symbols[Int(best)].length += symbols[right].length
-                    symbols[Int(best)].id = agenda[Int(best)].id
-                    let next = symbols[right].next
-                    symbols[Int(best)].next = next
-                    if next >= 0 { symbols[Int(next)].prev = best }
-                    symbols[right].length = 0
+                    guard bestRank != .max else { break }
+                    let right = Int(symbols[best].next)
+                    merge(best, right, id: agenda[best].id)
+                    pairRanks[right] = .max
                     evaluate(best)
-                    if symbols[Int(best)].prev >= 0 { evaluate(symbols[Int(best)].prev) }
+                    let prev = Int(symbols[best].prev)
+                    if prev >= 0 { evaluate(prev) }
                 }
             } else {
+                // The agenda: a binary heap, lowest rank first, ties to the leftmost pair.
+                var agendaCount = 0
+                @inline(__always) func outranks(_ a: Candidate, _ b: Candidate) -> Bool {
+                    a.rank < b.rank || (a.rank == b.rank && a.left < b.left)
+                }
+                @inline(__always) func consider(_ left: Int32, _ right: Int32) {
+                    guard left >= 0, right >= 0 else { return }
+                    let leftSymbol = symbols[Int(left)], rightSymbol = symbols[Int(right)]
+                    let merged = leftSymbol.length + rightSymbol.length
+                    guard let (id, rank) = pairPiece(leftSymbol, rightSymbol) else { return }
+                    let candidate = Candidate(rank: rank, left: left, right: right, length: merged, id: id)
+                    var child = agendaCount
+                    agendaCount += 1
+                    while child > 0 {
+                        let parent = (child - 1) >> 1
+                        guard outranks(candidate, agenda[parent]) else { break }
+                        agenda[child] = agenda[parent]
+                        child = parent
+                    }
+                    agenda[child] = candidate
+                }
+                @inline(__always) func pop() -> Candidate {
+                    let top = agenda[0]
+                    agendaCount -= 1
+                    let last = agenda[agendaCount]
+                    var parent = 0
+                    while true {
+                        var best = 2 * parent + 1
+                        guard best < agendaCount else { break }
+                        if best + 1 < agendaCount && outranks(agenda[best + 1], agenda[best]) { best += 1 }
+                        guard outranks(agenda[best], last) else { break }
+                        agenda[parent] = agenda[best]
+                        parent = best
+                    }
+                    agenda[parent] = last
+                    return top
+                }
                 for index in stride(from: 1, to: symbolCount, by: 1) { consider(Int32(index - 1), Int32(index)) }
-            }
-            while agendaCount > 0 {
-                let top = pop()
-                let left = Int(top.left), right = Int(top.right)
-                // Skip pairs made stale by an earlier merge.
-                guard symbols[left].length > 0, symbols[right].length > 0,
-                      symbols[left].length + symbols[right].length == top.length else { continue }
-                symbols[left].length = top.length
-                symbols[left].id = top.id
-                let next = symbols[right].next
-                symbols[left].next = next
-                if next >= 0 { symbols[Int(next)].prev = top.left }
-                symbols[right].length = 0
-                consider(symbols[left].prev, top.left)
-                consider(top.left, next)
+                while agendaCount > 0 {
+                    let top = pop()
+                    let left = Int(top.left), right = Int(top.right)
+                    // Skip pairs made stale by an earlier merge.
+                    guard symbols[left].length > 0, symbols[right].length > 0,
+                          symbols[left].length + symbols[right].length == top.length else { continue }
+                    merge(left, right, id: top.id)
+                    consider(symbols[left].prev, top.left)
+                    consider(top.left, symbols[left].next)
+                }
             }
 
             var count = 0

@@ -5,9 +5,17 @@ import ShardIO
 /// Megatron indexed dataset.
 public protocol TokenSink: AnyObject {
     /// Appends one document's ids; `documentID` is the reader's id for formats that keep it.
-    func append(_ ids: [TokenID], documentID: String) throws
+    /// `ids` is valid during the call only.
+    func append(_ ids: UnsafeBufferPointer<TokenID>, documentID: String) throws
     /// Completes the output (files appear only now, atomically).
     func finish() throws
+}
+
+extension TokenSink {
+    /// Appends one document's ids from an array.
+    public func append(_ ids: [TokenID], documentID: String) throws {
+        try ids.withUnsafeBufferPointer { try append($0, documentID: documentID) }
+    }
 }
 
 /// JSON Lines `{"id"?: ..., "ids": [...]}`, one line (without newline) per document through
@@ -24,7 +32,7 @@ public final class JSONLTokenSink: TokenSink {
         complete = finish
     }
 
-    public func append(_ ids: [TokenID], documentID: String) throws {
+    public func append(_ ids: UnsafeBufferPointer<TokenID>, documentID: String) throws {
         line.clear()
         line.raw("{")
         if includeID {

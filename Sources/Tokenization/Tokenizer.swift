@@ -19,14 +19,20 @@ public struct Tokenizer: Sendable {
     public let model: any TokenizerModel
     public let format: Format
     public let path: String
-    /// SHA-256 of the file, 64 lowercase hex digits.
-    public let sha256: String
+    private let digest: FileDigest
+    /// SHA-256 of the file, 64 lowercase hex digits. Computed on first use from the bytes loaded
+    /// (a run that records no provenance, like `longmix tokenize`, does not pay for hashing).
+    public var sha256: String { digest.hex }
 
     public init(model: any TokenizerModel, format: Format, path: String, sha256: String) {
+        self.init(model: model, format: format, path: path, digest: FileDigest(hex: sha256))
+    }
+
+    private init(model: any TokenizerModel, format: Format, path: String, digest: FileDigest) {
         self.model = model
         self.format = format
         self.path = path
-        self.sha256 = sha256
+        self.digest = digest
     }
 
     /// Loads `path`: `.json` files as tokenizer.json, anything else as a SentencePiece model.
@@ -36,13 +42,13 @@ public struct Tokenizer: Sendable {
         }
         InputFiles.register([path])
         let bytes = [UInt8](data)
-        let digest = SHA256.hexDigest(bytes)
+        let digest = FileDigest(bytes: bytes)
         if path.lowercased().hasSuffix(".json") {
             let model = try HuggingFaceBPEModel(json: bytes, path: path)
-            return Tokenizer(model: model, format: .huggingFaceJSON, path: path, sha256: digest)
+            return Tokenizer(model: model, format: .huggingFaceJSON, path: path, digest: digest)
         }
         let model = try SentencePieceBPEModel(serialized: bytes, path: path)
-        return Tokenizer(model: model, format: .sentencePieceModel, path: path, sha256: digest)
+        return Tokenizer(model: model, format: .sentencePieceModel, path: path, digest: digest)
     }
 
     public var vocabularySize: Int { model.vocabularySize }
@@ -85,6 +91,23 @@ public struct Tokenizer: Sendable {
             }
         }
         return results
+    }
+}
+
+/// The SHA-256 of a file's bytes, hashed once, on first request, by whichever thread asks first.
+private final class FileDigest: Sendable {
+    private let state: Mutex<(bytes: [UInt8], hex: String?)>
+
+    init(bytes: [UInt8]) { state = Mutex((bytes, nil)) }
+    init(hex: String) { state = Mutex(([], hex)) }
+
+    var hex: String {
+        state.withLock { state in
+            if let hex = state.hex { return hex }
+            let hex = SHA256.hexDigest(state.bytes)
+            state = ([], hex)
+            return hex
+        }
     }
 }
 
