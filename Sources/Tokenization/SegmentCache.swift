@@ -1,3 +1,4 @@
+import CPrefetch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -120,6 +121,12 @@ final class SegmentCache {
         return h ^ (h >> 29)
     }
 
+    /// The hash of any key: `shortHash` of an inline key, `tokenizerHash` of a longer one.
+    @inline(__always)
+    private static func keyHash(_ key: UnsafePointer<UInt8>, _ length: Int) -> UInt64 {
+        length <= inlineKeyLength ? shortHash(shortKey(key, length), length) : tokenizerHash(key, length)
+    }
+
     /// The first of the two entries of the key's front set.
     @inline(__always)
     private static func frontSet(_ hash: UInt64) -> Int {
@@ -143,13 +150,35 @@ final class SegmentCache {
         return UnsafeBufferPointer(start: ids + Int(entry.pointee.ids.0), count: count)
     }
 
+    /// A key's hash, computed once for its lookup and, on a miss, its insertion.
+    struct Probe {
+        fileprivate(set) var hash: UInt64 = 0
+    }
+
+    /// The key's probe, after starting to load the lines its lookup reads first (its front set
+    /// and main-table slot) without waiting for them: probing a run of keys before looking them
+    /// up overlaps their memory latencies, which are most of a lookup's cost.
+    @inline(__always)
+    func probe(_ key: UnsafePointer<UInt8>, _ length: Int) -> Probe {
+        let hash = Self.keyHash(key, length)
+        if length <= Self.inlineKeyLength { longmix_prefetch(front + Self.frontSet(hash)) }
+        longmix_prefetch(slots + tokenizerSlot(hash, capacity - 1))
+        return Probe(hash: hash)
+    }
+
     /// The cached ids for the key, or nil on a miss. The buffer is valid until the next `insert`
     /// or lookup.
     @inline(__always)
     func cached(_ key: UnsafePointer<UInt8>, _ length: Int) -> UnsafeBufferPointer<TokenID>? {
+        cached(key, length, probe(key, length))
+    }
+
+    /// `cached(key, length)` with the key's probe already made.
+    @inline(__always)
+    func cached(_ key: UnsafePointer<UInt8>, _ length: Int, _ probe: Probe) -> UnsafeBufferPointer<TokenID>? {
+        let hash = probe.hash
         if length <= Self.inlineKeyLength {
             let short = Self.shortKey(key, length)
-            let hash = Self.shortHash(short, length)
             let set = Self.frontSet(hash)
             let first = front[set], second = front[set + 1]
             if first.length == Int16(length) && first.word0 == short.0 && first.word1 == short.1 {
@@ -172,7 +201,6 @@ final class SegmentCache {
                 index = (index + 1) & mask
             }
         }
-        let hash = tokenizerHash(key, length)
         let mask = capacity - 1
         var index = tokenizerSlot(hash, mask)
         while true {
@@ -189,6 +217,11 @@ final class SegmentCache {
 
     /// Remembers `value` for a key that `cached` just missed.
     func insert(_ key: UnsafePointer<UInt8>, _ length: Int, value: UnsafeBufferPointer<TokenID>) {
+        insert(key, length, probe: Probe(hash: Self.keyHash(key, length)), value: value)
+    }
+
+    /// `insert(key, length, value:)` with the key's probe already made.
+    func insert(_ key: UnsafePointer<UInt8>, _ length: Int, probe: Probe, value: UnsafeBufferPointer<TokenID>) {
         let isShort = length <= Self.inlineKeyLength
         let keyBytes = isShort ? 0 : length
         let arenaIDs = value.count > Self.inlineIDs ? value.count : 0
@@ -203,13 +236,10 @@ final class SegmentCache {
         var entry = Self.empty
         entry.length = Int16(length)
         entry.count = Int16(value.count)
-        let hash: UInt64
+        let hash = probe.hash
         if isShort {
-            let short = Self.shortKey(key, length)
-            hash = Self.shortHash(short, length)
-            (entry.word0, entry.word1) = short
+            (entry.word0, entry.word1) = Self.shortKey(key, length)
         } else {
-            hash = tokenizerHash(key, length)
             reserveKeys(length)
             (keys + keyCount).update(from: key, count: length)
             entry.word0 = hash

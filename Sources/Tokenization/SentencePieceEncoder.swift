@@ -82,6 +82,7 @@ final class SentencePieceEncoder: TokenEncoder {
         normalized.deallocate()
         segmentScratch.deallocate()
         spanScratch.deallocate()
+        probeScratch.deallocate()
         output.deallocate()
         symbolScratch.deallocate()
         agendaScratch.deallocate()
@@ -99,26 +100,37 @@ final class SentencePieceEncoder: TokenEncoder {
         reserveOutput(3 * length)
         let p = normalized
         var count = 0
-        // Segments are cut first and looked up in runs of `segmentRun`: the lookups of a run do not
-        // depend on one another, so their cache misses overlap instead of queueing behind the cutting.
-        let spans = spanScratch
+        // Segments are cut first and looked up in runs of `segmentRun`: a run's keys are probed
+        // (hashed, their cache lines requested) before any is looked up, so the lookups' memory
+        // latencies overlap instead of queueing one behind another.
+        let spans = spanScratch, probes = probeScratch
         var pending = 0
+        @inline(__always) func encodeRun() {
+            for k in 0..<pending where spans[k].1 <= SegmentCache.maxKeyLength {
+                probes[k] = cache.probe(p + spans[k].0, spans[k].1)
+            }
+            for k in 0..<pending { encodeSegment(p + spans[k].0, spans[k].1, probes[k], count: &count) }
+            pending = 0
+        }
         model.segmentation.forEachSegment(p, length, unnormalized: !removeExtraWhitespaces,
                                           spaceIsSymbol: escapeWhitespaces) { start, segmentLength in
             spans[pending] = (start, segmentLength)
             pending += 1
-            if pending == Self.segmentRun {
-                for k in 0..<pending { encodeSegment(p + spans[k].0, spans[k].1, count: &count) }
-                pending = 0
-            }
+            if pending == Self.segmentRun { encodeRun() }
         }
-        for k in 0..<pending { encodeSegment(p + spans[k].0, spans[k].1, count: &count) }
+        encodeRun()
         ids.append(contentsOf: UnsafeBufferPointer(start: output, count: count))
     }
 
     /// Segments cut ahead of their lookups.
     private static let segmentRun = 32
     private let spanScratch = UnsafeMutablePointer<(Int, Int)>.allocate(capacity: segmentRun)
+    /// The run's probes (for the spans short enough to cache).
+    private let probeScratch: UnsafeMutablePointer<SegmentCache.Probe> = {
+        let probes = UnsafeMutablePointer<SegmentCache.Probe>.allocate(capacity: segmentRun)
+        probes.initialize(repeating: SegmentCache.Probe(), count: segmentRun)
+        return probes
+    }()
     /// The current text's ids.
     private var output = UnsafeMutablePointer<TokenID>.allocate(capacity: 1)
     private var outputCapacity = 1
@@ -232,16 +244,18 @@ final class SentencePieceEncoder: TokenEncoder {
     // MARK: Segments
 
     @inline(__always)
-    private func encodeSegment(_ p: UnsafeMutablePointer<UInt8>, _ length: Int, count: inout Int) {
+    /// Encodes one segment; `probe` is its cache probe when it is short enough to cache.
+    private func encodeSegment(_ p: UnsafeMutablePointer<UInt8>, _ length: Int, _ probe: SegmentCache.Probe,
+                               count: inout Int) {
         let cacheable = length <= SegmentCache.maxKeyLength
-        if cacheable, let found = cache.cached(p, length) {
+        if cacheable, let found = cache.cached(p, length, probe) {
             append(found, count: &count)
             return
         }
         let normalizedLength = normalizeSegment(p, length)  // may move `segmentScratch`
         let segmentCount = bytePairEncode(segmentScratch, normalizedLength)
         let segment = UnsafeBufferPointer(start: idScratch, count: segmentCount)
-        if cacheable { cache.insert(p, length, value: segment) }
+        if cacheable { cache.insert(p, length, probe: probe, value: segment) }
         append(segment, count: &count)
     }
 
