@@ -100,35 +100,42 @@ final class SentencePieceEncoder: TokenEncoder {
         reserveOutput(3 * length)
         let p = normalized
         var count = 0
-        // Segments are cut first and looked up in runs of `segmentRun`: a run's keys are probed
-        // (hashed, their cache lines requested) before any is looked up, so the lookups' memory
-        // latencies overlap instead of queueing one behind another.
-        let spans = spanScratch, probes = probeScratch
-        var pending = 0
-        @inline(__always) func encodeRun() {
-            for k in 0..<pending where spans[k].1 <= SegmentCache.maxKeyLength {
-                probes[k] = cache.probe(p + spans[k].0, spans[k].1)
-            }
-            for k in 0..<pending { encodeSegment(p + spans[k].0, spans[k].1, probes[k], count: &count) }
-            pending = 0
+        // Segments are cut and probed (hashed, their cache lines requested) in runs of
+        // `segmentRun`, and each run is looked up only after the next one has been cut: every
+        // lookup comes a run of cutting after its probe, so its line has had time to arrive and
+        // the lookups' memory latencies overlap instead of queueing one behind another.
+        let spans = spanScratch, probes = probeScratch, run = Self.segmentRun
+        var current = 0  // the half of the scratch being cut into: 0 or `run`
+        var cut = 0      // segments cut into it
+        var waiting = 0  // segments of the other half, cut earlier, not yet looked up
+        @inline(__always) func lookUp(_ first: Int, _ n: Int) {
+            for k in first..<(first + n) { encodeSegment(p + spans[k].0, spans[k].1, probes[k], count: &count) }
         }
         model.segmentation.forEachSegment(p, length, unnormalized: !removeExtraWhitespaces,
                                           spaceIsSymbol: escapeWhitespaces) { start, segmentLength in
-            spans[pending] = (start, segmentLength)
-            pending += 1
-            if pending == Self.segmentRun { encodeRun() }
+            let k = current + cut
+            spans[k] = (start, segmentLength)
+            if segmentLength <= SegmentCache.maxKeyLength { probes[k] = cache.probe(p + start, segmentLength) }
+            cut += 1
+            if cut == run {
+                lookUp(run - current, waiting)
+                waiting = cut
+                cut = 0
+                current = run - current
+            }
         }
-        encodeRun()
+        lookUp(run - current, waiting)
+        lookUp(current, cut)
         ids.append(contentsOf: UnsafeBufferPointer(start: output, count: count))
     }
 
-    /// Segments cut ahead of their lookups.
-    private static let segmentRun = 32
-    private let spanScratch = UnsafeMutablePointer<(Int, Int)>.allocate(capacity: segmentRun)
-    /// The run's probes (for the spans short enough to cache).
+    /// Segments cut ahead of their lookups: two runs of this many.
+    private static let segmentRun = 64
+    private let spanScratch = UnsafeMutablePointer<(Int, Int)>.allocate(capacity: 2 * segmentRun)
+    /// The runs' probes (for the spans short enough to cache).
     private let probeScratch: UnsafeMutablePointer<SegmentCache.Probe> = {
-        let probes = UnsafeMutablePointer<SegmentCache.Probe>.allocate(capacity: segmentRun)
-        probes.initialize(repeating: SegmentCache.Probe(), count: segmentRun)
+        let probes = UnsafeMutablePointer<SegmentCache.Probe>.allocate(capacity: 2 * segmentRun)
+        probes.initialize(repeating: SegmentCache.Probe(), count: 2 * segmentRun)
         return probes
     }()
     /// The current text's ids.
@@ -277,8 +284,11 @@ final class SentencePieceEncoder: TokenEncoder {
 
     // MARK: BPE (bpe_model.cc)
 
-    /// Segments of at most this many characters are merged by scanning instead of with the heap.
+    /// Segments of at most this many characters are merged by scanning instead of with the heap
+    /// (a symbol's index fits 5 bits of the scan's pair keys)...
     private static let scanLimit = 32
+    /// ...when every rank fits the other 27.
+    private static let maxScanRank = 1 << 27
 
     private func reserveScratch(_ length: Int) {
         guard length > scratchCapacity else { return }
@@ -344,32 +354,30 @@ final class SentencePieceEncoder: TokenEncoder {
                 symbols[right].length = 0
             }
 
-            if symbolCount <= Self.scanLimit {
-                // Short segments: keep the rank of each symbol's pair with its successor in a flat
-                // array (UInt32.max: no pair, or a merged-away symbol) and scan it for the lowest
-                // rank, leftmost on ties — the choice the heap makes, without its bookkeeping.
-                let pairRanks = pairRankScratch
+            if symbolCount <= Self.scanLimit && ranks.count <= Self.maxScanRank {
+                // Short segments: keep, per symbol, its pair with its successor as one number,
+                // rank << 5 | index (UInt32.max: no pair, or a merged-away symbol), in a flat
+                // array; its minimum is the lowest rank, leftmost on ties — the choice the heap
+                // makes, without its bookkeeping, found by a branch-free (vectorizable) scan.
+                let pairKeys = pairRankScratch
                 @inline(__always) func evaluate(_ index: Int) {
                     let next = symbols[index].next
                     if next >= 0, let (id, rank) = pairPiece(symbols[index], symbols[Int(next)]) {
-                        pairRanks[index] = rank
+                        pairKeys[index] = rank << 5 | UInt32(truncatingIfNeeded: index)
                         agenda[index].id = id
                     } else {
-                        pairRanks[index] = .max
+                        pairKeys[index] = .max
                     }
                 }
                 for index in 0..<symbolCount { evaluate(index) }
                 while true {
-                    var best = 0
-                    var bestRank = pairRanks[0]
-                    for index in 1..<max(symbolCount, 1) where pairRanks[index] < bestRank {
-                        best = index
-                        bestRank = pairRanks[index]
-                    }
-                    guard bestRank != .max else { break }
+                    var bestKey = pairKeys[0]
+                    for index in 1..<max(symbolCount, 1) { bestKey = min(bestKey, pairKeys[index]) }
+                    guard bestKey != .max else { break }
+                    let best = Int(bestKey & 31)
                     let right = Int(symbols[best].next)
                     merge(best, right, id: agenda[best].id)
-                    pairRanks[right] = .max
+                    pairKeys[right] = .max
                     evaluate(best)
                     let prev = Int(symbols[best].prev)
                     if prev >= 0 { evaluate(prev) }

@@ -6,7 +6,8 @@ usage: scripts/bench/bench_tokenizer.py [--corpus DIR] [--model PATH] [--longmix
 
 For each repeat it times, in turn, sentencepiece encoding every document on one thread (the
 documents already in memory; `sp.encode(text)` per document) and `longmix tokenize -o ids.npy` on
-the same shards with 1 and 2 threads. For LongMix it records both its encoding time (reported
+the same shards with 1 and 2 threads, and with 1 thread confined to one CPU (all of the process's
+threads: what one core does alone, the baseline for what a second core adds). For LongMix it records both its encoding time (reported
 apart from reading and writing) and the whole process's wall time (start to exit: model load,
 reading and decompressing the shards, JSON parsing, encoding, writing the .npy). Prints medians in
 MB of text (10^6 UTF-8 bytes) per second and the ratios. Then it checks every document's ids from
@@ -47,13 +48,15 @@ def read_corpus(corpus, field):
     return texts
 
 
-def run_longmix(binary, model, corpus, threads, output, cpu=None):
+def run_longmix(binary, model, corpus, threads, output, cpu=None, one_cpu=False):
     """Returns (encoding seconds, whole-process wall seconds, model load ms); appends the process's
-    CPU seconds (user + system, all threads) to `cpu` when given."""
+    CPU seconds (user + system, all threads) to `cpu` when given. With `one_cpu`, the whole process
+    (encoder, reading and writing threads) is confined to one CPU."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pin = (lambda: os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})) if one_cpu else None
     t0 = time.perf_counter()
     result = subprocess.run([binary, "tokenize", "--tokenizer", model, "--threads", str(threads), "--quiet",
-                             corpus, "-o", output, "--force"], capture_output=True, text=True)
+                             corpus, "-o", output, "--force"], capture_output=True, text=True, preexec_fn=pin)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if cpu is not None:
@@ -84,7 +87,7 @@ def main():
     sp_load_ms = (time.perf_counter() - t0) * 1e3
 
     sp_rates, lm1_rates, lm2_rates, lm_loads = [], [], [], []
-    whole1_rates, whole2_rates = [], []
+    whole1_rates, whole2_rates, whole1cpu_rates = [], [], []
     cpu1, cpu2 = [], []
     sp_ids = None
     with tempfile.TemporaryDirectory() as scratch:
@@ -99,13 +102,16 @@ def main():
             lm1_rates.append(total_bytes / seconds / 1e6)
             whole1_rates.append(total_bytes / wall / 1e6)
             lm_loads.append(load_ms)
+            _, wall, _ = run_longmix(args.longmix, args.model, args.corpus, 1, out1, one_cpu=True)
+            whole1cpu_rates.append(total_bytes / wall / 1e6)
             seconds, wall, load_ms = run_longmix(args.longmix, args.model, args.corpus, 2, out2, cpu2)
             lm2_rates.append(total_bytes / seconds / 1e6)
             whole2_rates.append(total_bytes / wall / 1e6)
             lm_loads.append(load_ms)
             print(f"repeat {r + 1}: sentencepiece {sp_rates[-1]:.2f} MB/s; longmix encoder 1 thread "
                   f"{lm1_rates[-1]:.1f}, 2 threads {lm2_rates[-1]:.1f} MB/s; whole process 1 thread "
-                  f"{whole1_rates[-1]:.1f}, 2 threads {whole2_rates[-1]:.1f} MB/s", flush=True)
+                  f"{whole1_rates[-1]:.1f}, 1 thread on one CPU {whole1cpu_rates[-1]:.1f}, 2 threads {whole2_rates[-1]:.1f} MB/s",
+                  flush=True)
 
         with open(out1, "rb") as f1, open(out2, "rb") as f2:
             identical = f1.read() == f2.read()
@@ -122,8 +128,9 @@ def main():
             if json.loads(line)["ids"] != ids:
                 mismatches += 1
 
-    sp_med, lm1_med, lm2_med, w1_med, w2_med = (statistics.median(x) for x in
-                                                 (sp_rates, lm1_rates, lm2_rates, whole1_rates, whole2_rates))
+    sp_med, lm1_med, lm2_med, w1_med, w2_med, w1c_med = (statistics.median(x) for x in
+                                                          (sp_rates, lm1_rates, lm2_rates, whole1_rates, whole2_rates,
+                                                           whole1cpu_rates))
     print()
     print(f"medians over {args.repeats} runs (MB of text per second; sentencepiece: encoding documents in memory):")
     print(f"  python sentencepiece, 1 thread        : {sp_med:8.2f}")
@@ -131,11 +138,16 @@ def main():
     print(f"  longmix encoder, 2 threads            : {lm2_med:8.2f}   vs 1 thread      {lm2_med / lm1_med:5.2f}x")
     print(f"  longmix whole process -o .npy, 1 thread : {w1_med:6.2f}   vs sentencepiece {w1_med / sp_med:5.1f}x")
     print(f"  longmix whole process -o .npy, 2 threads: {w2_med:6.2f}   vs 1 thread      {w2_med / w1_med:5.2f}x")
+    print(f"  longmix whole process, 1 thread, all its threads on one CPU: {w1c_med:6.2f}   vs sentencepiece "
+          f"{w1c_med / sp_med:5.1f}x; 2 threads on two CPUs vs this {w2_med / w1c_med:5.2f}x")
+    print("  (with 1 encoding thread the reading and writing threads run on the other CPU; confined to one CPU they")
+    print("   share the encoder's, so one CPU against two is what a second core adds)")
     ratio = lambda a, b: statistics.median(x / y for x, y in zip(a, b))
     print("medians of the per-repeat ratios (each repeat's runs side by side):")
     print(f"  encoder 1 thread / sentencepiece {ratio(lm1_rates, sp_rates):5.1f}x, whole process 1 thread / sentencepiece "
           f"{ratio(whole1_rates, sp_rates):5.1f}x, 2 / 1 threads: encoder {ratio(lm2_rates, lm1_rates):4.2f}x, "
-          f"whole process {ratio(whole2_rates, whole1_rates):4.2f}x")
+          f"whole process {ratio(whole2_rates, whole1_rates):4.2f}x; whole process one CPU / sentencepiece "
+          f"{ratio(whole1cpu_rates, sp_rates):5.1f}x, two CPUs / one CPU {ratio(whole2_rates, whole1cpu_rates):4.2f}x")
     c1, c2 = statistics.median(cpu1), statistics.median(cpu2)
     print(f"longmix CPU seconds per run (user + system, all threads), medians: 1 thread {c1:.2f}, 2 threads {c2:.2f}: "
           f"2 threads do {c2 / c1:.2f}x the work of 1, so on two otherwise idle cores they could run at most "
