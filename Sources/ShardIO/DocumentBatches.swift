@@ -5,19 +5,20 @@ import LongMixCore
 /// reading, decompression and JSON parsing overlap with tokenizing and scanning.
 ///
 /// Contract: `next()` returns batches in stream order (each up to `batchBytes` of text or
-/// `maxDocuments` documents), then nil; a reader error is rethrown by `next()` after the
-/// batches before it. The reader belongs to the background thread until `next()` has returned
-/// nil or thrown; only then may the caller look at its counts.
-public final class DocumentBatches: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var ready: [[Document]] = []
-    private var finished = false
-    private var failure: Error?
-    private var cancelled = false
+/// `maxDocuments` documents), at most `depth` of them read ahead, then nil; a reader error is
+/// rethrown by `next()` after the batches before it. The reader belongs to the background thread
+/// until `next()` has returned nil or thrown; only then may the caller look at its counts.
+/// `cancel()` (for a build that failed elsewhere) stops the thread at its next batch; `next()`
+/// then returns nil, and the reader may still be in use until the thread reaches that batch, so
+/// its counts are not to be read.
+public final class DocumentBatches: Sendable {
+    private let ready: BoundedHandOff<[Document]>
 
     public init(reader: DocumentReader, batchBytes: Int = 4 << 20, maxDocuments: Int = 1024, depth: Int = 2) {
+        let ready = BoundedHandOff<[Document]>(capacity: depth)
+        self.ready = ready
         let box = ReaderHandOff(reader: reader)
-        let thread = Thread { [self] in
+        let thread = Thread {
             let reader = box.reader
             var batch: [Document] = []
             var bytes = 0
@@ -26,54 +27,28 @@ public final class DocumentBatches: @unchecked Sendable {
                     bytes += document.text.count
                     batch.append(document)
                     if bytes >= batchBytes || batch.count >= maxDocuments {
-                        if !put(batch, depth: depth) { return }
+                        guard ready.put(batch) else { return }
                         batch = []
                         bytes = 0
                     }
                 }
-                if !batch.isEmpty && !put(batch, depth: depth) { return }
+                if !batch.isEmpty && !ready.put(batch) { return }
+                ready.close()
             } catch {
-                condition.lock()
-                failure = error
-                condition.unlock()
+                ready.fail(error)
             }
-            condition.lock()
-            finished = true
-            condition.broadcast()
-            condition.unlock()
         }
         thread.stackSize = 8 << 20
         thread.start()
     }
 
-    /// Stops the background thread at its next batch (for a build that failed elsewhere).
+    /// Stops the background thread at its next batch and drops the batches read ahead.
     public func cancel() {
-        condition.lock()
-        cancelled = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func put(_ batch: [Document], depth: Int) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while ready.count >= depth && !cancelled { condition.wait() }
-        guard !cancelled else { return false }
-        ready.append(batch)
-        condition.broadcast()
-        return true
+        ready.cancel()
     }
 
     public func next() throws -> [Document]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while ready.isEmpty && !finished { condition.wait() }
-        if !ready.isEmpty {
-            condition.broadcast()
-            return ready.removeFirst()
-        }
-        if let failure { throw failure }
-        return nil
+        try ready.take()
     }
 }
 

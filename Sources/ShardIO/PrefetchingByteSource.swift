@@ -8,12 +8,13 @@ import LongMixCore
 /// the underlying source is rethrown by `read(into:)` after the bytes that came before it. The
 /// thread stops when the stream ends, fails, or this object is released.
 public final class PrefetchingByteSource: ByteSource {
-    private let queue: ChunkQueue
+    /// The chunks read ahead: the thread puts, the reader takes.
+    private let queue: BoundedHandOff<[UInt8]>
     private var current: [UInt8] = []
     private var currentOffset = 0
 
     public init(_ source: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
-        let queue = ChunkQueue(depth: depth)
+        let queue = BoundedHandOff<[UInt8]>(capacity: depth)
         self.queue = queue
         let box = SourceBox(source)
         let thread = Thread {
@@ -35,8 +36,16 @@ public final class PrefetchingByteSource: ByteSource {
                     }
                     initialized = filled
                 }
-                let end = failure != nil || filled < chunkSize
-                if !queue.put(chunk, failure: failure, end: end) || end { return }
+                // The bytes before the end or an error go first; an empty chunk is not queued.
+                if !chunk.isEmpty && !queue.put(chunk) { return }
+                if let failure {
+                    queue.fail(failure)
+                    return
+                }
+                if filled < chunkSize {
+                    queue.close()
+                    return
+                }
             }
         }
         thread.start()
@@ -66,51 +75,6 @@ public final class PrefetchingByteSource: ByteSource {
         }
         currentOffset += n
         return n
-    }
-}
-
-/// The bounded hand-off between the producer thread and the reader.
-private final class ChunkQueue: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var chunks: [[UInt8]] = []
-    private var finished = false
-    private var failure: Error?
-    private var cancelled = false
-    private let depth: Int
-
-    init(depth: Int) { self.depth = depth }
-
-    /// Producer: waits for room and enqueues; false when the reader has gone away.
-    func put(_ chunk: [UInt8], failure: Error?, end: Bool) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while chunks.count >= depth && !cancelled { condition.wait() }
-        if cancelled { return false }
-        if !chunk.isEmpty { chunks.append(chunk) }
-        if let failure { self.failure = failure }
-        if end { finished = true }
-        condition.broadcast()
-        return true
-    }
-
-    /// Reader: the next non-empty chunk, nil at the end, or the producer's error.
-    func take() throws -> [UInt8]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while chunks.isEmpty && !finished { condition.wait() }
-        if chunks.isEmpty {
-            if let failure { throw failure }
-            return nil
-        }
-        condition.broadcast()
-        return chunks.removeFirst()
-    }
-
-    func cancel() {
-        condition.lock()
-        cancelled = true
-        condition.broadcast()
-        condition.unlock()
     }
 }
 

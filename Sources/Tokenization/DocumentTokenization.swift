@@ -165,87 +165,69 @@ final class EncodedBatch: @unchecked Sendable {
 /// Contract: one producer calls `emptyBuffer()`, then `write(_:_:)` with that buffer, repeatedly,
 /// then `finish()`; `close()` (always, also after an error) stops the thread and waits for it, so
 /// the sink is not touched once `close()` returns. A sink error is rethrown by the next
-/// `emptyBuffer()`, `write` or `finish()`.
-final class TokenSinkWriter: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var free: [EncodedBatch]
-    private var pending: [([Document], EncodedBatch)] = []
-    private var failure: Error?
-    private var closed = false
-    private var exited = false
+/// `emptyBuffer()`, `write` or `finish()`. Neither `emptyBuffer()` nor `write` may follow
+/// `finish()` or `close()`.
+final class TokenSinkWriter: Sendable {
+    /// Batches queued for the sink, in order: the producer puts, the thread takes. The thread fails
+    /// it with a sink error, so the producer's next call throws that error.
+    private let pending: BoundedHandOff<([Document], EncodedBatch)>
+    /// Written buffers, ready for reuse: the thread puts, the producer takes. The thread ends it as
+    /// its last step (closes it, or fails it with the sink error), so taking from it until the end
+    /// waits for the thread.
+    private let free: BoundedHandOff<EncodedBatch>
 
     init(sink: TokenSink, buffers: Int) {
-        free = (0..<max(1, buffers)).map { _ in EncodedBatch() }
+        let count = max(1, buffers)
+        // Room for every buffer in both: neither hand-off is ever full when a buffer is put.
+        let pending = BoundedHandOff<([Document], EncodedBatch)>(capacity: count)
+        let free = BoundedHandOff(capacity: count, contents: (0..<count).map { _ in EncodedBatch() })
+        self.pending = pending
+        self.free = free
         let box = UncheckedSendable(sink)
-        let thread = Thread { [self] in
+        let thread = Thread {
             let sink = box.value
-            while let (batch, encoded) = take() {
-                do {
+            do {
+                // `take` throws only once `pending` has failed, and only this thread fails it.
+                while let (batch, encoded) = try pending.take() {
                     try encoded.forEachDocument { d, ids in try sink.append(ids, documentID: batch[d].id) }
-                } catch {
-                    condition.lock()
-                    failure = error
-                    condition.unlock()
+                    // Always queued: there is room, and only this thread ends `free`.
+                    _ = free.put(encoded)
                 }
-                recycle(encoded)
+                free.close()
+            } catch {
+                pending.fail(error)
+                free.fail(error)
             }
-            condition.lock()
-            exited = true
-            condition.broadcast()
-            condition.unlock()
         }
         thread.stackSize = 1 << 20
         thread.start()
     }
 
-    /// The next batch to write, or nil once closed (or finished) with nothing pending or after a
-    /// failure.
-    private func take() -> ([Document], EncodedBatch)? {
-        condition.lock()
-        defer { condition.unlock() }
-        while pending.isEmpty && !closed { condition.wait() }
-        guard failure == nil, !pending.isEmpty else { return nil }
-        return pending.removeFirst()
-    }
-
-    private func recycle(_ encoded: EncodedBatch) {
-        condition.lock()
-        free.append(encoded)
-        condition.broadcast()
-        condition.unlock()
-    }
-
     /// A buffer for the next batch (waits while all are queued for writing).
     func emptyBuffer() throws -> EncodedBatch {
-        condition.lock()
-        defer { condition.unlock() }
-        while free.isEmpty && failure == nil { condition.wait() }
-        if let failure { throw failure }
-        return free.removeLast()
+        if let failure = pending.failure { throw failure }
+        guard let encoded = try free.take() else { preconditionFailure("TokenSinkWriter.emptyBuffer() after finish() or close()") }
+        return encoded
     }
 
     /// Queues `encoded`, the ids of `batch`, for the sink.
     func write(_ batch: [Document], _ encoded: EncodedBatch) throws {
-        condition.lock()
-        defer { condition.unlock() }
-        if let failure { throw failure }
-        pending.append((batch, encoded))
-        condition.broadcast()
+        guard pending.put((batch, encoded)) else {
+            if let failure = pending.failure { throw failure }
+            preconditionFailure("TokenSinkWriter.write(_:_:) after finish() or close()")
+        }
     }
 
     /// Waits until everything queued is in the sink; rethrows a sink error.
     func finish() throws {
-        close()
-        if let failure { throw failure }
+        pending.close()
+        while try free.take() != nil {}
     }
 
     /// Lets the thread write what is queued, then end; waits for it. Idempotent.
     func close() {
-        condition.lock()
-        defer { condition.unlock() }
-        closed = true
-        condition.broadcast()
-        while !exited { condition.wait() }
+        pending.close()
+        while (try? free.take()) != nil {}
     }
 }
 

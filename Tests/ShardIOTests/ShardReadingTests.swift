@@ -117,6 +117,35 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
         do { _ = try readAll([empty]); Issue.record("empty file accepted") } catch let e as InputError { #expect(e.reason.rawValue == "empty-file") }
     }
 
+    /// `DocumentBatches` hands out the documents before a bad record in order, in batches of at
+    /// most `maxDocuments`, then throws the reader's error; after `cancel()`, `next()` is nil.
+    @Test func documentBatchesThrowAfterTheBatchesBeforeTheError() throws {
+        let dir = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Six whole batches before the bad record (a batch being filled when the reader throws is
+        // not handed out).
+        let good = (0..<24).map { "{\"text\": \"doc \($0)\"}\n" }.joined()
+        let path = try write("bad.jsonl", good + "{\"text\": \"bad}\n", in: dir)
+        let batches = DocumentBatches(reader: DocumentReader(paths: [path], source: "test", options: ReaderOptions()),
+                                      maxDocuments: 4, depth: 2)
+        var texts: [String] = []
+        do {
+            while let batch = try batches.next() {
+                #expect(batch.count <= 4)
+                texts += batch.map { String(decoding: $0.text, as: UTF8.self) }
+            }
+            Issue.record("no error for the bad record")
+        } catch let error as InputError {
+            #expect(error.location == RecordLocation(file: path, line: 25))
+        }
+        #expect(texts == (0..<24).map { "doc \($0)" })
+
+        let cancelled = DocumentBatches(reader: DocumentReader(paths: [path], source: "test", options: ReaderOptions()),
+                                        maxDocuments: 1, depth: 1)
+        cancelled.cancel()
+        #expect(try cancelled.next() == nil)
+    }
+
     @Test func keepGoingCountsEveryRecordByReason() throws {
         let dir = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

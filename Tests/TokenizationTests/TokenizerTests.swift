@@ -86,12 +86,10 @@ import TestSupport
         #expect(tokenizer.encodeBatch(Array(texts.reversed()), pool: pool, addBOS: true) == sequential.reversed())
     }
 
-    /// The JSONL path: one line per document in input order, ids carried, and back again.
-    @Test func documentTokenizationRoundTripsThroughJSONL() throws {
-        let tokenizer = try Tokenizer.load(path: Self.fixturePath)
-        let scratch = try TestEnvironment.temporaryDirectory("tokenize-jsonl")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let texts = Self.sampleTexts().map { String(decoding: $0, as: UTF8.self) }
+    /// The sample texts as JSON Lines `{"id": "doc-<i>", "body": ...}` in `directory`; the file's
+    /// path and the texts.
+    static func writeSampleInput(in directory: URL) throws -> (path: String, texts: [String]) {
+        let texts = sampleTexts().map { String(decoding: $0, as: UTF8.self) }
         var input = JSONOutput()
         for (i, text) in texts.enumerated() {
             input.raw("{")
@@ -102,8 +100,17 @@ import TestSupport
             input.string(text)
             input.raw("}\n")
         }
-        let inputPath = scratch.appendingPathComponent("in.jsonl").path
-        try Data(input.bytes).write(to: URL(fileURLWithPath: inputPath))
+        let path = directory.appendingPathComponent("in.jsonl").path
+        try Data(input.bytes).write(to: URL(fileURLWithPath: path))
+        return (path, texts)
+    }
+
+    /// The JSONL path: one line per document in input order, ids carried, and back again.
+    @Test func documentTokenizationRoundTripsThroughJSONL() throws {
+        let tokenizer = try Tokenizer.load(path: Self.fixturePath)
+        let scratch = try TestEnvironment.temporaryDirectory("tokenize-jsonl")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (inputPath, texts) = try Self.writeSampleInput(in: scratch)
 
         var outputs: [[[UInt8]]] = []
         for threads in [1, 2] {
@@ -135,6 +142,34 @@ import TestSupport
             let record = try JSONValue.parse(line)
             #expect(record["id"]?.stringValue == "doc-\(i)")
             #expect(record["text"]?.stringValue.map { Array($0.utf8) } == Array(texts[i].utf8))
+        }
+    }
+
+    /// A sink error (at the first document, in a middle batch, or at the last document) is thrown
+    /// by `run` after exactly the documents before it reached the sink.
+    @Test func documentTokenizationThrowsASinkErrorAfterTheDocumentsBeforeIt() throws {
+        final class FailingSink: TokenSink {
+            struct Failure: Error, Equatable {}
+            let failAt: Int
+            var ids: [String] = []
+            init(failAt: Int) { self.failAt = failAt }
+            func append(_ ids: UnsafeBufferPointer<TokenID>, documentID: String) throws {
+                if self.ids.count == failAt { throw Failure() }
+                self.ids.append(documentID)
+            }
+            func finish() throws {}
+        }
+        let tokenizer = try Tokenizer.load(path: Self.fixturePath)
+        let scratch = try TestEnvironment.temporaryDirectory("tokenize-sink-error")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (inputPath, texts) = try Self.writeSampleInput(in: scratch)
+        for failAt in [0, texts.count / 2, texts.count - 1] {
+            let reader = DocumentReader(paths: [inputPath], source: "test", options: ReaderOptions(
+                text: .field("body"), idField: FieldPath("id")))
+            let sink = FailingSink(failAt: failAt)
+            let job = DocumentTokenization(tokenizer: tokenizer, threads: 2, batchBytes: 4096)
+            #expect(throws: FailingSink.Failure()) { _ = try job.run(reader: reader, into: sink) }
+            #expect(sink.ids == (0..<failAt).map { "doc-\($0)" }, "failing at \(failAt)")
         }
     }
 
