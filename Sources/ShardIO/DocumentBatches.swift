@@ -6,7 +6,8 @@ import LongMixCore
 ///
 /// Contract: `next()` returns batches in stream order (each up to `batchBytes` of text or
 /// `maxDocuments` documents), at most `depth` of them read ahead, then nil; a reader error is
-/// rethrown by `next()` after the batches before it. The reader belongs to the background thread
+/// rethrown by `next()` after every document read before it (the batch being filled when the
+/// reader throws is handed out first). The reader belongs to the background thread
 /// until `next()` has returned nil or thrown; only then may the caller look at its counts.
 /// `cancel()` (for a build that failed elsewhere) stops the thread at its next batch; `next()`
 /// then returns nil, and the reader may still be in use until the thread reaches that batch, so
@@ -35,6 +36,7 @@ public final class DocumentBatches: Sendable {
                 if !batch.isEmpty && !ready.put(batch) { return }
                 ready.close()
             } catch {
+                if !batch.isEmpty { _ = ready.put(batch) }
                 ready.fail(error)
             }
         }

@@ -117,14 +117,14 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
         do { _ = try readAll([empty]); Issue.record("empty file accepted") } catch let e as InputError { #expect(e.reason.rawValue == "empty-file") }
     }
 
-    /// `DocumentBatches` hands out the documents before a bad record in order, in batches of at
-    /// most `maxDocuments`, then throws the reader's error; after `cancel()`, `next()` is nil.
+    /// `DocumentBatches` hands out every document before a bad record in order, in batches of at
+    /// most `maxDocuments` (the last one partly filled), then throws the reader's error; after
+    /// `cancel()`, `next()` is nil.
     @Test func documentBatchesThrowAfterTheBatchesBeforeTheError() throws {
         let dir = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        // Six whole batches before the bad record (a batch being filled when the reader throws is
-        // not handed out).
-        let good = (0..<24).map { "{\"text\": \"doc \($0)\"}\n" }.joined()
+        // Six whole batches and one of a single document before the bad record.
+        let good = (0..<25).map { "{\"text\": \"doc \($0)\"}\n" }.joined()
         let path = try write("bad.jsonl", good + "{\"text\": \"bad}\n", in: dir)
         let batches = DocumentBatches(reader: DocumentReader(paths: [path], source: "test", options: ReaderOptions()),
                                       maxDocuments: 4, depth: 2)
@@ -136,9 +136,9 @@ func readAll(_ paths: [String], options: ReaderOptions = ReaderOptions()) throws
             }
             Issue.record("no error for the bad record")
         } catch let error as InputError {
-            #expect(error.location == RecordLocation(file: path, line: 25))
+            #expect(error.location == RecordLocation(file: path, line: 26))
         }
-        #expect(texts == (0..<24).map { "doc \($0)" })
+        #expect(texts == (0..<25).map { "doc \($0)" })
 
         let cancelled = DocumentBatches(reader: DocumentReader(paths: [path], source: "test", options: ReaderOptions()),
                                         maxDocuments: 1, depth: 1)
