@@ -117,14 +117,15 @@ final class HuggingFaceBPEEncoder: TokenEncoder {
         // Segments are cut only when no <unk> can occur (see HuggingFaceBPEModel.segmentation),
         // so caching and cutting never meet fuse_unk.
         let cacheable = length <= SegmentCache.maxKeyLength
-        if cacheable, let found = cache.cached(p, length) {
+        let probe = cacheable ? cache.probe(p, length) : SegmentCache.Probe()
+        if cacheable, let found = cache.cached(p, length, probe) {
             ids.append(contentsOf: found)
             return
         }
         segmentIDs.removeAll(keepingCapacity: true)
         bytePairEncode(p, length)
         segmentIDs.withUnsafeBufferPointer { segment in
-            if cacheable { cache.insert(p, length, value: segment) }
+            if cacheable { cache.insert(p, length, probe: probe, value: segment) }
             ids.append(contentsOf: segment)
         }
     }

@@ -166,14 +166,8 @@ final class SegmentCache {
         return Probe(hash: hash)
     }
 
-    /// The cached ids for the key, or nil on a miss. The buffer is valid until the next `insert`
-    /// or lookup.
-    @inline(__always)
-    func cached(_ key: UnsafePointer<UInt8>, _ length: Int) -> UnsafeBufferPointer<TokenID>? {
-        cached(key, length, probe(key, length))
-    }
-
-    /// `cached(key, length)` with the key's probe already made.
+    /// The cached ids for the key (whose probe this is), or nil on a miss. The buffer is valid
+    /// until the next `insert` or lookup.
     @inline(__always)
     func cached(_ key: UnsafePointer<UInt8>, _ length: Int, _ probe: Probe) -> UnsafeBufferPointer<TokenID>? {
         let hash = probe.hash
@@ -215,12 +209,7 @@ final class SegmentCache {
         }
     }
 
-    /// Remembers `value` for a key that `cached` just missed.
-    func insert(_ key: UnsafePointer<UInt8>, _ length: Int, value: UnsafeBufferPointer<TokenID>) {
-        insert(key, length, probe: Probe(hash: Self.keyHash(key, length)), value: value)
-    }
-
-    /// `insert(key, length, value:)` with the key's probe already made.
+    /// Remembers `value` for a key (whose probe this is) that `cached` just missed.
     func insert(_ key: UnsafePointer<UInt8>, _ length: Int, probe: Probe, value: UnsafeBufferPointer<TokenID>) {
         let isShort = length <= Self.inlineKeyLength
         let keyBytes = isShort ? 0 : length
