@@ -30,7 +30,6 @@ let package = Package(
         // System libraries, found through pkg-config (apt: libzstd-dev, zlib1g-dev).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // A memory prefetch hint for the tokenizer's hot loop (one static inline C function).
         .target(name: "CPrefetch"),
@@ -48,8 +47,9 @@ let package = Package(
         .target(name: "Pipeline", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing",
         ]),
-        // The reference LLaMA trainer: float32 forward/backward over flat buffers, sgemm via OpenBLAS.
-        .target(name: "Model", dependencies: ["LongMixCore", "ShardIO", "Packing", "COpenBLAS"]),
+        // The reference LLaMA trainer: float32 forward/backward over flat buffers, sgemm from OpenBLAS, opened at run time
+        // (dlopen) so that commands which run no model do not start its thread pool.
+        .target(name: "Model", dependencies: ["LongMixCore", "ShardIO", "Packing"]),
         // The command tree (parsing and printing only), a library so tests can parse README lines.
         .target(name: "LongMixCLI", dependencies: [
             "LongMixCore", "ShardIO", "Tokenization", "Decontamination", "Mixing", "Packing", "Pipeline",

@@ -68,7 +68,7 @@ struct EvalPerplexityCommand: ParsableCommand {
     }
 
     func run() throws {
-        setBLASThreads(threadOptions.threads)  // once per process, before any model runs
+        try loadOpenBLAS(threads: threadOptions.threads)  // once per process, before any model runs
         let contextList = try contexts.split(separator: ",").map { part -> Int in
             guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n >= 2 else {
                 throw ValidationError("--contexts '\(contexts)': expected comma-separated token counts of at least 2")

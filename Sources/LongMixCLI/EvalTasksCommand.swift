@@ -40,7 +40,7 @@ struct EvalTasksCommand: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
-        setBLASThreads(model.threadOptions.threads)  // once per process, before any model runs
+        try loadOpenBLAS(threads: model.threadOptions.threads)  // once per process, before any model runs
         let chosen: [Metric] = try metrics.isEmpty
             ? (referenceField == "summary" ? [.rouge1, .rouge2, .rougeL] : [.bestSubspanEM, .exactMatch, .f1])
             : metrics.map { name in

@@ -18,7 +18,7 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var sampling: SamplingOptionGroup
 
     func run() throws {
-        setBLASThreads(model.threadOptions.threads)  // once per process, before any model runs
+        try loadOpenBLAS(threads: model.threadOptions.threads)  // once per process, before any model runs
         let tokenizer = try Tokenizer.load(path: model.tokenizer)
         let generator = try CompletionGenerator(checkpoint: model.checkpoint, tokenizer: tokenizer, context: model.context,
                                                 ropeFactor: model.ropeFactor)

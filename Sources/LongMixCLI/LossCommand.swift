@@ -43,7 +43,7 @@ struct LossCommand: ParsableCommand {
     @OptionGroup var force: ForceOption
 
     func run() throws {
-        setBLASThreads(threadOptions.threads)  // once per process, before any model runs
+        try loadOpenBLAS(threads: threadOptions.threads)  // once per process, before any model runs
         var range: Range<Int>?
         if let sequences {
             let parts = sequences.split(separator: ":", omittingEmptySubsequences: false)

@@ -94,7 +94,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        setBLASThreads(threadOptions.threads)  // once per process, before any model runs
+        try loadOpenBLAS(threads: threadOptions.threads)  // once per process, before any model runs
         let threads = threadOptions.threads
         let start: TrainingRun.Start
         var maxPositions: Int

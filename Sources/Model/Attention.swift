@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// Shape of one attention call: `batch` sequences of `length` tokens, `heads` query heads sharing
@@ -77,7 +76,7 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, _ lse: UnsafeMu
                     let j1 = min(j0 + keyTile, i1), bc = j1 - j0
                     let kp = k + (b * t + j0) * ks + g * d, vp = v + (b * t + j0) * ks + g * d
                     // S[br, bc] = scale * Q_i K_j^T
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(br), Int32(bc), Int32(d),
+                    sgemm(.none, .transposed, Int32(br), Int32(bc), Int32(d),
                                 scale, qp, Int32(qs), kp, Int32(ks), 0, s, Int32(tile))
                     for r in 0..<br {
                         // Row i sees keys j in [lo, i]: columns [cLo, cHi) of this tile.
@@ -98,7 +97,7 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, _ lse: UnsafeMu
                         }
                     }
                     // acc[br, d] += P V_j
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(br), Int32(d), Int32(bc),
+                    sgemm(.none, .none, Int32(br), Int32(d), Int32(bc),
                                 1, s, Int32(tile), vp, Int32(ks), 1, acc, Int32(d))
                     j0 = j1
                 }
@@ -149,7 +148,7 @@ public func attentionBackward(_ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMut
                     let j1 = min(j0 + keyTile, i1), bc = j1 - j0
                     let kp = k + (b * t + j0) * ks + g * d, vp = v + (b * t + j0) * ks + g * d
                     let dkp = dk + (b * t + j0) * ks + g * d, dvp = dv + (b * t + j0) * ks + g * d
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(br), Int32(bc), Int32(d),
+                    sgemm(.none, .transposed, Int32(br), Int32(bc), Int32(d),
                                 scale, qp, Int32(qs), kp, Int32(ks), 0, p, Int32(tile))
                     for r in 0..<br {
                         let i = i0 + r, lo = documentStart.map { Int($0[b * t + i]) } ?? 0
@@ -160,19 +159,19 @@ public func attentionBackward(_ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMut
                         RowKernels.expShifted(row + cLo, cHi - cLo, shift: l)
                     }
                     // dV_j += P^T dO_i
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(bc), Int32(d), Int32(br),
+                    sgemm(.transposed, .none, Int32(bc), Int32(d), Int32(br),
                                 1, p, Int32(tile), dop, Int32(qs), 1, dvp, Int32(ks))
                     // dP = dO_i V_j^T
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(br), Int32(bc), Int32(d),
+                    sgemm(.none, .transposed, Int32(br), Int32(bc), Int32(d),
                                 1, dop, Int32(qs), vp, Int32(ks), 0, ds, Int32(tile))
                     for r in 0..<br {
                         let pr = p + r * tile, dr = ds + r * tile, dd = dRow[r]
                         for c in 0..<bc { dr[c] = pr[c] * (dr[c] - dd) }
                     }
                     // dQ_i += scale dS K_j ; dK_j += scale dS^T Q_i
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(br), Int32(d), Int32(bc),
+                    sgemm(.none, .none, Int32(br), Int32(d), Int32(bc),
                                 scale, ds, Int32(tile), kp, Int32(ks), 1, dqp, Int32(qs))
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(bc), Int32(d), Int32(br),
+                    sgemm(.transposed, .none, Int32(bc), Int32(d), Int32(br),
                                 scale, ds, Int32(tile), qp, Int32(qs), 1, dkp, Int32(ks))
                     j0 = j1
                 }

@@ -51,7 +51,7 @@ struct LayerActivations {
 /// only `forward(gradients: false)` may run (about half the memory of `recompute` at any length).
 ///
 /// `threads` sizes the model's own workers; OpenBLAS's thread count is process-wide and is the
-/// caller's to set once (`setBLASThreads`), before any model runs.
+/// caller's to set once (`loadOpenBLAS(threads:)`), before any model runs.
 public final class LlamaModel {
     public let config: ModelConfig
     public let layout: ParameterLayout

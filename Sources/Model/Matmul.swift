@@ -1,10 +1,9 @@
-import COpenBLAS
 import Dispatch
 
 /// A linear layer without bias, as `nn.Linear`: out[N, OC] = inp[N, C] · weight[OC, C]^T (sgemm).
 public func matmulForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                           _ weight: UnsafePointer<Float>, rows n: Int, inDim c: Int, outDim oc: Int) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(oc), Int32(c),
+    sgemm(.none, .transposed, Int32(n), Int32(oc), Int32(c),
                 1, inp, Int32(c), weight, Int32(c), 0, out, Int32(oc))
 }
 
@@ -13,18 +12,14 @@ public func matmulForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
 public func matmulBackward(_ dinp: UnsafeMutablePointer<Float>, _ dweight: UnsafeMutablePointer<Float>,
                            _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            rows n: Int, inDim c: Int, outDim oc: Int, accumulateInput: Bool) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(c), Int32(oc),
+    sgemm(.none, .none, Int32(n), Int32(c), Int32(oc),
                 1, dout, Int32(oc), weight, Int32(c), accumulateInput ? 1 : 0, dinp, Int32(c))
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(oc), Int32(c), Int32(n),
+    sgemm(.transposed, .none, Int32(oc), Int32(c), Int32(n),
                 1, dout, Int32(oc), inp, Int32(c), 1, dweight, Int32(c))
 }
 
-/// Sets the OpenBLAS thread count (process-wide). Call it once, before matrix products run: OpenBLAS
-/// does not allow changing it while another thread is inside a BLAS call.
-public func setBLASThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
-
-/// Times `cblas_sgemm` on [size x size] · [size x size] (best of `repeats`) with the current
-/// OpenBLAS thread count; returns GFLOPS. The reference point for a training run's achieved rate.
+/// Times `cblas_sgemm` on [size x size] · [size x size] (best of `repeats`) with the thread count
+/// `loadOpenBLAS(threads:)` set; returns GFLOPS. The reference point for a training run's achieved rate.
 public func measureSGEMMPeak(size: Int = 1024, repeats: Int = 5) -> Double {
     let a = UnsafeMutablePointer<Float>.allocate(capacity: size * size)
     let b = UnsafeMutablePointer<Float>.allocate(capacity: size * size)
@@ -35,7 +30,7 @@ public func measureSGEMMPeak(size: Int = 1024, repeats: Int = 5) -> Double {
     var best = Double.infinity
     for _ in 0..<repeats {
         let start = DispatchTime.now().uptimeNanoseconds
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(size), Int32(size), Int32(size),
+        sgemm(.none, .none, Int32(size), Int32(size), Int32(size),
                     1, a, Int32(size), b, Int32(size), 0, c, Int32(size))
         best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }

@@ -21,8 +21,10 @@ public enum CommandRunner {
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
     }
 
-    /// Runs `longmix arguments...` in `directory`, killing it after `timeout` seconds.
-    public static func run(_ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120) throws -> Outcome {
+    /// Runs `longmix arguments...` in `directory`, killing it after `timeout` seconds; `environment`
+    /// entries are added to (or replace) this process's.
+    public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
+                           timeout: TimeInterval = 120) throws -> Outcome {
         guard let binary else { throw Oracle.Failure(description: "no longmix binary; run swift build or set LONGMIX_BIN") }
         let scratch = try TestEnvironment.temporaryDirectory("run")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -33,6 +35,9 @@ public enum CommandRunner {
         process.executableURL = binary
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = FileHandle.nullDevice
