@@ -20,15 +20,25 @@ import Darwin
 ///   cache, and only a front miss goes on to the main table (one more line, usually from memory);
 /// - tables of 2 MB or more are backed by transparent huge pages where the OS has them, so the
 ///   lookups do not also miss the TLB.
+/// Tables are mapped zero-filled (an empty entry is all zero bytes), so the OS hands out pages as
+/// they are first touched and no pass initializes them. First touches are what a large table
+/// costs (on a fresh virtual machine a new page can cost more than the BPE it saves), so the main
+/// table grows by doubling only while small: past `directGrowthLimit` slots it goes straight to
+/// the largest size it can need, rather than touching every size in between and rehashing into
+/// each.
 /// The cache belongs to one `TokenEncoder` (one thread), so it needs no locking; it never changes
 /// results, only speed. Memory is bounded: past `maxEntries` segments (or the arena limits) the
 /// main table is cleared and refills. Longer segments are not cached (they rarely repeat).
 ///
-/// Contract: keys passed in must have 16 readable bytes from their start (callers pad their
-/// buffers), so short keys load as two words; bytes past the key's length are masked off.
+/// Contract: keys are 1 to `maxKeyLength` bytes and must have 16 readable bytes from their start
+/// (callers pad their buffers), so short keys load as two words; bytes past the key's length are
+/// masked off.
 final class SegmentCache {
     static let maxKeyLength = 96
-    private static let maxEntries = 1 << 20
+    /// Entries the main table holds before it is cleared; it never exceeds twice as many slots.
+    let maxEntries: Int
+    /// The main table's slot count up to which it grows by doubling (131,072 slots, 4 MB).
+    private static let directGrowthLimit = 1 << 17
     private static let maxKeyBytes = 32 << 20
     private static let maxIDs = 8 << 20
     /// The front table has `1 << frontSetBits` sets of 2 entries (65,536 entries, 2 MB: one huge page).
@@ -40,21 +50,23 @@ final class SegmentCache {
 
     /// One entry (32 bytes). Inline key: `word0`/`word1` are the key bytes, zero-padded. Longer
     /// key: `word0` is its hash and `word1` its offset in the key arena. With more than
-    /// `inlineIDs` ids, `ids.0` is their offset in the id arena.
+    /// `inlineIDs` ids, `ids.0` is their offset in the id arena. All zero bytes: an empty entry.
     private struct Entry {
         var word0: UInt64
         var word1: UInt64
-        var length: Int16  // key length; -1 marks an empty entry
+        var length: Int16  // key length; 0 marks an empty entry
         var count: Int16
         var ids: (TokenID, TokenID, TokenID)
     }
     // Computed, not stored: a stored `static let` costs a `swift_once` check on every use, and
     // these are used on every lookup.
-    @inline(__always) private static var empty: Entry { Entry(word0: 0, word1: 0, length: -1, count: 0, ids: (0, 0, 0)) }
+    @inline(__always) private static var empty: Entry { Entry(word0: 0, word1: 0, length: 0, count: 0, ids: (0, 0, 0)) }
     /// Offset of the inline ids in an entry (checked against the layout in `init`).
     @inline(__always) private static var idsOffset: Int { 20 }
 
-    private let front: UnsafeMutablePointer<Entry>
+    private let front: EntryTable
+    private var main: EntryTable
+    /// `main`'s entries and slot count, kept apart for the hot path.
     private var slots: UnsafeMutablePointer<Entry>
     private var capacity: Int
     private var keys: UnsafeMutablePointer<UInt8>
@@ -65,11 +77,16 @@ final class SegmentCache {
     private var idCapacity: Int
     private var entries = 0
 
-    init() {
+    /// A cache that holds up to `maxEntries` segments (a power of two) before it clears; tests
+    /// pass small limits to reach the growth and clearing paths.
+    init(maxEntries: Int = 1 << 20) {
         precondition(MemoryLayout<Entry>.stride == 32 && MemoryLayout<Entry>.offset(of: \Entry.ids) == Self.idsOffset)
-        front = Self.allocateEntries(2 << Self.frontSetBits)
-        capacity = 1024
-        slots = Self.allocateEntries(capacity)
+        precondition(maxEntries >= 512 && maxEntries & (maxEntries - 1) == 0, "maxEntries: a power of two, at least 512")
+        self.maxEntries = maxEntries
+        front = EntryTable(count: 2 << Self.frontSetBits)
+        main = EntryTable(count: 1024)
+        slots = main.entries
+        capacity = main.count
         keyCapacity = 16 << 10
         keys = .allocate(capacity: keyCapacity)
         idCapacity = 4 << 10
@@ -77,28 +94,49 @@ final class SegmentCache {
     }
 
     deinit {
-        free(front)
-        free(slots)
         keys.deallocate()
         ids.deallocate()
     }
 
-    /// `count` empty entries on a cache-line boundary, so no entry spans two lines (and a front
-    /// set is one line); from 2 MB on, on a huge-page boundary with huge pages requested. Freed
-    /// with `free`.
-    private static func allocateEntries(_ count: Int) -> UnsafeMutablePointer<Entry> {
-        let bytes = count * MemoryLayout<Entry>.stride
-        let hugePage = 2 << 20
-        var memory: UnsafeMutableRawPointer?
-        guard posix_memalign(&memory, bytes >= hugePage ? hugePage : 64, bytes) == 0, let raw = memory else {
-            fatalError("SegmentCache: cannot allocate \(bytes) bytes")
+    /// The main table's slot count (for tests).
+    var slotCount: Int { capacity }
+    /// Segments in the main table (for tests).
+    var entryCount: Int { entries }
+
+    /// A table of `count` empty entries, mapped zero-filled on a page boundary (so no entry
+    /// spans two cache lines, and a front set is one line); from 2 MB on, with huge pages
+    /// requested and its first entry on a huge-page boundary. Unmapped when released.
+    private final class EntryTable {
+        let entries: UnsafeMutablePointer<Entry>
+        let count: Int
+        private let mapping: UnsafeMutableRawPointer
+        private let mappedBytes: Int
+
+        init(count: Int) {
+            let bytes = count * MemoryLayout<Entry>.stride
+            let hugePage = 2 << 20
+            let huge = bytes >= hugePage
+            // Mapped one huge page larger, so an aligned start fits; the slack is never touched.
+            mappedBytes = huge ? bytes + hugePage : bytes
+            guard let memory = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                  memory != MAP_FAILED else {
+                fatalError("SegmentCache: cannot map \(mappedBytes) bytes")
+            }
+            mapping = memory
+            var start = memory
+            if huge {
+                let address = UInt(bitPattern: memory)
+                let aligned = (address + UInt(hugePage) - 1) & ~UInt(hugePage - 1)
+                start = memory + Int(aligned - address)
+                #if os(Linux)
+                _ = madvise(start, bytes, MADV_HUGEPAGE)  // a hint; fine if refused
+                #endif
+            }
+            entries = start.bindMemory(to: Entry.self, capacity: count)
+            self.count = count
         }
-        #if os(Linux)
-        if bytes >= hugePage { _ = madvise(raw, bytes, MADV_HUGEPAGE) }  // a hint; fine if refused
-        #endif
-        let entries = raw.bindMemory(to: Entry.self, capacity: count)
-        entries.initialize(repeating: empty, count: count)
-        return entries
+
+        deinit { munmap(mapping, mappedBytes) }
     }
 
     /// A key of 1 to 16 bytes as two words, bytes past `length` zeroed (masks, no branches).
@@ -136,6 +174,7 @@ final class SegmentCache {
     /// Makes `entry` the newest way of front set `set` (the older newest moves to the second way).
     @inline(__always)
     private func promote(_ entry: Entry, set: Int) {
+        let front = front.entries
         front[set + 1] = front[set]
         front[set] = entry
     }
@@ -161,7 +200,7 @@ final class SegmentCache {
     @inline(__always)
     func probe(_ key: UnsafePointer<UInt8>, _ length: Int) -> Probe {
         let hash = Self.keyHash(key, length)
-        if length <= Self.inlineKeyLength { longmix_prefetch(front + Self.frontSet(hash)) }
+        if length <= Self.inlineKeyLength { longmix_prefetch(front.entries + Self.frontSet(hash)) }
         longmix_prefetch(slots + tokenizerSlot(hash, capacity - 1))
         return Probe(hash: hash)
     }
@@ -171,6 +210,7 @@ final class SegmentCache {
     @inline(__always)
     func cached(_ key: UnsafePointer<UInt8>, _ length: Int, _ probe: Probe) -> UnsafeBufferPointer<TokenID>? {
         let hash = probe.hash
+        let front = front.entries
         if length <= Self.inlineKeyLength {
             let short = Self.shortKey(key, length)
             let set = Self.frontSet(hash)
@@ -186,7 +226,7 @@ final class SegmentCache {
             while true {
                 let slot = slots + index
                 let entry = slot.pointee
-                if entry.length < 0 { return nil }
+                if entry.length == 0 { return nil }
                 if entry.length == Int16(length) && entry.word0 == short.0 && entry.word1 == short.1 {
                     let count = Int(entry.count)
                     if count <= Self.inlineIDs { promote(entry, set: set) }
@@ -200,7 +240,7 @@ final class SegmentCache {
         while true {
             let slot = slots + index
             let entry = slot.pointee
-            if entry.length < 0 { return nil }
+            if entry.length == 0 { return nil }
             if entry.word0 == hash && entry.length == Int16(length)
                 && memoryEqual(keys + Int(entry.word1), key, length) {
                 return idsOf(slot, Int(entry.count))
@@ -214,8 +254,9 @@ final class SegmentCache {
         let isShort = length <= Self.inlineKeyLength
         let keyBytes = isShort ? 0 : length
         let arenaIDs = value.count > Self.inlineIDs ? value.count : 0
-        if entries >= Self.maxEntries || keyCount + keyBytes > Self.maxKeyBytes || idCount + arenaIDs > Self.maxIDs {
-            slots.update(repeating: Self.empty, count: capacity)
+        if entries >= maxEntries || keyCount + keyBytes > Self.maxKeyBytes || idCount + arenaIDs > Self.maxIDs {
+            UnsafeMutableRawPointer(slots).initializeMemory(as: UInt8.self, repeating: 0,
+                                                           count: capacity * MemoryLayout<Entry>.stride)
             keyCount = 0
             idCount = 0
             entries = 0
@@ -274,15 +315,19 @@ final class SegmentCache {
     private func place(_ entry: Entry, hash: UInt64) {
         let mask = capacity - 1
         var index = tokenizerSlot(hash, mask)
-        while slots[index].length >= 0 { index = (index + 1) & mask }
+        while slots[index].length != 0 { index = (index + 1) & mask }
         slots[index] = entry
     }
 
+    /// Doubles the main table while it is small, then goes straight to `2 * maxEntries` slots;
+    /// rehashes every entry into the new table.
     private func grow() {
-        let old = slots, oldCapacity = capacity
-        capacity *= 2
-        slots = Self.allocateEntries(capacity)
-        for i in 0..<oldCapacity where old[i].length >= 0 { place(old[i], hash: Self.hash(of: old[i])) }
-        free(old)
+        let old = main
+        main = EntryTable(count: capacity < Self.directGrowthLimit ? 2 * capacity : 2 * maxEntries)
+        slots = main.entries
+        capacity = main.count
+        for i in 0..<old.count where old.entries[i].length != 0 {
+            place(old.entries[i], hash: Self.hash(of: old.entries[i]))
+        }
     }
 }
