@@ -33,9 +33,11 @@ let package = Package(
 
         // A memory prefetch hint for the tokenizer's hot loop (one static inline C function).
         .target(name: "CPrefetch"),
+        // The byte masks of a 64-byte block for the JSON string scan (one static inline C function).
+        .target(name: "CStringMasks"),
 
         .target(name: "LongMixCore"),
-        .target(name: "ShardIO", dependencies: ["LongMixCore", "CZstd", "CZlib"]),
+        .target(name: "ShardIO", dependencies: ["LongMixCore", "CZstd", "CZlib", "CStringMasks"]),
         .target(name: "Tokenization", dependencies: ["LongMixCore", "ShardIO", "CPrefetch"]),
         .target(name: "Decontamination", dependencies: [
             "LongMixCore", "ShardIO", .product(name: "GRDB", package: "GRDB.swift"),

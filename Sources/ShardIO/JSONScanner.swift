@@ -20,7 +20,8 @@ public struct JSONSyntaxError: Error, Sendable {
 ///
 /// Strings decode to UTF-8 bytes; a `\u` escape of a lone surrogate is an error (`lone-surrogate`),
 /// since the result could not be written as UTF-8. Nesting deeper than `maxDepth` is an error.
-/// Hot loops examine 8 bytes at a time and copy unescaped runs in bulk.
+/// Hot loops examine 8 bytes at a time and copy unescaped runs in bulk; strings that are only
+/// measured go 64 bytes at a time (`measureStringBlock`).
 struct JSONScanner {
     let base: UnsafePointer<UInt8>
     let count: Int
@@ -206,10 +207,29 @@ struct JSONScanner {
     mutating func scanString(writingTo destination: UnsafeMutablePointer<UInt8>?) throws(JSONSyntaxError) -> Int {
         // Locals, not stored properties, in the loop: they stay in registers.
         let base = self.base, count = self.count
+        let opening = pos
         var i = pos &+ 1  // after the opening quote
         var written = 0
         defer { pos = i }
+        // Measuring only: whole blocks first (see `measureStringBlock`); the scalar loop below
+        // takes over where a block stops, for one special byte, then blocks resume. After a block
+        // that stops within its first half, they resume only 64 bytes on, so text the block path
+        // defers to the scalar path (raw UTF-8, say) pays for a block at most once per 64 bytes.
+        var blocksFrom = destination == nil ? i : Int.max
         while true {
+            while i >= blocksFrom && i &+ 64 <= count {
+                let step = JSONScanner.measureStringBlock(base + i)
+                i &+= step.consumed
+                written &+= step.decoded
+                if step.ended {
+                    i &+= 1
+                    return written
+                }
+                if step.consumed < 64 {
+                    if step.consumed < 32 { blocksFrom = i &+ 64 }
+                    break
+                }
+            }
             while i &+ 8 <= count {
                 let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
                 destination.map { UnsafeMutableRawPointer($0 + written).storeBytes(of: w, as: UInt64.self) }
@@ -224,7 +244,7 @@ struct JSONScanner {
                 written &+= clean
                 break
             }
-            guard i < count else { throw fail("unterminated string", at: pos) }
+            guard i < count else { throw fail("unterminated string", at: opening) }
             let b = base[i]
             if b == UInt8(ascii: "\"") {
                 i &+= 1

@@ -30,7 +30,12 @@ def random_scalar():
 
 
 def random_text():
-    return "".join(random_scalar() for _ in range(rng.randint(0, 40)))
+    if rng.random() < 0.5:
+        return "".join(random_scalar() for _ in range(rng.randint(0, 40)))
+    # Long, mostly ASCII prose (newlines, tabs, quotes, backslashes; some of anything else): the
+    # shape that spans several of the scanner's 64-byte blocks, with escapes at every position.
+    return "".join(rng.choice('abcdefgh ijk\n\t"\\/.') if rng.random() < 0.9 else random_scalar()
+                   for _ in range(rng.randint(40, 300)))
 
 
 def escape_variants(s):
