@@ -23,9 +23,8 @@ import Darwin
 /// Tables are mapped zero-filled (an empty entry is all zero bytes), so the OS hands out pages as
 /// they are first touched and no pass initializes them. First touches are what a large table
 /// costs (on a fresh virtual machine a new page can cost more than the BPE it saves), so the main
-/// table grows by doubling only while small: past `directGrowthLimit` slots it goes straight to
-/// the largest size it can need, rather than touching every size in between and rehashing into
-/// each.
+/// table grows by doubling: a short job (a build's few hundred sampled documents) never pays for
+/// the size a whole corpus needs.
 /// The cache belongs to one `TokenEncoder` (one thread), so it needs no locking; it never changes
 /// results, only speed. Memory is bounded: past `maxEntries` segments (or the arena limits) the
 /// main table is cleared and refills. Longer segments are not cached (they rarely repeat).
@@ -37,8 +36,6 @@ final class SegmentCache {
     static let maxKeyLength = 96
     /// Entries the main table holds before it is cleared; it never exceeds twice as many slots.
     let maxEntries: Int
-    /// The main table's slot count up to which it grows by doubling (131,072 slots, 4 MB).
-    private static let directGrowthLimit = 1 << 17
     private static let maxKeyBytes = 32 << 20
     private static let maxIDs = 8 << 20
     /// The front table has `1 << frontSetBits` sets of 2 entries (65,536 entries, 2 MB: one huge page).
@@ -319,11 +316,10 @@ final class SegmentCache {
         slots[index] = entry
     }
 
-    /// Doubles the main table while it is small, then goes straight to `2 * maxEntries` slots;
-    /// rehashes every entry into the new table.
+    /// Doubles the main table (up to `2 * maxEntries` slots), rehashing every entry into it.
     private func grow() {
         let old = main
-        main = EntryTable(count: capacity < Self.directGrowthLimit ? 2 * capacity : 2 * maxEntries)
+        main = EntryTable(count: 2 * capacity)
         slots = main.entries
         capacity = main.count
         for i in 0..<old.count where old.entries[i].length != 0 {
