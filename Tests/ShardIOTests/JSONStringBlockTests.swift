@@ -88,4 +88,29 @@ import Testing
         #expect(disagreements.isEmpty, "\(disagreements)")
         #expect(blockSized > 20_000 && failures > 1_000)  // both paths well exercised
     }
+
+    /// `measureStringBlock` itself on hand-made blocks: what it consumes, decodes and stops at.
+    @Test func blockStepsOnKnownBlocks() {
+        func step(_ text: String) -> JSONScanner.StringBlockStep {
+            let bytes = Array(text.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 64)
+            return bytes.withUnsafeBufferPointer { JSONScanner.measureStringBlock($0.baseAddress!) }
+        }
+        func described(_ s: JSONScanner.StringBlockStep) -> String { "\(s.consumed) \(s.decoded) \(s.ended)" }
+        #expect(described(step("")) == "64 64 false")  // plain ASCII: the whole block
+        #expect(described(step("ab\\ncd\"")) == "6 5 true")  // \n decodes to one byte; ends at the quote
+        #expect(described(step("a\\\"b\"")) == "4 3 true")  // an escaped quote does not end it
+        #expect(described(step("\\u00e9\\u20ac\\u0041\"")) == "18 6 true")  // 2 + 3 + 1 UTF-8 bytes
+        #expect(described(step("ab\\\\\"")) == "4 3 true")  // an escaped backslash escapes nothing
+        #expect(described(step("abc\u{e9}")) == "3 3 false")  // non-ASCII: the scalar path's
+        #expect(described(step("ab\\ud83d\\ude00")) == "2 2 false")  // a surrogate pair: the scalar path's
+        #expect(described(step("ab\\x")) == "2 2 false")  // an invalid escape: the scalar path's error
+        #expect(described(step(String(repeating: "a", count: 61) + "\\u0041")) == "61 61 false")  // cut by the block end
+    }
+
+    /// An unterminated string is reported at its opening quote, whether measured or decoded.
+    @Test func unterminatedStringPointsAtTheOpeningQuote() {
+        let line = Array("   \"".utf8) + Array(String(repeating: "ab\\n\\u00e9", count: 30).utf8)
+        #expect(Self.scan(line, 3, decoding: false).hasPrefix("error malformed-json at 3: unterminated string"))
+        #expect(Self.scan(line, 3, decoding: true).hasPrefix("error malformed-json at 3: unterminated string"))
+    }
 }

@@ -27,7 +27,7 @@ import Testing
     @Test func returnsWhatWasInsertedThroughGrowth() {
         let cache = SegmentCache(maxEntries: 1 << 18)
         #expect(cache.slotCount == 1024)
-        let count = 100_000  // seven doublings
+        let count = 100_000  // eight doublings, from 1,024 slots
         var early = 0  // hits before insertion: impossible, every key is new
         for i in 0..<count where Self.lookUp(cache, i, insertOnMiss: true) != nil { early += 1 }
         #expect(early == 0)
