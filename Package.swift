@@ -63,7 +63,7 @@ let package = Package(
         // Shared test helpers: fixture paths, ../shared lookup, the Python oracle runner.
         .target(name: "TestSupport", dependencies: ["LongMixCore"], path: "Tests/TestSupport"),
         .testTarget(name: "LongMixCoreTests", dependencies: ["LongMixCore", "TestSupport"]),
-        .testTarget(name: "ShardIOTests", dependencies: ["ShardIO", "TestSupport"]),
+        .testTarget(name: "ShardIOTests", dependencies: ["ShardIO", "CZstd", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "TestSupport"]),
         .testTarget(name: "DecontaminationTests", dependencies: ["Decontamination", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Model", "Packing", "ShardIO", "Tokenization", "TestSupport"]),

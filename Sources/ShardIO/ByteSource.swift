@@ -69,7 +69,7 @@ public func openShard(_ path: String, progress: ProgressMeter? = nil) throws -> 
     let file = try FileByteSource(path: path, progress: progress)
     switch ShardCompression(path: path) {
     case .none: return file
-    case .zstd: return PrefetchingByteSource(try ZstdByteSource(file: file))
+    case .zstd: return PrefetchingByteSource(producer: ZstdRingDecoder(file: file))
     case .gzip: return PrefetchingByteSource(try GzipByteSource(file: file))
     }
 }

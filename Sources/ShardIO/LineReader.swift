@@ -16,8 +16,9 @@ import LongMixCore
 /// - Errors of the underlying stream (for example a truncated zstd frame) are rethrown; after one,
 ///   `next()` returns nil.
 ///
-/// Lines are returned in place from the chunks read (a decompressor's chunks are taken whole,
-/// not copied); only a line that spans two chunks is copied, into a carry buffer.
+/// Lines are returned in place from the chunks read (a decompressor's chunks are read where the
+/// prefetcher put them, not copied); only a line that spans two chunks is copied, into a carry
+/// buffer.
 public final class LineReader {
     public let path: String
     public let maxLineBytes: Int
@@ -34,10 +35,13 @@ public final class LineReader {
     private var source: ByteSource
     /// The source again when it hands out whole chunks.
     private let prefetching: PrefetchingByteSource?
-    /// The current chunk; bytes from `chunkStart` on are not consumed yet. It is not mutated
-    /// while lines point into it (it is only replaced, by `readChunk`).
-    private var chunk: [UInt8] = []
+    /// The current chunk (in the prefetcher's ring, or in `readBuffer`); bytes from `chunkStart`
+    /// on are not consumed yet. It is not changed while lines point into it (it is only replaced,
+    /// by `readChunk`, after the rest of a line in it has gone to the carry).
+    private var chunk = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     private var chunkStart = 0
+    /// Where chunks of a source that is not prefetched are read (one buffer for the whole stream).
+    private var readBuffer: UnsafeMutableRawBufferPointer?
     /// The beginning of a line that started in an earlier chunk, `carryCount` bytes.
     private var carry: UnsafeMutablePointer<UInt8>
     private var carryCapacity = 1 << 16
@@ -59,12 +63,15 @@ public final class LineReader {
         self.init(source: try openShard(path, progress: progress), path: path, maxLineBytes: maxLineBytes)
     }
 
-    deinit { carry.deallocate() }
+    deinit {
+        carry.deallocate()
+        readBuffer?.deallocate()
+    }
 
     public func next() throws -> UnsafeBufferPointer<UInt8>? {
         while true {
             let rest = chunk.count - chunkStart
-            let base = chunk.withUnsafeBufferPointer { $0.baseAddress }
+            let base = chunk.baseAddress
             if rest > 0, let base, let hit = memchr(base + chunkStart, 0x0A, rest) {
                 let newline = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
                 let lineStart = chunkStart
@@ -134,19 +141,20 @@ public final class LineReader {
     private func readChunk() throws {
         do {
             if let prefetching {
-                chunk = try prefetching.nextChunk() ?? []
+                let next = try prefetching.nextChunk()
+                chunk = UnsafeBufferPointer(start: next?.baseAddress?.assumingMemoryBound(to: UInt8.self), count: next?.count ?? 0)
             } else {
-                chunk = try [UInt8](unsafeUninitializedCapacity: readSize) { buffer, initialized in
-                    initialized = 0
-                    initialized = try source.read(into: UnsafeMutableRawBufferPointer(buffer))
-                }
+                let buffer = readBuffer ?? .allocate(byteCount: readSize, alignment: 64)
+                readBuffer = buffer
+                let n = try source.read(into: buffer)
+                chunk = UnsafeBufferPointer(start: buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), count: n)
             }
         } catch {
             bytesBeforeFailure = bytesThroughLastLine
             atEnd = true
             discarding = true
             carryCount = 0
-            chunk = []
+            chunk = UnsafeBufferPointer(start: nil, count: 0)
             chunkStart = 0
             throw error
         }

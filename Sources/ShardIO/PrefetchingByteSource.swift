@@ -1,85 +1,112 @@
 import Foundation
 import LongMixCore
 
-/// Runs another `ByteSource` (typically a decompressor) on a background thread, a few chunks ahead
-/// of the reader, so decompression and parsing overlap on two cores.
+/// A decoder that writes its output into a `ByteRing` itself, on the prefetching thread: it asks
+/// the ring for space, writes there, commits, and returns at the end of its stream (throwing for
+/// an unreadable or corrupt one). It returns early, without error, once the ring is cancelled
+/// (`space` or `commit` gave nil or false).
+protocol RingProducer {
+    mutating func produce(into ring: ByteRing) throws
+}
+
+/// Runs a decoder (or any other `ByteSource`) on a background thread, a few chunks ahead of the
+/// reader, so decompression and parsing overlap on two cores.
 ///
-/// Memory is bounded: at most `depth` chunks of `chunkSize` bytes wait in the queue. An error from
-/// the underlying source is rethrown by `read(into:)` after the bytes that came before it. The
-/// thread stops when the stream ends, fails, or this object is released.
+/// The bytes go through one `ByteRing` reused for the whole stream: a `RingProducer` (the zstd
+/// decoder) writes its output straight into it, any other source is read into it, and the reader
+/// takes chunks in place (`nextChunk`). Memory is bounded by the ring: `depth` chunks of about
+/// `chunkSize` bytes waiting, plus what the producer itself keeps there (a zstd window). An error
+/// of the producer is rethrown after the bytes that came before it. The thread stops when the
+/// stream ends, fails, or this object is released.
 public final class PrefetchingByteSource: ByteSource {
-    /// The chunks read ahead: the thread puts, the reader takes.
-    private let queue: BoundedHandOff<[UInt8]>
-    private var current: [UInt8] = []
+    private let ring: ByteRing
+    /// The chunk being read by `read(into:)`, and how far.
+    private var current = UnsafeRawBufferPointer(start: nil, count: 0)
     private var currentOffset = 0
 
-    public init(_ source: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
-        let queue = BoundedHandOff<[UInt8]>(capacity: depth)
-        self.queue = queue
-        let box = SourceBox(source)
+    /// Prefetches a source that fills buffers given to it: read into the ring, `chunkSize` bytes
+    /// at most per chunk.
+    public convenience init(_ source: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
+        self.init(producer: ReadingProducer(source: source, chunkSize: chunkSize),
+                  ring: ByteRing(capacity: (depth + 2) * chunkSize, depth: depth, chunkTarget: chunkSize))
+    }
+
+    /// Prefetches a decoder that writes into the ring itself (it sizes the ring with `reserve`).
+    convenience init(producer: RingProducer, chunkSize: Int = 1 << 20, depth: Int = 4) {
+        self.init(producer: producer, ring: ByteRing(capacity: 0, depth: depth, chunkTarget: chunkSize))
+    }
+
+    private init(producer: RingProducer, ring: ByteRing) {
+        self.ring = ring
+        let box = ProducerBox(producer)
         let thread = Thread {
-            var source = box.source
-            while true {
-                var filled = 0
-                var failure: Error?
-                // Decompressed straight into uninitialised capacity (no zeroing of each chunk).
-                let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, initialized in
-                    do {
-                        // Fill the chunk as far as the source allows, so chunks are large.
-                        while filled < chunkSize {
-                            let n = try source.read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[filled...])))
-                            if n == 0 { break }
-                            filled += n
-                        }
-                    } catch {
-                        failure = error
-                    }
-                    initialized = filled
-                }
-                // The bytes before the end or an error go first; an empty chunk is not queued.
-                if !chunk.isEmpty && !queue.put(chunk) { return }
-                if let failure {
-                    queue.fail(failure)
-                    return
-                }
-                if filled < chunkSize {
-                    queue.close()
-                    return
-                }
+            var producer = box.producer
+            do {
+                try producer.produce(into: ring)
+                ring.finish()
+            } catch {
+                ring.fail(error)
             }
         }
         thread.start()
     }
 
-    deinit { queue.cancel() }
+    deinit { ring.cancel() }
 
-    /// The rest of the current chunk, else the next chunk whole, as the producer made it (no
-    /// copy); nil at the end. Rethrows the producer's error as `read(into:)` does.
-    public func nextChunk() throws -> [UInt8]? {
+    /// The rest of the current chunk, else the next chunk whole, in place (no copy); nil at the
+    /// end. Valid until the next call of `nextChunk()` or `read(into:)`. Rethrows the producer's
+    /// error as `read(into:)` does.
+    public func nextChunk() throws -> UnsafeRawBufferPointer? {
         if currentOffset < current.count {
-            defer { current = []; currentOffset = 0 }
-            return currentOffset == 0 ? current : Array(current[currentOffset...])
+            defer { current = UnsafeRawBufferPointer(start: nil, count: 0); currentOffset = 0 }
+            return UnsafeRawBufferPointer(rebasing: current[currentOffset...])
         }
-        return try queue.take()
+        return try ring.next()
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if currentOffset == current.count {
-            guard let next = try queue.take() else { return 0 }
+            guard let next = try ring.next() else { return 0 }
             current = next
             currentOffset = 0
         }
         let n = min(buffer.count, current.count - currentOffset)
-        current.withUnsafeBytes { src in
-            buffer.baseAddress!.copyMemory(from: src.baseAddress! + currentOffset, byteCount: n)
-        }
+        buffer.baseAddress!.copyMemory(from: current.baseAddress! + currentOffset, byteCount: n)
         currentOffset += n
         return n
     }
 }
 
-/// Moves a non-Sendable source into the producer thread; only that thread uses it afterwards.
-private final class SourceBox: @unchecked Sendable {
-    let source: ByteSource
-    init(_ source: ByteSource) { self.source = source }
+/// Reads a `ByteSource` into the ring, filling each region it is given as far as the source
+/// allows, so chunks are large.
+private struct ReadingProducer: RingProducer {
+    var source: ByteSource
+    let chunkSize: Int
+
+    mutating func produce(into ring: ByteRing) throws {
+        while true {
+            guard let space = ring.space(minimum: 1, maximum: chunkSize) else { return }
+            var filled = 0
+            var failure: Error?
+            do {
+                while filled < space.count {
+                    let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: space[filled...]))
+                    if n == 0 { break }
+                    filled += n
+                }
+            } catch {
+                failure = error
+            }
+            // The bytes before the end or an error go first.
+            guard ring.commit(filled) else { return }
+            if let failure { throw failure }
+            if filled < space.count { return }
+        }
+    }
+}
+
+/// Moves a non-Sendable producer into the prefetching thread; only that thread uses it afterwards.
+private final class ProducerBox: @unchecked Sendable {
+    let producer: RingProducer
+    init(_ producer: RingProducer) { self.producer = producer }
 }
