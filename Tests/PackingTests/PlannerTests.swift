@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Tokenization
 @testable import Packing
 
@@ -100,8 +101,7 @@ import Tokenization
     }
 
     @Test func segmentsKeepTheirGroupThroughTheWriterAndReader() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("segments-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TestEnvironment.temporaryDirectory("segments").appendingPathComponent("pack").path
         let writer = try PackWriter(directory: dir, seqLen: 8, vocabularySize: 100)
         try writer.addDocument(source: "s", id: "a", group: "task", tokens: 3, written: 3, cut: false)
         var sequence = PackedSequence(source: 0, capacity: 8)

@@ -39,13 +39,29 @@ public enum TestEnvironment {
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
     }
 
-    /// A fresh temporary directory, removed by the caller (or left for inspection on failure).
-    public static func temporaryDirectory(_ name: String = "longmix-test") throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("\(name)-\(UUID().uuidString)")
+    /// A fresh temporary directory inside this test process's scratch root. Tests may remove
+    /// it themselves; whatever is left goes with the root when the process exits, so no test
+    /// leaves files behind in the system's temporary directory, whether it passes or fails
+    /// (set `LONGMIX_KEEP_TEST_DIRS=1` to keep them for inspection: the root's path is printed).
+    public static func temporaryDirectory(_ name: String = "test") throws -> URL {
+        let url = scratchRoot.appendingPathComponent("\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// `longmix-tests-<pid>-<random>` in the system's temporary directory, made on first use and
+    /// removed at exit.
+    private static let scratchRoot: URL = {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("longmix-tests-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        if ProcessInfo.processInfo.environment["LONGMIX_KEEP_TEST_DIRS"] != nil {
+            print("test directories kept in \(url.path)")
+        } else {
+            atexit { try? FileManager.default.removeItem(at: TestEnvironment.scratchRoot) }
+        }
+        return url
+    }()
 
     /// Every regular file below `root` with its bytes (symbolic links not followed): what
     /// output-safety tests compare before and after a command.
