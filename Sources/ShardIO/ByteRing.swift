@@ -45,6 +45,9 @@ final class ByteRing: @unchecked Sendable {
     /// The write position, and the start of the bytes committed but not yet published.
     private var position = 0
     private var pendingStart = 0
+    /// The end of the last published chunk: below `position` after a skip of the storage's end
+    /// that no chunk has covered yet.
+    private var publishedEnd = 0
 
     // The consumer's own state: the chunk returned last, not yet released.
     private var held: Chunk?
@@ -95,11 +98,12 @@ final class ByteRing: @unchecked Sendable {
     }
 
     /// Marks `count` bytes written at the write position (inside the last `space`); publishes the
-    /// pending bytes once there are enough. False once the stream was cancelled.
+    /// pending bytes once there are enough, or when they reach the end of the storage (the next
+    /// bytes go at its start, and a chunk never wraps). False once the stream was cancelled.
     @discardableResult
     func commit(_ count: Int) -> Bool {
         position += count
-        return position - pendingStart >= chunkTarget ? flush() : true
+        return position - pendingStart >= chunkTarget || position % capacity == 0 ? flush() : true
     }
 
     /// Publishes the bytes committed since the last chunk, if any (waits while `depth` chunks
@@ -110,6 +114,7 @@ final class ByteRing: @unchecked Sendable {
         let chunk = Chunk(bytes: UnsafeRawBufferPointer(start: storage + pendingStart % capacity, count: position - pendingStart),
                           end: position)
         pendingStart = position
+        publishedEnd = position
         return chunks.put(chunk)
     }
 
@@ -121,7 +126,9 @@ final class ByteRing: @unchecked Sendable {
         guard bytes > capacity else { return !isCancelled }
         guard flush() else { return false }
         condition.lock()
-        while released < position && !cancelled { condition.wait() }
+        // Everything published, not `position`: skipped room at the end of the storage is never
+        // released by a chunk until bytes written after it are.
+        while released < publishedEnd && !cancelled { condition.wait() }
         let stop = cancelled
         released = 0
         condition.unlock()
@@ -129,6 +136,7 @@ final class ByteRing: @unchecked Sendable {
         allocate(bytes)
         position = 0
         pendingStart = 0
+        publishedEnd = 0
         return true
     }
 
