@@ -13,8 +13,12 @@ work directory (polled every 20 ms while the build runs) and the tokens tokenize
 plan` (counting pass, estimates) against `longmix plan --exact` on 1x: estimated vs exact available
 tokens per source and the time of each, and the counting pass alone on 1x and 4x (MB/s).
 
+With --baseline BIN (an earlier commit's release binary) it also times BIN against --longmix, the
+two alternating run by run on the same inputs: sample-first build and plan medians on 1x and 4x,
+4x - 1x, and whether both wrote the same tokens.bin (what a reading or decoding change buys).
+
 Usage: bench_sample_first.py [--corpus bench-data/corpus] [--longmix .build/release/longmix]
-                             [--model ../shared/tokenizers/llama2.model] [--repeat 3]
+                             [--model ../shared/tokenizers/llama2.model] [--repeat 3] [--baseline BIN]
 Hold the machine-wide lock: flock /tmp/longmix-bench.lock .venv/bin/python scripts/bench/bench_sample_first.py
 """
 import argparse
@@ -57,30 +61,38 @@ def make_input(work, name, shards, copies):
     return base
 
 
-def disk_usage(path):
-    total = 0
+def disk_files(path):
+    """Every file below path with its allocated bytes: [(path relative to it, bytes)]."""
+    found = []
     for root, _, files in os.walk(path):
         for f in files:
             try:
-                total += os.lstat(os.path.join(root, f)).st_blocks * 512
+                found.append((os.path.relpath(os.path.join(root, f), path), os.lstat(os.path.join(root, f)).st_blocks * 512))
             except OSError:
                 pass
-    return total
+    return found
+
+
+def disk_usage(path):
+    return sum(size for _, size in disk_files(path))
 
 
 def build(longmix, base, exact, threads):
-    """One build into base/out/pack; returns (seconds, peak work-dir bytes, tokens tokenized, pack digest)."""
+    """One build into base/out/pack; returns (seconds, peak work-dir bytes, tokens tokenized, (documents
+    tokenized, read), pack digest, the work dir's files at the peak)."""
     out = os.path.join(base, "out")
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    peak = [0]
+    peak = [0, []]
     done = threading.Event()
 
     def poll():
         while not done.is_set():
             # The stages' parts live in <staging>/.work (staging: .pack.partial-<host>-<pid>).
             for work in glob.glob(os.path.join(out, ".pack.partial-*", ".work")):
-                peak[0] = max(peak[0], disk_usage(work))
+                files = disk_files(work)
+                if sum(size for _, size in files) > peak[0]:
+                    peak[:] = [sum(size for _, size in files), files]
             time.sleep(0.02)
 
     # A daemon, stopped in `finally`: a failed build must not leave the script (and the bench lock) hanging.
@@ -102,7 +114,7 @@ def build(longmix, base, exact, threads):
     read = sum(s["documentsRead"] for s in manifest["sources"])
     digest = subprocess.run(["sha256sum", os.path.join(out, "pack", "tokens.bin")], check=True, capture_output=True,
                             text=True).stdout.split()[0]
-    return seconds, peak[0], tokenized, (docs, read), digest
+    return seconds, peak[0], tokenized, (docs, read), digest, peak[1]
 
 
 def main():
@@ -112,9 +124,13 @@ def main():
     p.add_argument("--model", default=os.path.join(ROOT, "..", "shared", "tokenizers", "llama2.model"))
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--baseline", help="another longmix binary (an earlier commit's) to time against --longmix: "
+                   "sample-first builds and plans on 1x and 4x, the two binaries interleaved")
     args = p.parse_args()
     # The builds run in the inputs' directories: paths given relative to here must not change meaning.
     args.corpus, args.longmix, args.model = map(os.path.abspath, (args.corpus, args.longmix, args.model))
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
     shards = sorted(glob.glob(os.path.join(args.corpus, "*.jsonl.zst")))
     if not shards or not os.path.exists(args.longmix) or not os.path.exists(args.model):
         sys.exit("needs the corpus (scripts/bench/make_corpus.py), a release longmix (swift build -c release --product longmix) "
@@ -160,6 +176,13 @@ def main():
             print("%s: build time 4x/1x = %.2f (all runs 1x %s, 4x %s); marginal read rate %.0f MB/s; peak work-dir disk 4x/1x = %.2f"
                   % (mode, t4 / t1, " ".join("%.2f" % r[0] for r in results[(mode, "1x")]),
                      " ".join("%.2f" % r[0] for r in results[(mode, "4x")]), 3 * raw / 1e6 / max(t4 - t1, 1e-9), d4 / max(d1, 1)))
+        # A peak that grows with the input: what the work directory held at the largest one.
+        first = {name: results[("sample-first", name)] for name in ("1x", "4x")}
+        if max(r[1] for r in first["4x"]) > 1.05 * max(r[1] for r in first["1x"]):
+            worst = max(first["4x"], key=lambda r: r[1])
+            print("sample-first 4x: the work directory at its largest peak (%.1f MB):" % (worst[1] / 1e6))
+            for path, size in sorted(worst[5], key=lambda f: -f[1])[:12]:
+                print("  %8.2f MB  %s" % (size / 1e6, path))
         for name in ("1x", "4x"):
             same = results[("sample-first", name)][0][4] == results[("exact", name)][0][4]
             print("%s: sample-first and exact tokens.bin %s" % (name, "identical" if same else "DIFFER"))
@@ -193,8 +216,42 @@ def main():
             print("%s: %.2f s, %.0f MB/s of decompressed input" % (name, t, decompressed[name] / 1e6 / t))
         t1, t4 = statistics.median(counting["1x"]), statistics.median(counting["4x"])
         print("4x/1x = %.2f; marginal read rate %.0f MB/s" % (t4 / t1, 3 * raw / 1e6 / max(t4 - t1, 1e-9)))
+        if args.baseline:
+            compare(args, inputs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def compare(args, inputs):
+    """--baseline against --longmix: sample-first build and plan on 1x and 4x, the binaries alternating
+    run by run (so both see the same machine), after one warm-up run each; medians, 4x - 1x (what the
+    extra input costs), and whether the two binaries wrote the same tokens.bin."""
+    binaries = (("baseline", args.baseline), ("longmix", args.longmix))
+    times, digests = {}, {}
+    for r in range(args.repeat + 1):
+        for name in ("1x", "4x"):
+            for label, binary in binaries:
+                run = build(binary, inputs[name], False, args.threads)
+                seconds, digest = run[0], run[4]
+                digests[(label, name)] = digest
+                start = time.perf_counter()
+                subprocess.run([binary, "plan", os.path.join(inputs[name], "mixture.yaml"), "--json", "--threads",
+                                str(args.threads)], check=True, capture_output=True, cwd=inputs[name])
+                plan_seconds = time.perf_counter() - start
+                if r > 0:
+                    times.setdefault((label, "build", name), []).append(seconds)
+                    times.setdefault((label, "plan", name), []).append(plan_seconds)
+    print("\n--baseline %s against --longmix %s (sample first, interleaved, medians of %d)"
+          % (args.baseline, args.longmix, args.repeat))
+    print("%-9s %-6s %8s %8s %8s %7s" % ("binary", "what", "1x s", "4x s", "4x-1x s", "4x/1x"))
+    for label, _ in binaries:
+        for what in ("build", "plan"):
+            t1 = statistics.median(times[(label, what, "1x")])
+            t4 = statistics.median(times[(label, what, "4x")])
+            print("%-9s %-6s %8.3f %8.3f %8.3f %7.2f" % (label, what, t1, t4, t4 - t1, t4 / t1))
+    for name in ("1x", "4x"):
+        same = digests[("baseline", name)] == digests[("longmix", name)]
+        print("%s: tokens.bin of the two binaries %s" % (name, "identical" if same else "DIFFER"))
 
 
 if __name__ == "__main__":
