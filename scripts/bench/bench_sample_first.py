@@ -91,8 +91,9 @@ def build(longmix, base, exact, threads):
             # The stages' parts live in <staging>/.work (staging: .pack.partial-<host>-<pid>).
             for work in glob.glob(os.path.join(out, ".pack.partial-*", ".work")):
                 files = disk_files(work)
-                if sum(size for _, size in files) > peak[0]:
-                    peak[:] = [sum(size for _, size in files), files]
+                total = sum(size for _, size in files)
+                if total > peak[0]:
+                    peak[:] = [total, files]
             time.sleep(0.02)
 
     # A daemon, stopped in `finally`: a failed build must not leave the script (and the bench lock) hanging.
