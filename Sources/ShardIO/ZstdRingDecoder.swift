@@ -21,7 +21,8 @@ final class ZstdRingDecoder: RingProducer {
     private var inputStart = 0
     private var inputEnd = 0
     private var inputFinished = false
-    /// The largest window accepted (`ZSTD_d_windowLogMax` 31).
+    /// The largest window accepted: 2 GiB, what the streaming decoder allowed with
+    /// `ZSTD_d_windowLogMax` 31 (`zstd --long=31`).
     static let maxWindow: UInt64 = 1 << 31
     /// Room past a block's maximum size given to zstd, so its fast copies never need the careful
     /// end-of-buffer paths.
