@@ -17,11 +17,19 @@ final class CharacterPairTable: @unchecked Sendable {
     static let otherClass = 129
 
     private let joinable: UnsafeMutablePointer<Bool>
+    /// `!joinable`, as 0 or 1 at `left << 8 | right`, for the cutting loop: adds to a count
+    /// without a branch.
+    private let cuts: UnsafeMutablePointer<UInt8>
+    /// Two tables of each byte's class when it is a character by itself (ASCII) and `multiByte`
+    /// for the lead and trail bytes of longer ones: the first with a space in class 0x20, the
+    /// second (at 256) with a space in the `▁` class (unnormalized SentencePiece input).
+    private let byteClasses: UnsafeMutablePointer<UInt8>
+    private static let multiByte: UInt8 = 0xFF
 
     /// Builds the table from the pieces that merges may produce.
     init(pieces: [[UInt8]]) {
         let n = Self.classCount
-        joinable = .allocate(capacity: n * n)
+        let joinable = UnsafeMutablePointer<Bool>.allocate(capacity: n * n)
         joinable.initialize(repeating: false, count: n * n)
         for piece in pieces {
             piece.withUnsafeBufferPointer { buffer in
@@ -36,9 +44,23 @@ final class CharacterPairTable: @unchecked Sendable {
                 }
             }
         }
+        self.joinable = joinable
+        cuts = .allocate(capacity: n << 8)
+        cuts.initialize(repeating: 1, count: n << 8)
+        for left in 0..<n {
+            for right in 0..<n where joinable[left * n + right] { cuts[left << 8 | right] = 0 }
+        }
+        byteClasses = .allocate(capacity: 512)
+        for b in 0..<256 { byteClasses[b] = b < 0x80 ? UInt8(b) : Self.multiByte }
+        (byteClasses + 256).update(from: byteClasses, count: 256)
+        byteClasses[256 + 0x20] = UInt8(Self.spaceSymbolClass)
     }
 
-    deinit { joinable.deallocate() }
+    deinit {
+        joinable.deallocate()
+        cuts.deallocate()
+        byteClasses.deallocate()
+    }
 
     /// The class of the character starting at `text[i]` and its length in bytes.
     @inline(__always)
@@ -53,34 +75,90 @@ final class CharacterPairTable: @unchecked Sendable {
     @inline(__always)
     func canJoin(_ left: Int, _ right: Int) -> Bool { joinable[left * Self.classCount + right] }
 
-    /// Calls `body(start, length)` for each maximal run of `text` containing no cut, in order.
+    /// Calls `body(start, length)` for each maximal run of `text` containing no cut, in order
+    /// (`Cutter` with default options, a batch at a time).
+    func forEachSegment(_ text: UnsafePointer<UInt8>, _ count: Int, _ body: (Int, Int) -> Void) {
+        var cutter = Cutter(self, text, count)
+        let ends = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+        defer { ends.deallocate() }
+        var start = 0
+        while case let n = cutter.next(into: ends, capacity: 64), n > 0 {
+            for k in 0..<n {
+                body(start, ends[k] &- start)
+                start = ends[k]
+            }
+        }
+    }
+
+    /// Cuts a text into its maximal runs containing no cut, a batch of segment ends at a time:
+    /// each `next` call writes the ends (exclusive byte offsets) of the following segments, so a
+    /// segment starts where the one before it ended (the first at 0) and the last ends at `count`.
     ///
     /// With `unnormalized`, the text is SentencePiece input not yet normalized (no
     /// remove_extra_whitespaces), cut exactly where its normalized form would be: a space counts as
     /// the `▁` it becomes when `spaceIsSymbol`, and each byte that does not start a well-formed
     /// UTF-8 sequence as one character of the other class (the U+FFFD it becomes).
-    @inline(__always)
-    func forEachSegment(_ text: UnsafePointer<UInt8>, _ count: Int, unnormalized: Bool = false,
-                        spaceIsSymbol: Bool = false, _ body: (Int, Int) -> Void) {
-        guard count > 0 else { return }
-        let spaceClass = unnormalized && spaceIsSymbol ? Self.spaceSymbolClass : 0x20
-        @inline(__always) func classify(_ i: Int) -> (Int, Int) {
-            if text[i] == 0x20 { return (spaceClass, 1) }
-            let (characterClass, length) = Self.classify(text, i, count)
-            guard unnormalized && characterClass == Self.otherClass else { return (characterClass, length) }
+    ///
+    /// The loop is branch-free for ASCII: a byte's class comes from a 256-entry table, and each
+    /// boundary's end is stored whether or not it is a cut, the count advancing by the cut table's
+    /// 0 or 1. Only a byte of 0x80 or more takes the slower path that reads the whole character.
+    struct Cutter {
+        private let table: CharacterPairTable
+        private let text: UnsafePointer<UInt8>
+        private let count: Int
+        private let unnormalized: Bool
+        private let byteClasses: UnsafePointer<UInt8>
+        private var position = 0
+        /// The class of the character before `position`; -1 before the first.
+        private var previous = -1
+        private var finished: Bool
+
+        init(_ table: CharacterPairTable, _ text: UnsafePointer<UInt8>, _ count: Int,
+             unnormalized: Bool = false, spaceIsSymbol: Bool = false) {
+            self.table = table
+            self.text = text
+            self.count = count
+            self.unnormalized = unnormalized
+            byteClasses = UnsafePointer(table.byteClasses + (unnormalized && spaceIsSymbol ? 256 : 0))
+            finished = count == 0
+        }
+
+        /// The class and byte length of the character at `i`, whose byte is 0x80 or more.
+        @inline(__always)
+        private func classifyMultiByte(_ i: Int) -> (Int, Int) {
+            let (characterClass, length) = CharacterPairTable.classify(text, i, count)
+            guard unnormalized && characterClass == CharacterPairTable.otherClass else { return (characterClass, length) }
             return (characterClass, max(UTF8Scanning.validSequenceLength(text, i, count), 1))
         }
-        var segmentStart = 0
-        var (previous, i) = classify(0)
-        while i < count {
-            let (characterClass, length) = classify(i)
-            if !canJoin(previous, characterClass) {
-                body(segmentStart, i &- segmentStart)
-                segmentStart = i
+
+        /// Writes the ends of the next at most `capacity` (at least 1) segments to `ends`; returns
+        /// how many, 0 once the text is done.
+        @inline(__always)
+        mutating func next(into ends: UnsafeMutablePointer<Int>, capacity: Int) -> Int {
+            guard !finished else { return 0 }
+            let text = text, count = count, cuts = table.cuts, classes = byteClasses
+            var i = position, previous = previous, k = 0
+            if previous < 0 {
+                let b = text[0]
+                (previous, i) = b < 0x80 ? (Int(classes[Int(b)]), 1) : classifyMultiByte(0)
             }
-            previous = characterClass
-            i &+= length
+            while i < count && k < capacity {
+                let b = text[i]
+                var characterClass = Int(classes[Int(b)]), length = 1
+                if b >= 0x80 { (characterClass, length) = classifyMultiByte(i) }
+                ends[k] = i
+                k &+= Int(cuts[previous &<< 8 | characterClass])
+                previous = characterClass
+                i &+= length
+            }
+            if i >= count && k < capacity {
+                ends[k] = count
+                k &+= 1
+                finished = true
+            }
+            position = i
+            self.previous = previous
+            return k
         }
-        body(segmentStart, count &- segmentStart)
     }
 }

@@ -23,8 +23,9 @@ import Darwin
 /// Tables are mapped zero-filled (an empty entry is all zero bytes), so the OS hands out pages as
 /// they are first touched and no pass initializes them. First touches are what a large table
 /// costs (on a fresh virtual machine a new page can cost more than the BPE it saves), so the main
-/// table grows by doubling: a short job (a build's few hundred sampled documents) never pays for
-/// the size a whole corpus needs.
+/// table grows by doubling, when it would be more than 3/4 full: a short job (a build's few
+/// hundred sampled documents) never pays for the size a whole corpus needs, and a whole corpus
+/// pays for half the pages that growing at half full would touch (the longer probes cost less).
 /// The cache belongs to one `TokenEncoder` (one thread), so it needs no locking; it never changes
 /// results, only speed. Memory is bounded: past `maxEntries` segments (or the arena limits) the
 /// main table is cleared and refills. Longer segments are not cached (they rarely repeat).
@@ -62,6 +63,8 @@ final class SegmentCache {
     @inline(__always) private static var idsOffset: Int { 20 }
 
     private let front: EntryTable
+    /// `front`'s entries, kept apart for the hot path.
+    private let frontEntries: UnsafeMutablePointer<Entry>
     private var main: EntryTable
     /// `main`'s entries and slot count, kept apart for the hot path.
     private var slots: UnsafeMutablePointer<Entry>
@@ -81,6 +84,12 @@ final class SegmentCache {
         precondition(maxEntries >= 512 && maxEntries & (maxEntries - 1) == 0, "maxEntries: a power of two, at least 512")
         self.maxEntries = maxEntries
         front = EntryTable(count: 2 << Self.frontSetBits)
+        frontEntries = front.entries
+        keyMasks = .allocate(capacity: Self.inlineKeyLength + 1)
+        for length in 0...Self.inlineKeyLength {
+            let bits0 = min(length, 8) * 8, bits1 = max(length - 8, 0) * 8
+            keyMasks[length] = (bits0 == 0 ? 0 : UInt64.max >> (64 - bits0), bits1 == 0 ? 0 : UInt64.max >> (64 - bits1))
+        }
         main = EntryTable(count: 1024)
         slots = main.entries
         capacity = main.count
@@ -91,6 +100,7 @@ final class SegmentCache {
     }
 
     deinit {
+        keyMasks.deallocate()
         keys.deallocate()
         ids.deallocate()
     }
@@ -136,16 +146,16 @@ final class SegmentCache {
         deinit { munmap(mapping, mappedBytes) }
     }
 
-    /// A key of 1 to 16 bytes as two words, bytes past `length` zeroed (masks, no branches).
+    /// For each key length up to `inlineKeyLength`, the masks that keep a key's bytes of its
+    /// two words and zero the bytes past it.
+    private let keyMasks: UnsafeMutablePointer<(UInt64, UInt64)>
+
+    /// A key of 1 to 16 bytes as two words, bytes past `length` zeroed.
     @inline(__always)
-    private static func shortKey(_ key: UnsafePointer<UInt8>, _ length: Int) -> (UInt64, UInt64) {
+    private func shortKey(_ key: UnsafePointer<UInt8>, _ length: Int) -> (UInt64, UInt64) {
         let raw = UnsafeRawPointer(key)
-        let word0 = raw.loadUnaligned(as: UInt64.self)
-        let word1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        let bits0 = UInt64(min(length, 8) &* 8), bits1 = UInt64(max(length &- 8, 0) &* 8)
-        let mask0 = UInt64.max &>> (64 &- bits0)  // bits0 >= 8
-        let mask1 = bits1 == 0 ? 0 : UInt64.max &>> (64 &- bits1)
-        return (word0 & mask0, word1 & mask1)
+        let masks = keyMasks[length]
+        return (raw.loadUnaligned(as: UInt64.self) & masks.0, raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) & masks.1)
     }
 
     /// Hash of an inline key from its two words.
@@ -154,12 +164,6 @@ final class SegmentCache {
         var h = (short.0 ^ UInt64(length) &* 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
         h = (h ^ (h >> 31) ^ short.1) &* 0x94D0_49BB_1331_11EB
         return h ^ (h >> 29)
-    }
-
-    /// The hash of any key: `shortHash` of an inline key, `tokenizerHash` of a longer one.
-    @inline(__always)
-    private static func keyHash(_ key: UnsafePointer<UInt8>, _ length: Int) -> UInt64 {
-        length <= inlineKeyLength ? shortHash(shortKey(key, length), length) : tokenizerHash(key, length)
     }
 
     /// The first of the two entries of the key's front set.
@@ -171,7 +175,7 @@ final class SegmentCache {
     /// Makes `entry` the newest way of front set `set` (the older newest moves to the second way).
     @inline(__always)
     private func promote(_ entry: Entry, set: Int) {
-        let front = front.entries
+        let front = frontEntries
         front[set + 1] = front[set]
         front[set] = entry
     }
@@ -186,9 +190,11 @@ final class SegmentCache {
         return UnsafeBufferPointer(start: ids + Int(entry.pointee.ids.0), count: count)
     }
 
-    /// A key's hash, computed once for its lookup and, on a miss, its insertion.
+    /// A key's hash and, for an inline key, its two words: computed once for its lookup and, on
+    /// a miss, its insertion.
     struct Probe {
         fileprivate(set) var hash: UInt64 = 0
+        fileprivate(set) var short: (UInt64, UInt64) = (0, 0)
     }
 
     /// The key's probe, after starting to load the lines its lookup reads first (its front set
@@ -196,10 +202,16 @@ final class SegmentCache {
     /// up overlaps their memory latencies, which are most of a lookup's cost.
     @inline(__always)
     func probe(_ key: UnsafePointer<UInt8>, _ length: Int) -> Probe {
-        let hash = Self.keyHash(key, length)
-        if length <= Self.inlineKeyLength { longmix_prefetch(front.entries + Self.frontSet(hash)) }
-        longmix_prefetch(slots + tokenizerSlot(hash, capacity - 1))
-        return Probe(hash: hash)
+        var probe = Probe()
+        if length <= Self.inlineKeyLength {
+            probe.short = shortKey(key, length)
+            probe.hash = Self.shortHash(probe.short, length)
+            longmix_prefetch(frontEntries + Self.frontSet(probe.hash))
+        } else {
+            probe.hash = tokenizerHash(key, length)
+        }
+        longmix_prefetch(slots + tokenizerSlot(probe.hash, capacity &- 1))
+        return probe
     }
 
     /// The cached ids for the key (whose probe this is), or nil on a miss. The buffer is valid
@@ -207,9 +219,9 @@ final class SegmentCache {
     @inline(__always)
     func cached(_ key: UnsafePointer<UInt8>, _ length: Int, _ probe: Probe) -> UnsafeBufferPointer<TokenID>? {
         let hash = probe.hash
-        let front = front.entries
+        let front = frontEntries
         if length <= Self.inlineKeyLength {
-            let short = Self.shortKey(key, length)
+            let short = probe.short
             let set = Self.frontSet(hash)
             let first = front[set], second = front[set + 1]
             if first.length == Int16(length) && first.word0 == short.0 && first.word1 == short.1 {
@@ -257,7 +269,7 @@ final class SegmentCache {
             keyCount = 0
             idCount = 0
             entries = 0
-        } else if (entries + 1) * 2 > capacity {
+        } else if (entries + 1) * 4 > capacity * 3 {
             grow()
         }
         var entry = Self.empty
@@ -265,7 +277,7 @@ final class SegmentCache {
         entry.count = Int16(value.count)
         let hash = probe.hash
         if isShort {
-            (entry.word0, entry.word1) = Self.shortKey(key, length)
+            (entry.word0, entry.word1) = probe.short
         } else {
             reserveKeys(length)
             (keys + keyCount).update(from: key, count: length)

@@ -11,7 +11,7 @@
 /// Steps (1) and (2) are swapped where that is exact: without remove_extra_whitespaces,
 /// normalization maps each character on its own (a space to `▁`, an invalid byte to U+FFFD, any
 /// other character to itself), and the mapped character has the class the cutting rule gives the
-/// original (`CharacterPairTable.forEachSegment`, `unnormalized`). So the text (behind a
+/// original (`CharacterPairTable.Cutter`, `unnormalized`). So the text (behind a
 /// space for the dummy prefix) is cut as it is, each segment is looked up in the cache by its
 /// bytes as they are, and only a segment the cache does not know is normalized, for BPE. The cache
 /// may hold two keys for one normalized segment (a space and a literal `▁`), each with the right
@@ -33,6 +33,11 @@ final class SentencePieceEncoder: TokenEncoder {
     /// remove_extra_whitespaces). 16 bytes of slack: SegmentCache reads short keys as two words.
     private var normalized: UnsafeMutablePointer<UInt8>
     private var normalizedCapacity: Int
+    /// The id of each one-byte segment that encodes to one known piece, `TokenID.max` for the
+    /// others (computed at `init` by the same normalization and BPE a segment otherwise gets).
+    /// Almost half of all segments are one byte (a newline, a digit, a period), so these skip the
+    /// cache: its hash, prefetch and lookup cost more than this 1 KB table's load.
+    private let singleByteIDs: UnsafeMutablePointer<TokenID>
     /// The normalized bytes of the segment being encoded by BPE.
     private var segmentScratch: UnsafeMutablePointer<UInt8>
     private var segmentScratchCapacity: Int
@@ -76,12 +81,20 @@ final class SentencePieceEncoder: TokenEncoder {
         normalized = .allocate(capacity: normalizedCapacity)
         segmentScratchCapacity = 3 * SegmentCache.maxKeyLength + 3
         segmentScratch = .allocate(capacity: segmentScratchCapacity)
+        singleByteIDs = .allocate(capacity: 256)
+        for byte in 0..<256 {
+            var segment = UInt8(byte)
+            let length = normalizeSegment(&segment, 1)
+            let count = bytePairEncode(segmentScratch, length)
+            singleByteIDs[byte] = count == 1 && idScratch[0] != unknownID ? idScratch[0] : .max
+        }
     }
 
     deinit {
         normalized.deallocate()
+        singleByteIDs.deallocate()
         segmentScratch.deallocate()
-        spanScratch.deallocate()
+        endScratch.deallocate()
         probeScratch.deallocate()
         output.deallocate()
         symbolScratch.deallocate()
@@ -97,45 +110,49 @@ final class SentencePieceEncoder: TokenEncoder {
         // A text's ids go to a raw buffer first (at most one id per normalized byte: every piece,
         // byte fallback included, spans at least one byte; a byte here normalizes to at most 3),
         // then to `ids` in one append.
-        reserveOutput(3 * length)
+        reserveOutput(3 * length + 2)
         let p = normalized
         var count = 0
-        // Segments are cut and probed (hashed, their cache lines requested) in runs of
-        // `segmentRun`, and each run is looked up only after the next one has been cut: every
-        // lookup comes a run of cutting after its probe, so its line has had time to arrive and
-        // the lookups' memory latencies overlap instead of queueing one behind another.
-        let spans = spanScratch, probes = probeScratch, run = Self.segmentRun
-        var current = 0  // the half of the scratch being cut into: 0 or `run`
-        var cut = 0      // segments cut into it
-        var waiting = 0  // segments of the other half, cut earlier, not yet looked up
-        @inline(__always) func lookUp(_ first: Int, _ n: Int) {
-            for k in first..<(first + n) { encodeSegment(p + spans[k].0, spans[k].1, probes[k], count: &count) }
-        }
-        model.segmentation.forEachSegment(p, length, unnormalized: !removeExtraWhitespaces,
-                                          spaceIsSymbol: escapeWhitespaces) { start, segmentLength in
-            let k = current + cut
-            spans[k] = (start, segmentLength)
-            if segmentLength <= SegmentCache.maxKeyLength { probes[k] = cache.probe(p + start, segmentLength) }
-            cut += 1
-            if cut == run {
-                lookUp(run - current, waiting)
-                waiting = cut
-                cut = 0
-                current = run - current
+        // Segments are cut a batch at a time; the batch is probed (hashed, its cache lines
+        // requested) before any of it is looked up, so each lookup comes a batch of work after
+        // its probe: its line has had time to arrive, and the lookups' memory latencies overlap
+        // instead of queueing one behind another.
+        let ends = endScratch, probes = probeScratch, batch = Self.segmentBatch, out = output
+        var cutter = CharacterPairTable.Cutter(model.segmentation, p, length, unnormalized: !removeExtraWhitespaces,
+                                               spaceIsSymbol: escapeWhitespaces)
+        var batchStart = 0
+        while case let n = cutter.next(into: ends, capacity: batch), n > 0 {
+            var start = batchStart
+            for k in 0..<n {
+                let end = ends[k]
+                if Self.isCacheable(end &- start) { probes[k] = cache.probe(p + start, end &- start) }
+                start = end
             }
+            start = batchStart
+            for k in 0..<n {
+                let end = ends[k], segmentLength = end &- start
+                if segmentLength == 1, case let id = singleByteIDs[Int(p[start])], id != .max {
+                    out[count] = id
+                    count &+= 1
+                } else if Self.isCacheable(segmentLength), let found = cache.cached(p + start, segmentLength, probes[k]) {
+                    append(found, to: out, count: &count)
+                } else {
+                    encodeUncached(p + start, segmentLength, probes[k], count: &count)
+                }
+                start = end
+            }
+            batchStart = start
         }
-        lookUp(run - current, waiting)
-        lookUp(current, cut)
         ids.append(contentsOf: UnsafeBufferPointer(start: output, count: count))
     }
 
-    /// Segments cut ahead of their lookups: two runs of this many.
-    private static let segmentRun = 64
-    private let spanScratch = UnsafeMutablePointer<(Int, Int)>.allocate(capacity: 2 * segmentRun)
-    /// The runs' probes (for the spans short enough to cache).
+    /// Segments cut, probed and looked up together.
+    private static let segmentBatch = 64
+    private let endScratch = UnsafeMutablePointer<Int>.allocate(capacity: segmentBatch)
+    /// The batch's probes (for the segments that are cached).
     private let probeScratch: UnsafeMutablePointer<SegmentCache.Probe> = {
-        let probes = UnsafeMutablePointer<SegmentCache.Probe>.allocate(capacity: 2 * segmentRun)
-        probes.initialize(repeating: SegmentCache.Probe(), count: 2 * segmentRun)
+        let probes = UnsafeMutablePointer<SegmentCache.Probe>.allocate(capacity: segmentBatch)
+        probes.initialize(repeating: SegmentCache.Probe(), count: segmentBatch)
         return probes
     }()
     /// The current text's ids.
@@ -250,31 +267,45 @@ final class SentencePieceEncoder: TokenEncoder {
 
     // MARK: Segments
 
+    /// Whether a segment of this many bytes goes through the cache: one-byte segments do not
+    /// (`singleByteIDs`), nor do those longer than the cache's keys.
     @inline(__always)
-    /// Encodes one segment; `probe` is its cache probe when it is short enough to cache.
-    private func encodeSegment(_ p: UnsafeMutablePointer<UInt8>, _ length: Int, _ probe: SegmentCache.Probe,
-                               count: inout Int) {
-        let cacheable = length <= SegmentCache.maxKeyLength
-        if cacheable, let found = cache.cached(p, length, probe) {
-            append(found, count: &count)
-            return
-        }
+    private static func isCacheable(_ length: Int) -> Bool { length > 1 && length <= SegmentCache.maxKeyLength }
+
+    /// Encodes a segment the cache does not hold (a miss, a one-byte segment without a
+    /// `singleByteIDs` entry, or one too long to cache) by BPE, and caches it if it `isCacheable`;
+    /// `probe` is its probe when it is.
+    @inline(never)
+    private func encodeUncached(_ p: UnsafeMutablePointer<UInt8>, _ length: Int, _ probe: SegmentCache.Probe,
+                                count: inout Int) {
+        let cacheable = Self.isCacheable(length)
         let normalizedLength = normalizeSegment(p, length)  // may move `segmentScratch`
         let segmentCount = bytePairEncode(segmentScratch, normalizedLength)
         let segment = UnsafeBufferPointer(start: idScratch, count: segmentCount)
         if cacheable { cache.insert(p, length, probe: probe, value: segment) }
-        append(segment, count: &count)
+        append(segment, to: output, count: &count)
     }
 
-    /// Appends a segment's ids to `output`. Without byte fallback sentencepiece reports a run of
+    /// Appends a segment's ids to `out` (`output`), which holds `count`. Without byte fallback sentencepiece reports a run of
     /// unknown symbols as one `<unk>`, also across a segment cut, so a leading `<unk>` that
     /// follows one is dropped.
+    ///
+    /// A segment of up to `SegmentCache.inlineIDs` (3) ids is copied as 3 without a loop: its
+    /// buffer always has 3 readable ids (a cache entry's inline ids, or `idScratch`), and
+    /// `output` has room for 2 past the text's last id.
     @inline(__always)
-    private func append(_ segment: UnsafeBufferPointer<TokenID>, count: inout Int) {
+    private func append(_ segment: UnsafeBufferPointer<TokenID>, to out: UnsafeMutablePointer<TokenID>,
+                        count: inout Int) {
         guard let ids = segment.baseAddress else { return }
         var k = 0
-        if !byteFallback && ids[0] == unknownID && count > 0 && output[count - 1] == unknownID { k = 1 }
-        let out = output
+        if !byteFallback && ids[0] == unknownID && count > 0 && out[count - 1] == unknownID { k = 1 }
+        if k == 0 && segment.count <= 3 {
+            out[count] = ids[0]
+            out[count &+ 1] = ids[1]
+            out[count &+ 2] = ids[2]
+            count &+= segment.count
+            return
+        }
         while k < segment.count {
             out[count] = ids[k]
             count &+= 1

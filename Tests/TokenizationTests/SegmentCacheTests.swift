@@ -32,7 +32,7 @@ import Testing
         for i in 0..<count where Self.lookUp(cache, i, insertOnMiss: true) != nil { early += 1 }
         #expect(early == 0)
         #expect(cache.entryCount == count)
-        #expect(cache.slotCount == 1 << 18)  // the first power of two above twice the entries
+        #expect(cache.slotCount == 1 << 18)  // the first power of two above 4/3 of the entries
         var wrong = 0
         for i in 0..<count where Self.lookUp(cache, i, insertOnMiss: false) != Self.value(i) { wrong += 1 }
         #expect(wrong == 0)
