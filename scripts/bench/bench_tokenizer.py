@@ -149,9 +149,13 @@ def main():
           f"whole process {ratio(whole2_rates, whole1_rates):4.2f}x; whole process one CPU / sentencepiece "
           f"{ratio(whole1cpu_rates, sp_rates):5.1f}x, two CPUs / one CPU {ratio(whole2_rates, whole1cpu_rates):4.2f}x")
     c1, c2 = statistics.median(cpu1), statistics.median(cpu2)
-    print(f"longmix CPU seconds per run (user + system, all threads), medians: 1 thread {c1:.2f}, 2 threads {c2:.2f}: "
-          f"2 threads do {c2 / c1:.2f}x the work of 1, so on two otherwise idle cores they could run at most "
-          f"{2 * c1 / c2:.2f}x as fast")
+    wall1, encode1 = total_bytes / w1_med / 1e6, total_bytes / lm1_med / 1e6
+    print(f"longmix CPU seconds per run (user + system, all threads), medians: 1 thread {c1:.2f}, 2 threads {c2:.2f} "
+          f"(2 threads do {c2 / c1:.2f}x the work of 1)")
+    print(f"  of the 1-thread run's {c1:.2f} CPU-s, {encode1:.2f} s are encoding and {c1 - encode1:.2f} s the rest (start-up,"
+          f" model load, reading, decompression, JSON, writing), which runs beside the encoder on the other CPU;")
+    print(f"  on two CPUs the 2-thread run takes at least {c2:.2f} / 2 = {c2 / 2:.2f} s, so the whole process at 2 threads can"
+          f" be at most {2 * wall1 / c2:.2f}x the 1-thread run ({wall1:.2f} s) and {2 * c1 / c2:.2f}x the run on one CPU")
     print("load average at end (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
     print(f"model load: sentencepiece {sp_load_ms:.1f} ms, longmix median {statistics.median(lm_loads):.1f} ms")
     print(f"id mismatches vs sentencepiece: {mismatches} of {len(sp_ids)} documents; .npy equals them back to back: {npy_ok}")
