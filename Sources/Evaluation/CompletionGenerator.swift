@@ -1,3 +1,4 @@
+import LongMixCore
 import Foundation
 import Model
 import Tokenization

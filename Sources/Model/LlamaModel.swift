@@ -1,3 +1,4 @@
+import LongMixCore
 import Foundation
 
 /// How tokens of a packed sequence attend to each other.

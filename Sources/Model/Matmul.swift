@@ -1,3 +1,4 @@
+import LongMixCore
 import Dispatch
 
 /// A linear layer without bias, as `nn.Linear`: out[N, OC] = inp[N, C] · weight[OC, C]^T (sgemm).

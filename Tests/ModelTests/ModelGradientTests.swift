@@ -1,3 +1,4 @@
+import LongMixCore
 import Testing
 @testable import Model
 

@@ -1,3 +1,4 @@
+import LongMixCore
 import Foundation
 import Testing
 @testable import Model

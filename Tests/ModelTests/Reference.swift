@@ -1,3 +1,4 @@
+import LongMixCore
 import Foundation
 @testable import Model
 

@@ -1,26 +1,14 @@
 import Testing
 @testable import ShardIO
+import LongMixCore
 
 /// The block path (`measureStringBlock`, used when a string is only measured) against the
 /// scalar path (used when it is decoded): on generated strings with escapes, non-ASCII bytes,
 /// control bytes, surrogates and bad escapes at every offset of a block, both end at the same
 /// byte with the same decoded length, or fail with the same error at the same offset.
 @Suite struct JSONStringBlockTests {
-    /// SplitMix64: a fixed, seedable stream.
-    struct Stream {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     /// One piece of string content: mostly what real text holds, sometimes what must fail.
-    static func piece(_ r: inout Stream) -> [UInt8] {
+    static func piece(_ r: inout SplitMix64) -> [UInt8] {
         func hex(_ v: Int) -> [UInt8] {
             let digits = String(v, radix: 16)
             return Array(("\\u" + String(repeating: "0", count: 4 - digits.count) + digits).utf8)
@@ -66,7 +54,7 @@ import Testing
     }
 
     @Test func blockMeasuringAgreesWithScalarDecoding() {
-        var r = Stream(state: 2026)
+        var r = SplitMix64(seed: 2026)
         var disagreements: [String] = []
         var blockSized = 0, failures = 0
         for _ in 0..<40_000 {

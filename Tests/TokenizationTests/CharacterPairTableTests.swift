@@ -1,5 +1,6 @@
 import Testing
 @testable import Tokenization
+import LongMixCore
 
 /// `CharacterPairTable.Cutter`, a batch at a time and branch-free for ASCII, cuts exactly where
 /// the rule says: between two characters whose classes no piece joins, with a space in the `▁`
@@ -64,8 +65,8 @@ import Testing
         var generator = SplitMix64(seed: 0x5EED + UInt64(capacity))
         var mismatches = 0
         for trial in 0..<2000 {
-            let length = Int(generator.next() % 40)
-            let text = (0..<length).flatMap { _ in Self.alphabet[Int(generator.next() % UInt64(Self.alphabet.count))] }
+            let length = generator.below(40)
+            let text = (0..<length).flatMap { _ in Self.alphabet[generator.below(Self.alphabet.count)] }
             for (unnormalized, spaceIsSymbol) in [(true, true), (true, false), (false, false)] {
                 let expected = Self.referenceEnds(text, unnormalized: unnormalized, spaceIsSymbol: spaceIsSymbol)
                 let got = Self.cutterEnds(text, capacity: capacity, unnormalized: unnormalized, spaceIsSymbol: spaceIsSymbol)
@@ -76,18 +77,5 @@ import Testing
             }
         }
         #expect(mismatches == 0)
-    }
-}
-
-/// A small deterministic generator for the random texts.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
