@@ -147,7 +147,7 @@ final class SentencePieceEncoder: TokenEncoder {
     }
 
     /// Segments cut, probed and looked up together.
-    private static let segmentBatch = 64
+    private static let segmentBatch = 128
     private let endScratch = UnsafeMutablePointer<Int>.allocate(capacity: segmentBatch)
     /// The batch's probes (for the segments that are cached).
     private let probeScratch: UnsafeMutablePointer<SegmentCache.Probe> = {
