@@ -16,9 +16,8 @@ final class CharacterPairTable: @unchecked Sendable {
     static let spaceSymbolClass = 128
     static let otherClass = 129
 
-    private let joinable: UnsafeMutablePointer<Bool>
-    /// `!joinable`, as 0 or 1 at `left << 8 | right`, for the cutting loop: adds to a count
-    /// without a branch.
+    /// For each pair of classes `left << 8 | right`, 0 when some piece joins them and 1 when a
+    /// cut falls between them (the cutting loop adds it to a count, without a branch).
     private let cuts: UnsafeMutablePointer<UInt8>
     /// Two tables of each byte's class when it is a character by itself (ASCII) and `multiByte`
     /// for the lead and trail bytes of longer ones: the first with a space in class 0x20, the
@@ -29,8 +28,8 @@ final class CharacterPairTable: @unchecked Sendable {
     /// Builds the table from the pieces that merges may produce.
     init(pieces: [[UInt8]]) {
         let n = Self.classCount
-        let joinable = UnsafeMutablePointer<Bool>.allocate(capacity: n * n)
-        joinable.initialize(repeating: false, count: n * n)
+        let cuts = UnsafeMutablePointer<UInt8>.allocate(capacity: n << 8)
+        cuts.initialize(repeating: 1, count: n << 8)
         for piece in pieces {
             piece.withUnsafeBufferPointer { buffer in
                 guard let base = buffer.baseAddress else { return }
@@ -38,18 +37,13 @@ final class CharacterPairTable: @unchecked Sendable {
                 var previous = -1
                 while i < buffer.count {
                     let (characterClass, length) = Self.classify(base, i, buffer.count)
-                    if previous >= 0 { joinable[previous * n + characterClass] = true }
+                    if previous >= 0 { cuts[previous << 8 | characterClass] = 0 }
                     previous = characterClass
                     i += length
                 }
             }
         }
-        self.joinable = joinable
-        cuts = .allocate(capacity: n << 8)
-        cuts.initialize(repeating: 1, count: n << 8)
-        for left in 0..<n {
-            for right in 0..<n where joinable[left * n + right] { cuts[left << 8 | right] = 0 }
-        }
+        self.cuts = cuts
         byteClasses = .allocate(capacity: 512)
         for b in 0..<256 { byteClasses[b] = b < 0x80 ? UInt8(b) : Self.multiByte }
         (byteClasses + 256).update(from: byteClasses, count: 256)
@@ -57,7 +51,6 @@ final class CharacterPairTable: @unchecked Sendable {
     }
 
     deinit {
-        joinable.deallocate()
         cuts.deallocate()
         byteClasses.deallocate()
     }
@@ -73,7 +66,7 @@ final class CharacterPairTable: @unchecked Sendable {
 
     /// Whether some piece contains a character of class `left` directly followed by one of `right`.
     @inline(__always)
-    func canJoin(_ left: Int, _ right: Int) -> Bool { joinable[left * Self.classCount + right] }
+    func canJoin(_ left: Int, _ right: Int) -> Bool { cuts[left << 8 | right] == 0 }
 
     /// Calls `body(start, length)` for each maximal run of `text` containing no cut, in order
     /// (`Cutter` with default options, a batch at a time).
