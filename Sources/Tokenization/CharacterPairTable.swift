@@ -69,16 +69,18 @@ final class CharacterPairTable: @unchecked Sendable {
     func canJoin(_ left: Int, _ right: Int) -> Bool { cuts[left << 8 | right] == 0 }
 
     /// Calls `body(start, length)` for each maximal run of `text` containing no cut, in order
-    /// (`Cutter` with default options, a batch at a time).
+    /// (`Cutter` with default options, a batch at a time into a buffer on the stack: this runs
+    /// once per pre-tokenized word, so it allocates nothing).
     func forEachSegment(_ text: UnsafePointer<UInt8>, _ count: Int, _ body: (Int, Int) -> Void) {
-        var cutter = Cutter(self, text, count)
-        let ends = UnsafeMutablePointer<Int>.allocate(capacity: 64)
-        defer { ends.deallocate() }
-        var start = 0
-        while case let n = cutter.next(into: ends, capacity: 64), n > 0 {
-            for k in 0..<n {
-                body(start, ends[k] &- start)
-                start = ends[k]
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { buffer in
+            guard let ends = buffer.baseAddress else { return }
+            var cutter = Cutter(self, text, count)
+            var start = 0
+            while case let n = cutter.next(into: ends, capacity: buffer.count), n > 0 {
+                for k in 0..<n {
+                    body(start, ends[k] &- start)
+                    start = ends[k]
+                }
             }
         }
     }

@@ -41,6 +41,16 @@ import Testing
         #expect(Self.lookUp(cache, count + 12_345, insertOnMiss: false) == nil)
     }
 
+    /// The main table doubles only when it would be more than 3/4 full.
+    @Test func growsPastThreeQuartersFull() {
+        let cache = SegmentCache(maxEntries: 1 << 18)
+        for i in 0..<768 { _ = Self.lookUp(cache, i, insertOnMiss: true) }
+        #expect(cache.slotCount == 1024)  // 768 of 1,024: full to 3/4, not past it
+        _ = Self.lookUp(cache, 768, insertOnMiss: true)
+        #expect(cache.slotCount == 2048)
+        #expect(cache.entryCount == 769)
+    }
+
     @Test func clearsAtMaxEntriesAndStaysExact() {
         let cache = SegmentCache(maxEntries: 1024)
         let count = 5_000  // four clears
